@@ -1,0 +1,105 @@
+"""The ``dvc766`` command line: one entry point, each subcommand delegating to the module that owns it.
+
+Exit codes: 0 success; 1 the run failed (portal errors, failed checks); 2 bad input (malformed or
+future month, unknown province, unusable setting), reported as one line before anything is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Callable, Sequence
+
+from dvc766.periods import PeriodError
+from dvc766.provinces import UnknownProvinceError
+from dvc766.settings import SettingsError
+
+
+class UserError(Exception):
+    """Bad input from the person at the keyboard: one line, exit code 2."""
+
+
+BAD_INPUT = (UserError, PeriodError, UnknownProvinceError, SettingsError)
+
+# subcommand -> "module:function"; each function takes the parsed args and returns an exit code.
+HANDLERS: dict[str, str] = {
+    "run": "flows.commands:cmd_run",
+    "snapshot": "flows.commands:cmd_snapshot",
+    "backfill": "flows.commands:cmd_backfill",
+    "reland": "flows.commands:cmd_reland",
+    "serve": "flows.commands:cmd_serve",
+    "doctor": "flows.commands:cmd_doctor",
+    "replica": "replica.cli:cmd_replica",
+    "build": "warehouse.commands:cmd_build",
+    "sql": "warehouse.commands:cmd_sql",
+    "report": "warehouse.report_cli:cmd_report",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="dvc766", description="766 index: portal → warehouse → appendix")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="monthly run: fetch a month for the provinces, land, build")
+    run.add_argument("--month", help="YYYY-MM (default: previous month, Vietnam time)")
+    run.add_argument("--provinces", help="comma-separated codes, e.g. H55,H44 (default: all 34)")
+    run.add_argument("--no-build", action="store_true", help="land only; skip the warehouse build")
+
+    snap = sub.add_parser("snapshot", help="month-end capture of the year-to-date figures, taken now")
+    snap.add_argument("--provinces", help="comma-separated codes (default: all 34)")
+    snap.add_argument("--no-build", action="store_true")
+
+    bf = sub.add_parser("backfill", help="fetch and land a range of months (resumable)")
+    bf.add_argument("--from", dest="from_month", required=True, help="YYYY-MM")
+    bf.add_argument("--to", dest="to_month", required=True, help="YYYY-MM")
+    bf.add_argument("--provinces", help="comma-separated codes (default: all 34)")
+    bf.add_argument("--refresh", action="store_true", help="capture again periods already captured")
+    bf.add_argument("--no-build", action="store_true")
+
+    sub.add_parser("reland", help="rebuild the whole landing zone from raw/ alone")
+    sub.add_parser("doctor", help="check the data folder against the manifest")
+
+    serve = sub.add_parser("serve", help="serve the scheduled Prefect deployments")
+    serve.add_argument("--dry-run", action="store_true", help="print the deployments and exit")
+
+    rep = sub.add_parser("replica", help="run the local portal replica on 127.0.0.1")
+    rep.add_argument("--port", type=int, default=8766)
+    rep.add_argument("--scenario", action="append", default=[], help="scenario folder (repeatable)")
+    rep.add_argument("--faults", default="", help="fault spec, e.g. 'all:5xx:2,dvc-progress-tree:waf'")
+    rep.add_argument("--now", help="simulated clock YYYY-MM-DDTHH:MM (Vietnam time)")
+    rep.add_argument("--seed", type=int, default=766)
+
+    sub.add_parser("build", help="build, check and atomically publish the warehouse")
+
+    sql = sub.add_parser("sql", help="query the published warehouse read-only")
+    sql.add_argument("query")
+
+    rpt = sub.add_parser("report", help="render the monthly appendix for a province")
+    rpt.add_argument("--province", required=True)
+    rpt.add_argument("--month", required=True, help="YYYY-MM")
+    rpt.add_argument("--format", choices=["docx", "xlsx", "md"], default="docx")
+    rpt.add_argument("--out", help="output file (default: data/reports/...)")
+    rpt.add_argument("--certified-copies", help="optional CSV for section V (certified e-copies)")
+    return p
+
+
+def _resolve(target: str) -> Callable[[argparse.Namespace], int]:
+    module, func = target.split(":")
+    return getattr(importlib.import_module(module), func)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(_resolve(HANDLERS[args.command])(args) or 0)
+    except BAD_INPUT as exc:
+        print(f"dvc766 {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"dvc766 {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""One portal response as it came: the byte-exact body plus what was asked and when.
+
+This is the hand-off between the clients (which produce captures) and the raw store and normaliser
+(which keep and read them). Nothing here touches the network or the disk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from dvc766.periods import Period
+
+APIS = ("v1", "legacy")
+
+
+@dataclass(frozen=True)
+class Capture:
+    api: str  # "v1" | "legacy"
+    endpoint: str  # "evaluation/dvc-progress-tree", "formalities", "report_tinh_766_service", ...
+    request: dict[str, Any]  # JSON body sent (v1) or the decoded ``params`` JSON (legacy)
+    url: str
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    captured_at: datetime  # timezone-aware UTC: the response's Date header, else the local clock
+    scope: str  # "national" or a unit code such as "H55" (legacy pre-merger: the old province's code)
+    period: Period  # the period the request asked for (ytd for month-end snapshots)
+    run_id: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.body).hexdigest()
+
+    @property
+    def capture_id(self) -> str:
+        """Unique and sortable: capture time then a hash prefix; safe as a file name."""
+        return f"{self.captured_at.astimezone(UTC):%Y%m%dT%H%M%SZ}_{self.sha256[:12]}"
+
+    def json(self) -> Any:
+        return json.loads(self.body.decode("utf-8"))
+
+    def meta(self) -> dict[str, Any]:
+        """The manifest record for this capture (everything but the body)."""
+        return {
+            "capture_id": self.capture_id,
+            "api": self.api,
+            "endpoint": self.endpoint,
+            "request": self.request,
+            "url": self.url,
+            "status": self.status,
+            "headers": self.headers,
+            "captured_at": self.captured_at.astimezone(UTC).isoformat(),
+            "scope": self.scope,
+            "period_type": self.period.period_type,
+            "period_key": self.period.key,
+            "sha256": self.sha256,
+            "size": len(self.body),
+            "run_id": self.run_id,
+            "extra": self.extra,
+        }
+
+
+def captured_time(headers: dict[str, str], fallback: datetime | None = None) -> datetime:
+    """Capture time from the HTTP ``Date`` header (the portal's clock), else the local clock."""
+    for k, v in headers.items():
+        if k.lower() == "date":
+            try:
+                return parsedate_to_datetime(v).astimezone(UTC)
+            except (TypeError, ValueError):
+                break
+    return (fallback or datetime.now(UTC)).astimezone(UTC)

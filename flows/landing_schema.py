@@ -1,0 +1,87 @@
+"""The Parquet landing zone's datasets and their column types: the contract between the
+normaliser (which writes them) and the warehouse's staging models (which read them).
+
+Layout: ``landing/<dataset>/period_type=<t>/period_key=<k>/<scope>__<capture_id>.parquet``
+(hive-partitioned). Every row carries the period, the capture time and the raw body's sha256, so a
+figure can be traced back to the exact response it came from. Nulls stay null.
+
+Period types: ``month``, ``quarter``, ``year`` (a whole year, asked for after it ended, or the
+running year asked for mid-month), ``ytd`` (the running year captured at a month end, or derived
+from month figures: ``derived`` is then true). See ``dvc766.periods``.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+TS = pa.timestamp("us", tz="UTC")
+
+_PERIOD_AND_PROVENANCE = [
+    pa.field("period_type", pa.string(), nullable=False),
+    pa.field("period_key", pa.string(), nullable=False),
+    pa.field("period_start", pa.date32(), nullable=False),
+    pa.field("period_end", pa.date32(), nullable=False),
+    pa.field("captured_at", TS, nullable=False),
+    pa.field("source_api", pa.string(), nullable=False),  # v1 | legacy
+    pa.field("endpoint", pa.string(), nullable=False),
+    pa.field("scope", pa.string(), nullable=False),  # national | province code asked for
+    pa.field("capture_id", pa.string(), nullable=False),
+    pa.field("raw_sha256", pa.string(), nullable=False),
+    pa.field("derived", pa.bool_(), nullable=False),  # true: computed from month figures, not captured
+]
+
+# One row per unit × group (or TOTAL) × period × capture. Long form, because a unit's six group
+# scores come from different endpoints (and for provinces also from the national ranking).
+UNIT_SCORES = pa.schema(
+    [
+        pa.field("unit_code", pa.string(), nullable=False),
+        pa.field("province_code", pa.string(), nullable=False),
+        pa.field("group_code", pa.string(), nullable=False),  # TOTAL CKMB TDGQ CLGQ TTTT MDHL MDSH
+        pa.field("score", pa.float64()),
+        pa.field("max_score", pa.float64()),
+        pa.field("ratio", pa.float64()),
+        pa.field("rank_in_scope", pa.int32()),  # national rank (provinces) or rank in province
+        pa.field("rank_scope_size", pa.int32()),
+        *_PERIOD_AND_PROVENANCE,
+    ]
+)
+
+# One row per unit × indicator × period × capture: the portal's metrics and the tree endpoints'
+# counts (indicator codes: see warehouse dim_indicator / flows.indicators).
+INDICATOR_VALUES = pa.schema(
+    [
+        pa.field("unit_code", pa.string(), nullable=False),
+        pa.field("province_code", pa.string(), nullable=False),
+        pa.field("indicator_code", pa.string(), nullable=False),
+        pa.field("group_code", pa.string(), nullable=False),
+        pa.field("numerator", pa.int64()),
+        pa.field("denominator", pa.int64()),
+        pa.field("value", pa.float64()),  # ratio in percent, or the figure itself (e.g. days)
+        pa.field("score", pa.float64()),
+        pa.field("max_score", pa.float64()),
+        pa.field("quality_flag", pa.string()),  # portal's dataQualityStatus, or DERIVED
+        *_PERIOD_AND_PROVENANCE,
+    ]
+)
+
+# One row per unit × capture: what the portal called the unit, its ID and kind, as seen then.
+UNITS_SEEN = pa.schema(
+    [
+        pa.field("unit_code", pa.string(), nullable=False),
+        pa.field("province_code", pa.string(), nullable=False),
+        pa.field("unit_id", pa.string()),  # v1 UUID or legacy numeric ID
+        pa.field("unit_name", pa.string()),
+        pa.field("unit_kind", pa.string(), nullable=False),  # province | agency | district | commune
+        pa.field("parent_code", pa.string()),
+        *_PERIOD_AND_PROVENANCE,
+    ]
+)
+
+DATASETS: dict[str, pa.Schema] = {
+    "unit_scores": UNIT_SCORES,
+    "indicator_values": INDICATOR_VALUES,
+    "units_seen": UNITS_SEEN,
+}
+
+GROUP_CODES = ("CKMB", "TDGQ", "CLGQ", "TTTT", "MDHL", "MDSH")
+GROUP_MAX = {"CKMB": 18.0, "TDGQ": 20.0, "CLGQ": 12.0, "TTTT": 10.0, "MDHL": 18.0, "MDSH": 22.0}

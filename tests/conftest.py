@@ -1,0 +1,26 @@
+"""Test-wide settings: a project-local Prefect home, no telemetry, fixtures from ../shared."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("PREFECT_HOME", str(ROOT / ".prefect"))
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+import pytest  # noqa: E402
+
+SHARED = ROOT.parent / "shared"
+PORTAL = SHARED / "portal"
+
+
+@pytest.fixture(scope="session")
+def portal_dir() -> Path:
+    """The real captured portal bodies (read-only)."""
+    if not PORTAL.is_dir():
+        pytest.skip("../shared/portal is not present")
+    return PORTAL

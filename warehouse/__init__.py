@@ -1,0 +1,1 @@
+"""The DuckDB side: model runner, data checks, atomic publish, and report rendering."""
