@@ -1,0 +1,310 @@
+"""The one HTTP layer both portal clients go through: polite, bounded, and loud when blocked.
+
+Why one layer: the portal sits behind a WAF that blocks clients that hammer it. Every request of a
+run therefore shares one pacing limiter (sequential starts spaced by ``pacing_s ± jitter_s``, even
+when several threads use the session), one retry policy (5xx, timeouts, resets and truncated bodies
+are retried a bounded number of times with exponential backoff and jitter, ``Retry-After`` honoured),
+and one circuit breaker: 403/406/429 answers and WAF "Request Rejected" pages count as blocks, and
+after ``settings.max_blocks`` of them the session refuses to send anything more. The identity is
+fixed (one User-Agent, the portal's own Origin/Referer); it is never rotated to get past a block.
+
+``sleep``, ``clock`` and ``rng`` are injectable so tests exercise every path without waiting.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlencode
+
+import requests
+
+from dvc766.settings import Settings
+from flows.errors import BlockedError, CircuitOpenError, TransientError
+
+PORTAL_ORIGIN = "https://dichvucong.gov.vn"
+# The public pages that call each API; sent as Referer exactly like a browser on those pages would.
+V1_REFERER = "https://dichvucong.gov.vn/danh-gia-chat-luong-phuc-vu"
+LEGACY_REFERER = "https://dichvucong.gov.vn/p/home/dvc-index-tinhthanhpho-tonghop.html"
+
+BLOCK_STATUSES = frozenset({403, 406, 429})
+WAF_MARKERS = (b"request rejected", b"the requested url was rejected", b"support id", b"ndc waf")
+# Only the head of a body is searched for WAF markers: rejection pages are small.
+_WAF_SCAN_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class HttpResult:
+    """One final HTTP answer: status, headers, the exact body bytes, and how many attempts it took."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    url: str
+    attempts: int
+
+
+class _TruncatedBody(Exception):
+    """The body ended before its Content-Length: the connection dropped mid-answer."""
+
+
+def is_waf_page(body: bytes, headers: dict[str, str] | None = None) -> bool:
+    """True when ``body`` is an HTML rejection page from the portal's firewall.
+
+    Only HTML-looking bodies (starting with ``<`` or served as text/html) are searched, so a JSON
+    body that happens to contain one of the phrases in a unit name is never mistaken for a block.
+    """
+    head = body[:_WAF_SCAN_BYTES]
+    ctype = ""
+    for k, v in (headers or {}).items():
+        if k.lower() == "content-type":
+            ctype = v.lower()
+    if not (head.lstrip().startswith(b"<") or "html" in ctype):
+        return False
+    low = head.lower()
+    return any(marker in low for marker in WAF_MARKERS)
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date); None if absent."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        return max(0.0, float(text))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def _header(headers: dict[str, str], name: str) -> str | None:
+    for k, v in headers.items():
+        if k.lower() == name.lower():
+            return v
+    return None
+
+
+class PoliteSession:
+    """A requests.Session wrapper with timeouts, retries, pacing and a circuit breaker (one per run)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        rng: random.Random | None = None,
+        http: requests.Session | None = None,
+    ) -> None:
+        self.settings = settings
+        self._sleep = sleep
+        self._clock = clock
+        self._rng = rng or random.Random()
+        self._http = http or requests.Session()
+        # One fixed identity for the whole run; per-request headers only add the content type.
+        self._http.headers.update(
+            {
+                "User-Agent": settings.user_agent,
+                "Accept": "application/json, text/plain, */*",
+                "Origin": PORTAL_ORIGIN,
+            }
+        )
+        self._pace_lock = threading.Lock()
+        self._state_lock = threading.Lock()
+        self._last_start: float | None = None
+        self._blocks = 0
+        self._open_message: str | None = None
+        self.stats: dict[str, float] = {
+            "requests": 0,
+            "retries": 0,
+            "blocks": 0,
+            "bytes": 0,
+            "seconds_waiting": 0.0,
+        }
+
+    # -- public API ---------------------------------------------------------------------------
+
+    @property
+    def user_agent(self) -> str:
+        return str(self._http.headers["User-Agent"])
+
+    @property
+    def circuit_open(self) -> bool:
+        return self._open_message is not None
+
+    def post_json(self, url: str, body: dict[str, Any]) -> HttpResult:
+        """POST ``body`` as compact UTF-8 JSON (how the portal's own page sends it)."""
+        data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        headers = {"Content-Type": "application/json", "Referer": V1_REFERER}
+        return self._request(url, data, headers)
+
+    def post_form(self, url: str, fields: dict[str, str]) -> HttpResult:
+        """POST ``fields`` form-encoded (the legacy gateway's ``params=<JSON>``)."""
+        data = urlencode(fields).encode("ascii")
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded; charset=UTF-8",
+            "X-Requested-With": "XMLHttpRequest",
+            "Referer": LEGACY_REFERER,
+        }
+        return self._request(url, data, headers)
+
+    def close(self) -> None:
+        self._http.close()
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _wait(self, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        self._sleep(seconds)
+        with self._state_lock:
+            self.stats["seconds_waiting"] += seconds
+
+    def _pace(self) -> None:
+        """Space request starts by pacing ± jitter; the lock is held while waiting so starts serialise."""
+        s = self.settings
+        with self._pace_lock:
+            if self._last_start is not None:
+                gap = max(0.0, s.pacing_s + self._rng.uniform(-s.jitter_s, s.jitter_s))
+                self._wait(self._last_start + gap - self._clock())
+            self._last_start = self._clock()
+
+    def _backoff_delay(self, attempt: int, retry_after: float | None) -> float:
+        """Exponential backoff with jitter (half fixed, half random); Retry-After wins, both capped."""
+        s = self.settings
+        if retry_after is not None:
+            return min(retry_after, s.backoff_max_s)
+        base = min(s.backoff_max_s, s.backoff_base_s * (2 ** (attempt - 1)))
+        return base / 2 + self._rng.uniform(0, base / 2)
+
+    def _check_open(self) -> None:
+        if self._open_message is not None:
+            raise CircuitOpenError(self._open_message)
+
+    def _record_block(self, url: str, reason: str, result: HttpResult) -> BlockedError | CircuitOpenError:
+        """Count one block; return the error to raise (CircuitOpenError once the limit is reached)."""
+        with self._state_lock:
+            self._blocks += 1
+            self.stats["blocks"] = self._blocks
+            if self._blocks >= self.settings.max_blocks:
+                self._open_message = (
+                    f"portal blocked us {self._blocks} times; stopping the run; wait and retry later "
+                    f"— never rotate identity (last block: {reason} from {url})"
+                )
+                err: BlockedError | CircuitOpenError = CircuitOpenError(self._open_message)
+            else:
+                err = BlockedError(
+                    f"blocked by the portal: {reason} from {url} "
+                    f"({self._blocks}/{self.settings.max_blocks} blocks before the run stops)"
+                )
+        err.result = result  # type: ignore[attr-defined]
+        return err
+
+    def _send_once(self, url: str, data: bytes, headers: dict[str, str]) -> requests.Response:
+        s = self.settings
+        resp = self._http.post(
+            url,
+            data=data,
+            headers=headers,
+            timeout=(s.connect_timeout_s, s.read_timeout_s),
+            stream=True,
+            allow_redirects=False,
+        )
+        try:
+            # requests maps urllib3's incomplete-read/reset/read-timeout errors while streaming the
+            # body to ChunkedEncodingError / ConnectionError, both handled as transient.
+            body = resp.content
+        finally:
+            resp.close()
+        expected = resp.headers.get("Content-Length")
+        encoded = resp.headers.get("Content-Encoding", "identity").lower() not in ("", "identity")
+        if expected is not None and not encoded and expected.isdigit() and len(body) != int(expected):
+            raise _TruncatedBody(f"body has {len(body)} of {expected} bytes announced by Content-Length")
+        return resp
+
+    def _request(self, url: str, data: bytes, headers: dict[str, str]) -> HttpResult:
+        max_retries = max(0, self.settings.max_retries)
+        attempts = 0
+        retried_429 = False
+        while True:
+            self._check_open()
+            attempts += 1
+            self._pace()
+            with self._state_lock:
+                self.stats["requests"] += 1
+            retry_after: float | None = None
+            try:
+                resp = self._send_once(url, data, headers)
+            except (
+                requests.Timeout,
+                requests.ConnectionError,
+                requests.exceptions.ChunkedEncodingError,
+            ) as exc:
+                cause = _describe_transport_error(exc)
+            except _TruncatedBody as exc:
+                cause = f"truncated body ({exc})"
+            except requests.exceptions.ContentDecodingError as exc:
+                cause = f"undecodable body ({exc})"
+            else:
+                body = resp.content
+                hdrs = {k: v for k, v in resp.headers.items()}
+                result = HttpResult(resp.status_code, hdrs, body, url, attempts)
+                with self._state_lock:
+                    self.stats["bytes"] += len(body)
+                if is_waf_page(body, hdrs):
+                    raise self._record_block(url, f"WAF rejection page (HTTP {resp.status_code})", result)
+                if resp.status_code in BLOCK_STATUSES:
+                    retry_after = parse_retry_after(_header(hdrs, "Retry-After"))
+                    err = self._record_block(url, f"HTTP {resp.status_code}", result)
+                    can_retry = (
+                        resp.status_code == 429
+                        and retry_after is not None
+                        and not retried_429
+                        and isinstance(err, BlockedError)
+                    )
+                    if not can_retry:
+                        raise err
+                    retried_429 = True
+                    with self._state_lock:
+                        self.stats["retries"] += 1
+                    self._wait(min(retry_after, self.settings.backoff_max_s))
+                    continue
+                if resp.status_code < 500:
+                    return result
+                cause = f"HTTP {resp.status_code}"
+                retry_after = parse_retry_after(_header(hdrs, "Retry-After"))
+            if attempts > max_retries:
+                raise TransientError(
+                    f"portal request to {url} failed after {attempts} attempts: {cause}; "
+                    "the portal may be down or slow — retry the run later"
+                )
+            with self._state_lock:
+                self.stats["retries"] += 1
+            self._wait(self._backoff_delay(attempts, retry_after))
+
+
+def _describe_transport_error(exc: Exception) -> str:
+    if isinstance(exc, requests.ConnectTimeout):
+        return f"connect timeout ({exc.__class__.__name__})"
+    if isinstance(exc, requests.Timeout):
+        return f"read timeout ({exc.__class__.__name__})"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return f"truncated body / connection dropped mid-answer ({exc})"
+    text = str(exc)
+    low = text.lower()
+    if "reset" in low or "aborted" in low or "remotedisconnected" in low or "closed" in low:
+        return f"connection reset by the portal ({text})"
+    return f"connection error ({text})"
