@@ -1,0 +1,5 @@
+-- severity: error
+-- Check: the key and time columns of fct_unit_score are never null. Returns the offending rows.
+select *
+from fct_unit_score
+where unit_code is null or period_type is null or period_key is null or period_start is null or period_end is null or captured_at is null

@@ -1,0 +1,47 @@
+-- Mart: every reporting period that appears in the landing zone.
+-- grain: one row per period
+-- key: period_type, period_key
+-- time column: period_start .. period_end (inclusive dates)
+-- number: month (1-12) for month and ytd, quarter (1-4) for quarter, 0 for year (dvc766.periods).
+with landed as (
+    select period_type, period_key, period_start, period_end from stg_landing__unit_scores
+    union
+    select period_type, period_key, period_start, period_end from stg_landing__indicator_values
+    union
+    select period_type, period_key, period_start, period_end from stg_landing__units_seen
+),
+
+periods as (
+    select
+        period_type,
+        period_key,
+        min(period_start) as period_start,
+        max(period_end) as period_end
+    from landed
+    group by period_type, period_key
+),
+
+final as (
+    select
+        period_key,
+        period_type,
+        year(period_end) as year,
+        case period_type
+            when 'month' then month(period_end)
+            when 'ytd' then month(period_end)
+            when 'quarter' then quarter(period_end)
+            else 0
+        end as number,
+        period_start,
+        period_end,
+        case period_type
+            when 'month' then 'Tháng ' || month(period_end) || '/' || year(period_end)
+            when 'quarter' then 'Quý ' || quarter(period_end) || '/' || year(period_end)
+            when 'year' then 'Năm ' || year(period_end)
+            else 'Lũy kế đến ' || strftime(period_end, '%d/%m/%Y')
+        end as label_vi
+    from periods
+)
+
+select * from final
+order by period_start, period_type

@@ -1,0 +1,77 @@
+-- Mart: units (provinces, agencies, districts, communes) by code, as slowly changing versions.
+-- grain: one row per unit code × version; a new version starts when the name or portal ID seen
+--        under the code changes, in capture order (names and UUIDs change under the same code).
+-- key: unit_code, valid_from
+-- time column: valid_from (inclusive) .. valid_to (exclusive; null for the current version)
+with seen as (
+    select * from stg_landing__units_seen
+),
+
+-- One sighting per unit and capture instant; several endpoints captured at the same second may
+-- spell the name differently, and a deterministic pick keeps the versions stable.
+per_instant as (
+    select
+        unit_code,
+        province_code,
+        unit_id,
+        unit_name,
+        unit_kind,
+        parent_code,
+        captured_at
+    from seen
+    qualify row_number() over (
+        partition by unit_code, captured_at
+        order by unit_name is null, unit_id is null, unit_name, unit_id, capture_id
+    ) = 1
+),
+
+flagged as (
+    select
+        *,
+        case
+            when lag(captured_at) over w is null then 1
+            when unit_name is distinct from lag(unit_name) over w then 1
+            when unit_id is distinct from lag(unit_id) over w then 1
+            else 0
+        end as starts_version
+    from per_instant
+    window w as (partition by unit_code order by captured_at)
+),
+
+numbered as (
+    select
+        *,
+        sum(starts_version) over (partition by unit_code order by captured_at) as version_no
+    from flagged
+),
+
+versions as (
+    select
+        unit_code,
+        version_no,
+        min(captured_at) as valid_from,
+        arg_max(unit_name, captured_at) as unit_name,
+        arg_max(unit_id, captured_at) as unit_id,
+        arg_max(unit_kind, captured_at) as unit_kind,
+        arg_max(province_code, captured_at) as province_code,
+        arg_max(parent_code, captured_at) as parent_code
+    from numbered
+    group by unit_code, version_no
+),
+
+final as (
+    select
+        unit_code,
+        valid_from,
+        lead(valid_from) over (partition by unit_code order by valid_from) as valid_to,
+        unit_name,
+        unit_id,
+        unit_kind,
+        province_code,
+        parent_code,
+        lead(valid_from) over (partition by unit_code order by valid_from) is null as is_current
+    from versions
+)
+
+select * from final
+order by unit_code, valid_from

@@ -1,0 +1,100 @@
+-- Mart: each unit's total and six group scores per period, with its rank.
+-- grain: one row per unit × period
+-- key: unit_code, period_type, period_key
+-- time column: period_start .. period_end; captured_at is the latest capture used in the row
+-- Scores: for each group (and TOTAL) the latest capture wins, a captured value before a derived
+-- one. Groups can come from different endpoints captured at different times (a province's TDGQ
+-- from dvc-progress-tree, its ranking from service-results); score_capture_count says how many
+-- captures the row mixes. Rank: taken from the TOTAL rows; a province's rank comes from a
+-- national-scope capture (rank among the 34) when there is one, any other unit's rank from a
+-- capture scoped to its province (rank among the province's units); then the latest capture.
+with scores as (
+    select * from stg_landing__unit_scores
+),
+
+latest_per_group as (
+    select *
+    from scores
+    qualify row_number() over (
+        partition by unit_code, period_type, period_key, group_code
+        order by derived asc, captured_at desc, capture_id desc
+    ) = 1
+),
+
+ranks as (
+    select
+        unit_code,
+        period_type,
+        period_key,
+        rank_in_scope,
+        rank_scope_size,
+        scope as rank_scope
+    from scores
+    where group_code = 'TOTAL' and rank_in_scope is not null
+    qualify row_number() over (
+        partition by unit_code, period_type, period_key
+        order by
+            case
+                when unit_code = province_code and scope = 'national' then 0
+                when unit_code <> province_code and scope <> 'national' then 0
+                else 1
+            end,
+            derived asc,
+            captured_at desc,
+            capture_id desc
+    ) = 1
+),
+
+pivoted as (
+    select
+        unit_code,
+        period_type,
+        period_key,
+        any_value(province_code) as province_code,
+        min(period_start) as period_start,
+        max(period_end) as period_end,
+        max(score) filter (where group_code = 'TOTAL') as total_score,
+        max(score) filter (where group_code = 'CKMB') as score_ckmb,
+        max(score) filter (where group_code = 'TDGQ') as score_tdgq,
+        max(score) filter (where group_code = 'CLGQ') as score_clgq,
+        max(score) filter (where group_code = 'TTTT') as score_tttt,
+        max(score) filter (where group_code = 'MDHL') as score_mdhl,
+        max(score) filter (where group_code = 'MDSH') as score_mdsh,
+        max(captured_at) as captured_at,
+        arg_max(source_api, captured_at) as source_api,
+        bool_or(derived) as derived,
+        count(distinct capture_id) as score_capture_count
+    from latest_per_group
+    group by unit_code, period_type, period_key
+),
+
+final as (
+    select
+        pivoted.unit_code,
+        pivoted.province_code,
+        pivoted.period_type,
+        pivoted.period_key,
+        pivoted.period_start,
+        pivoted.period_end,
+        pivoted.total_score,
+        pivoted.score_ckmb,
+        pivoted.score_tdgq,
+        pivoted.score_clgq,
+        pivoted.score_tttt,
+        pivoted.score_mdhl,
+        pivoted.score_mdsh,
+        ranks.rank_in_scope,
+        ranks.rank_scope_size,
+        ranks.rank_scope,
+        pivoted.derived,
+        pivoted.score_capture_count,
+        pivoted.captured_at,
+        pivoted.source_api
+    from pivoted
+    left join ranks
+        on ranks.unit_code = pivoted.unit_code
+        and ranks.period_type = pivoted.period_type
+        and ranks.period_key = pivoted.period_key
+)
+
+select * from final

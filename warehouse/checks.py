@@ -1,0 +1,85 @@
+"""Data checks: each ``sql/checks/*.sql`` is a query returning offending rows (none when healthy).
+
+A header line ``-- severity: error|warn`` says whether a failure blocks publishing (``error``) or
+is only reported (``warn``: e.g. cross-endpoint disagreement, which the real portal has).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+CHECKS_DIR = Path(__file__).resolve().parents[1] / "sql" / "checks"
+_SEVERITY_RE = re.compile(r"^\s*--\s*severity:\s*(error|warn)\s*$", re.MULTILINE | re.IGNORECASE)
+SAMPLE_ROWS = 5
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    severity: str  # error | warn
+    sql: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    severity: str
+    rows: int
+    columns: list[str] = field(default_factory=list)
+    sample: list[tuple] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return self.rows == 0
+
+    def describe(self) -> str:
+        return f"{self.name} ({self.severity}): {self.rows} offending row{'s' if self.rows != 1 else ''}"
+
+
+class CheckFailedError(RuntimeError):
+    """One or more ``error`` checks returned rows; nothing was published."""
+
+    def __init__(self, failures: list[CheckResult]) -> None:
+        self.failures = failures
+        names = "; ".join(f.describe() for f in failures)
+        super().__init__(f"{len(failures)} error check(s) failed, nothing published: {names}")
+
+
+class CheckDefinitionError(ValueError):
+    """A check file lacks its severity header."""
+
+
+def load_checks(checks_dir: Path = CHECKS_DIR) -> list[Check]:
+    """Every check in ``checks_dir``, by file name; a file without a severity header is an error."""
+    out = []
+    for path in sorted(checks_dir.glob("*.sql")):
+        text = path.read_text(encoding="utf-8")
+        m = _SEVERITY_RE.search(text)
+        if not m:
+            raise CheckDefinitionError(f"{path} has no '-- severity: error|warn' header")
+        out.append(Check(path.stem, m.group(1).lower(), text, path))
+    return out
+
+
+def run_check(con: duckdb.DuckDBPyConnection, check: Check) -> CheckResult:
+    """Count the offending rows of one check and keep a few of them for the message."""
+    body = check.sql.strip().rstrip(";")
+    rel = con.sql(body)
+    columns = list(rel.columns)
+    n = con.sql(f"select count(*) from ({body}) as offending").fetchone()[0]  # type: ignore[index]
+    sample = rel.limit(SAMPLE_ROWS).fetchall() if n else []
+    return CheckResult(check.name, check.severity, int(n), columns, sample)
+
+
+def run_checks(con: duckdb.DuckDBPyConnection, checks: list[Check] | None = None) -> list[CheckResult]:
+    """Run every check against the models in ``con``; never raises on a failing check."""
+    return [run_check(con, c) for c in (checks if checks is not None else load_checks())]
+
+
+def failures(results: list[CheckResult], severity: str = "error") -> list[CheckResult]:
+    return [r for r in results if not r.passed and r.severity == severity]
