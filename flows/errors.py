@@ -53,3 +53,12 @@ class NotPublishedError(PortalError):
     """The period answers empty or all-null: not published yet; nothing is landed as zeros."""
 
     kind = "not_published"
+
+
+class QuarantineError(SchemaChangeError):
+    """A value the portal should never send (unsafe unit code, negative count, NaN, ratio over 100,
+    numerator above denominator): the body is kept in the raw store for inspection, nothing built
+    from it is landed. A subclass of SchemaChangeError so callers that stop on schema changes stop
+    on these too."""
+
+    kind = "quarantine"

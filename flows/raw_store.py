@@ -1,0 +1,188 @@
+"""The raw store: every portal response kept forever, byte-exact, with a manifest record beside it.
+
+Layout under the data dir (through :class:`dvc766.storage.Store`, so it can live on S3 too)::
+
+    raw/<api>/<endpoint with "/" → "__">/<period_key>/<scope>/<capture_id>.json.gz   the body, gzip
+    raw/<api>/<endpoint with "/" → "__">/<period_key>/<scope>/<capture_id>.meta.json the record
+
+Why this shape: everything downstream can be rebuilt from ``raw/`` alone (``landing.reland``), so a
+body must never change once written. ``put`` is append-only: the same capture twice (same
+``capture_id`` and the same bytes) is a no-op; anything else under an existing name is an error.
+The gzip is deterministic (``mtime=0``, no file name) so identical bodies give identical files.
+The body is written before its record: a crash between the two leaves a body without a record
+(invisible to ``manifest()``, healed by the next ``put`` of the same capture), never a record that
+points at nothing.
+
+Scope and period come from the capture, not from the portal's answer, but are still checked before
+they become path parts: the scope must be ``national`` or a safe unit code.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import re
+from datetime import datetime
+from typing import Any
+
+from dvc766.periods import Period
+from dvc766.provinces import is_safe_unit_code
+from dvc766.settings import Settings
+from dvc766.storage import Store
+from flows.capture import APIS, Capture
+
+log = logging.getLogger(__name__)
+
+RAW = "raw"
+BODY_SUFFIX = ".json.gz"
+META_SUFFIX = ".meta.json"
+_ENDPOINT_RE = re.compile(r"^[a-z0-9_\-]+(/[a-z0-9_\-]+)*$")
+_OUTCOME_RE = re.compile(r"^ok$|^rejected:[a-z_]+$")
+_CAPTURE_ID_RE = re.compile(r"^\d{8}T\d{6}Z_[0-9a-f]{12}$")
+
+
+class RawStoreError(Exception):
+    """The raw store refused an operation (would overwrite, unsafe path part, bad record)."""
+
+
+class RawIntegrityError(RawStoreError):
+    """A stored body no longer matches the sha256 its record holds."""
+
+
+def _gzip(body: bytes) -> bytes:
+    return gzip.compress(body, compresslevel=6, mtime=0)
+
+
+def capture_dir(api: str, endpoint: str, period_key: str, scope: str) -> str:
+    """The folder of one (api, endpoint, period, scope); every part is checked before use."""
+    if api not in APIS:
+        raise RawStoreError(f"unknown api {api!r}")
+    if not _ENDPOINT_RE.fullmatch(endpoint):
+        raise RawStoreError(f"endpoint {endpoint!r} is not safe as a path")
+    Period.from_key(period_key)  # raises PeriodError for anything that is not a period key
+    if scope != "national" and not is_safe_unit_code(scope):
+        raise RawStoreError(f"scope {scope!r} is neither 'national' nor a unit code")
+    return f"{RAW}/{api}/{endpoint.replace('/', '__')}/{period_key}/{scope}"
+
+
+class RawStore:
+    """Append-only store of captures; see the module docstring for layout and guarantees."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.store = Store(settings.data_dir)
+        self.manifest_errors: list[tuple[str, str]] = []
+
+    # --- writing ------------------------------------------------------------------------------
+
+    def body_path(self, capture: Capture) -> str:
+        folder = capture_dir(capture.api, capture.endpoint, capture.period.key, capture.scope)
+        return f"{folder}/{capture.capture_id}{BODY_SUFFIX}"
+
+    def put(self, capture: Capture, outcome: str = "ok") -> str:
+        """Keep the body and its record; returns the body's path relative to the data dir.
+
+        Callers that land the capture must set ``capture.extra["batch_id"]`` *before* calling this,
+        so the record carries the batch and ``landing.reland`` can regroup captures into the same
+        files.
+        """
+        if not _OUTCOME_RE.fullmatch(outcome):
+            raise RawStoreError(f"outcome {outcome!r} is not 'ok' or 'rejected:<kind>'")
+        rel = self.body_path(capture)
+        meta_rel = rel[: -len(BODY_SUFFIX)] + META_SUFFIX
+        record = {**capture.meta(), "outcome": outcome, "path": rel}
+        meta_bytes = (
+            json.dumps(record, ensure_ascii=False, sort_keys=True, indent=1, default=str) + "\n"
+        ).encode()
+
+        if self.store.exists(rel):
+            existing = gzip.decompress(self.store.read_bytes(rel))
+            if existing != capture.body:
+                raise RawStoreError(
+                    f"refusing to overwrite {rel}: a different body is stored under that name"
+                )
+        else:
+            self.store.write_bytes(rel, _gzip(capture.body), overwrite=False)
+        if self.store.exists(meta_rel):
+            if self.store.read_bytes(meta_rel) != meta_bytes:
+                raise RawStoreError(
+                    f"refusing to overwrite {meta_rel}: capture {capture.capture_id} is already recorded "
+                    "with other metadata (outcome, run or batch)"
+                )
+            return rel
+        self.store.write_bytes(meta_rel, meta_bytes, overwrite=False)
+        return rel
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def _read_records(self, rel: str) -> list[dict[str, Any]]:
+        out = []
+        for path in self.store.list_files(rel, suffix=META_SUFFIX):
+            try:
+                rec = json.loads(self.store.read_bytes(path).decode("utf-8"))
+                if not isinstance(rec, dict) or not _CAPTURE_ID_RE.fullmatch(str(rec.get("capture_id"))):
+                    raise ValueError("not a capture record")
+                for key in ("api", "endpoint", "period_key", "scope", "sha256", "path", "outcome"):
+                    if key not in rec:
+                        raise ValueError(f"missing {key!r}")
+            except (ValueError, UnicodeDecodeError) as exc:
+                self.manifest_errors.append((path, str(exc)))
+                log.warning("raw store: unreadable manifest record %s: %s", path, exc)
+                continue
+            out.append(rec)
+        return out
+
+    def manifest(self) -> list[dict[str, Any]]:
+        """Every readable record, sorted by path. Unreadable ones are skipped, logged and listed in
+        ``self.manifest_errors`` as (path, reason), so one damaged file does not stop a reland."""
+        self.manifest_errors = []
+        return self._read_records(RAW)
+
+    def load(self, record: dict[str, Any]) -> Capture:
+        """The capture a record describes, with its body checked against the recorded sha256."""
+        rel = record["path"]
+        try:
+            body = gzip.decompress(self.store.read_bytes(rel))
+        except FileNotFoundError as exc:
+            raise RawIntegrityError(f"raw body {rel} is missing") from exc
+        except (OSError, EOFError) as exc:
+            raise RawIntegrityError(f"raw body {rel} is not readable gzip: {exc}") from exc
+        capture = Capture(
+            api=record["api"],
+            endpoint=record["endpoint"],
+            request=record.get("request") or {},
+            url=record.get("url", ""),
+            status=int(record.get("status", 0)),
+            headers=record.get("headers") or {},
+            body=body,
+            captured_at=datetime.fromisoformat(record["captured_at"]),
+            scope=record["scope"],
+            period=Period.from_key(record["period_key"]),
+            run_id=record.get("run_id", ""),
+            extra=record.get("extra") or {},
+        )
+        if capture.sha256 != record["sha256"]:
+            raise RawIntegrityError(
+                f"raw body {rel} does not match its record: sha256 {capture.sha256} != {record['sha256']}"
+            )
+        return capture
+
+    def records_for(self, api: str, endpoint: str, period_key: str, scope: str) -> list[dict[str, Any]]:
+        """Records of one (api, endpoint, period, scope), oldest capture first."""
+        recs = self._read_records(capture_dir(api, endpoint, period_key, scope))
+        return sorted(recs, key=lambda r: r["capture_id"])
+
+    def latest(
+        self, api: str, endpoint: str, period_key: str, scope: str, *, outcome: str | None = "ok"
+    ) -> dict[str, Any] | None:
+        """The most recent record (by capture time) with that outcome (any outcome when None)."""
+        recs = [
+            r
+            for r in self.records_for(api, endpoint, period_key, scope)
+            if outcome is None or r.get("outcome") == outcome
+        ]
+        return recs[-1] if recs else None
+
+    def has_ok_capture(self, api: str, endpoint: str, period_key: str, scope: str) -> bool:
+        """True when this request already has a usable capture: what a resumable backfill skips."""
+        return self.latest(api, endpoint, period_key, scope) is not None
