@@ -56,6 +56,12 @@ class StubServer:
             def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
                 return
 
+            _date: str | None = None
+
+            def date_time_string(self, timestamp: float | None = None) -> str:
+                # A scripted Date header replaces the server's clock (the portal's clock in tests).
+                return self._date or super().date_time_string(timestamp)
+
             def do_POST(self) -> None:  # noqa: N802 - stdlib name
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
@@ -69,8 +75,10 @@ class StubServer:
                     return
                 if reply.action == "delay":
                     time.sleep(reply.delay_s)
+                self._date = reply.headers.get("Date")
                 self.send_response(reply.status)
                 headers = {"Content-Type": "application/json; charset=utf-8", **reply.headers}
+                headers.pop("Date", None)  # sent once, by send_response via date_time_string()
                 for k, v in headers.items():
                     self.send_header(k, v)
                 self.send_header("Content-Length", str(len(reply.body)))
