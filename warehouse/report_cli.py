@@ -1,0 +1,87 @@
+"""``dvc766 report``: render one province's monthly appendix from the published warehouse.
+
+Every check (month, province, warehouse, data, CSV) runs and every byte is rendered before anything is
+written; files are written to a temporary name beside the target and renamed, so a failed run leaves no
+file and a reader never sees half a report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from pathlib import Path
+
+from dvc766.cli import UserError
+from dvc766.periods import Period, parse_month
+from dvc766.settings import Settings
+from warehouse.certified_copies import load_certified_copies
+from warehouse.report_data import load_appendix
+
+EXTENSIONS = {"docx": ".docx", "xlsx": ".xlsx", "md": ".md"}
+
+
+def _atomic_write(path: Path, payload: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def render(data, fmt: str, out: Path) -> dict[Path, bytes]:  # type: ignore[no-untyped-def]
+    """The files of one report, by path (md has its chart PNG beside it)."""
+    if fmt == "docx":
+        from warehouse.render_docx import render_docx
+
+        return {out: render_docx(data)}
+    if fmt == "xlsx":
+        from warehouse.render_xlsx import render_xlsx
+
+        return {out: render_xlsx(data)}
+    from warehouse.chart import chart_png
+    from warehouse.render_md import render_md
+
+    image = out.with_suffix(".png")
+    return {image: chart_png(data), out: render_md(data, image.name).encode("utf-8")}
+
+
+def build_report(
+    settings: Settings,
+    province: str,
+    month: Period,
+    fmt: str,
+    out: Path | None = None,
+    certified_copies: Path | None = None,
+) -> Path:
+    """Render and write one report; returns the report's path."""
+    if fmt not in EXTENSIONS:
+        raise UserError(f"unknown format {fmt!r}: expected docx, xlsx or md")
+    certified = load_certified_copies(certified_copies) if certified_copies else None
+    data = load_appendix(settings.warehouse_path, province, month)
+    data.certified = certified
+    target = out or settings.reports_dir / f"{data.province_code}_{month.key}{EXTENSIONS[fmt]}"
+    if target.exists() and target.is_dir():
+        raise UserError(f"--out {target} is a directory; give a file name")
+    files = render(data, fmt, target)
+    for path, payload in files.items():
+        _atomic_write(path, payload)
+    return target
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """CLI handler: ``dvc766 report --province H55 --month 2023-10 --format docx [--out PATH]``."""
+    settings = Settings.from_env()
+    month = parse_month(args.month, history_start=settings.history_start)
+    fmt = getattr(args, "format", None) or "docx"
+    out = Path(args.out) if getattr(args, "out", None) else None
+    cc = getattr(args, "certified_copies", None)
+    path = build_report(settings, args.province, month, fmt, out, Path(cc) if cc else None)
+    print(path)
+    return 0

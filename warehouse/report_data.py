@@ -1,0 +1,398 @@
+"""Everything the monthly appendix prints, read once from the published warehouse's ``rpt_*`` tables.
+
+Why a separate data layer: the three renderers (md, docx, xlsx) must print the same figures, so they
+all take one ``AppendixData`` and none of them queries DuckDB or derives a figure. Changes come from
+SQL (the ``change_*`` columns); this module only picks the right columns per line
+(``warehouse/appendix_lines.py``) and keeps figures as Decimals.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from dvc766.cli import UserError
+from dvc766.periods import Period
+from warehouse.appendix_lines import (
+    ONLINE_PAYMENT_DECIMALS,
+    ONLINE_SERVICE_DECIMALS,
+    SUMMARY_LINES,
+    LineSpec,
+)
+from warehouse.numbers_vi import to_decimal
+
+PROVINCE_CODE_RE = re.compile(r"^H\d{2}$")
+GROUP_SCORES = ("score_ckmb", "score_tdgq", "score_clgq", "score_tttt", "score_mdhl", "score_mdsh")
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    """One row of section I; figures are None when not available."""
+
+    spec: LineSpec
+    prev_count: Decimal | None = None
+    prev_total: Decimal | None = None
+    prev_rate: Decimal | None = None
+    curr_count: Decimal | None = None
+    curr_total: Decimal | None = None
+    curr_rate: Decimal | None = None
+    change_count: Decimal | None = None
+    change_rate: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class UnitRow:
+    """One unit of sections II–IV (or the total row of II)."""
+
+    unit_code: str
+    unit_name: str
+    prev: Decimal | None
+    curr: Decimal | None
+    change: Decimal | None
+
+
+@dataclass(frozen=True)
+class UnitTable:
+    """A per-unit table: its heading, rows in the documented order, optional total row."""
+
+    title: str
+    rows: tuple[UnitRow, ...]
+    decimals: int
+    total: UnitRow | None = None
+
+
+@dataclass(frozen=True)
+class ScoreLine:
+    """Total score and national rank at both month ends (the last line of section I)."""
+
+    prev_score: Decimal | None
+    prev_rank: int | None
+    prev_size: int | None
+    curr_score: Decimal | None
+    curr_rank: int | None
+    curr_size: int | None
+    change_score: Decimal | None
+    change_rank: int | None
+
+
+@dataclass(frozen=True)
+class ScorePoint:
+    """One month of the chart: total and group scores and rank (None where not captured)."""
+
+    month: Period
+    total: Decimal | None
+    groups: dict[str, Decimal | None]
+    rank: int | None
+    rank_size: int | None
+
+
+@dataclass
+class AppendixData:
+    """All figures of one province's appendix for one month."""
+
+    province_code: str
+    province_name: str  # as the warehouse has it: "UBND tỉnh Thái Nguyên"
+    month: Period
+    current: Period  # ytd at the end of the month
+    previous: Period  # ytd at the end of the month before
+    summary: list[SummaryRow]
+    score: ScoreLine
+    overdue: UnitTable
+    online_service: list[UnitTable]
+    online_payment: list[UnitTable]
+    score_history: list[ScorePoint]
+    warehouse_path: Path
+    captured_at: Any = None
+    certified: Any = None  # warehouse.certified_copies.CertifiedCopies, attached by the CLI
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def province_title(self) -> str:
+        """``TỈNH THÁI NGUYÊN`` for the document title (the "UBND" prefix dropped, upper case)."""
+        return province_label(self.province_name).upper()
+
+    @property
+    def prev_date(self) -> str:
+        return vn_date(self.previous)
+
+    @property
+    def curr_date(self) -> str:
+        return vn_date(self.current)
+
+
+def province_label(unit_name: str) -> str:
+    """``UBND tỉnh Thái Nguyên`` → ``tỉnh Thái Nguyên``; ``UBND Thành phố Hà Nội`` → ``thành phố Hà Nội``."""
+    name = re.sub(r"^\s*(UBND|Ủy ban nhân dân|Uỷ ban nhân dân)\s+", "", unit_name.strip(), flags=re.I)
+    m = re.match(r"^(tỉnh|thành phố)\s+(.*)$", name, flags=re.I)
+    if m:
+        return f"{m[1].lower()} {m[2]}"
+    return f"tỉnh {name}"
+
+
+def vn_date(period: Period) -> str:
+    """The month-end date the way the appendix writes it: ``30/9/2023``."""
+    end = period.end
+    return f"{end.day}/{end.month}/{end.year}"
+
+
+def _connect(db_path: Path) -> duckdb.DuckDBPyConnection:
+    if not db_path.is_file():
+        raise UserError(f"no warehouse at {db_path}: run `dvc766 build` (or `make demo`) first")
+    try:
+        return duckdb.connect(str(db_path), read_only=True)
+    except duckdb.Error as exc:
+        raise UserError(f"cannot open the warehouse {db_path} read-only: {exc}") from exc
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    cur = con.execute(sql, params)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+def _check_tables(con: duckdb.DuckDBPyConnection, db_path: Path) -> None:
+    have = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
+    need = {
+        "dim_unit",
+        "rpt_province_summary",
+        "rpt_overdue_by_unit",
+        "rpt_online_service_by_unit",
+        "rpt_online_payment_by_unit",
+        "rpt_score_history",
+    }
+    missing = sorted(need - have)
+    if missing:
+        raise UserError(
+            f"the warehouse {db_path} has no {', '.join(missing)}: rebuild it with `dvc766 build`"
+        )
+
+
+def _province_name(con: duckdb.DuckDBPyConnection, code: str) -> str:
+    if not PROVINCE_CODE_RE.fullmatch(code):
+        raise UserError(f"unknown province code {code!r}: expected a code like H55")
+    rows = con.execute(
+        "select unit_name from dim_unit where unit_code = ? and unit_kind = 'province' "
+        "order by is_current desc, valid_from desc limit 1",
+        [code],
+    ).fetchall()
+    if not rows:
+        known = [
+            r[0]
+            for r in con.execute(
+                "select distinct unit_code from dim_unit where unit_kind = 'province' order by 1"
+            ).fetchall()
+        ]
+        sample = ", ".join(known[:5]) + (", …" if len(known) > 5 else "")
+        raise UserError(f"unknown province {code}: the warehouse has no such province (it has {sample})")
+    return str(rows[0][0])
+
+
+def _check_month(con: duckdb.DuckDBPyConnection, code: str, month: Period, current: Period) -> None:
+    first = con.execute(
+        "select min(period_end) from rpt_score_history where period_type in ('month', 'ytd')"
+    ).fetchone()
+    first_ind = con.execute("select min(period_end) from rpt_province_summary").fetchone()
+    starts = [d for d in (first[0] if first else None, first_ind[0] if first_ind else None) if d]
+    if starts:
+        start = min(starts)
+        if (month.year, month.number) < (start.year, start.month):
+            raise UserError(
+                f"month {month.key} is before the warehouse's history (it starts {start.year:04d}-{start.month:02d})"
+            )
+    has = con.execute(
+        "select count(*) from rpt_province_summary where province_code = ? and period_key = ?",
+        [code, current.key],
+    ).fetchone()
+    if not has or has[0] == 0:
+        raise UserError(
+            f"no month-end capture of {month.key} for {code}: run `dvc766 snapshot` at the month end, "
+            "or `dvc766 backfill`"
+        )
+
+
+def _summary(con: duckdb.DuckDBPyConnection, code: str, current: Period) -> tuple[list[SummaryRow], Any]:
+    rows = _rows(
+        con,
+        "select * from rpt_province_summary where province_code = ? and period_key = ?",
+        [code, current.key],
+    )
+    by_code = {r["indicator_code"]: r for r in rows}
+    captured = max((r["captured_at"] for r in rows if r["captured_at"] is not None), default=None)
+    out: list[SummaryRow] = []
+    for spec in SUMMARY_LINES:
+        r = by_code.get(spec.indicator or "")
+        if spec.kind != "figure" or r is None:
+            out.append(SummaryRow(spec))
+            continue
+        if spec.derive == "complement":
+            cols = ("rest_count", "rest_rate", "change_rest_count", "change_rest_rate")
+        else:
+            cols = ("count_value", "rate", "change_count", "change_rate")
+        count, rate, dcount, drate = cols
+        with_count = spec.count_style is not None
+        out.append(
+            SummaryRow(
+                spec,
+                prev_count=to_decimal(r[f"prev_{count}"]) if with_count else None,
+                prev_total=to_decimal(r["prev_total_value"]) if with_count else None,
+                prev_rate=to_decimal(r[f"prev_{rate}"]) if spec.show_rate else None,
+                curr_count=to_decimal(r[count]) if with_count else None,
+                curr_total=to_decimal(r["total_value"]) if with_count else None,
+                curr_rate=to_decimal(r[rate]) if spec.show_rate else None,
+                change_count=to_decimal(r[dcount]) if with_count else None,
+                change_rate=to_decimal(r[drate]) if spec.show_rate else None,
+            )
+        )
+    return out, captured
+
+
+def _score(con: duckdb.DuckDBPyConnection, code: str, current: Period) -> ScoreLine:
+    rows = _rows(
+        con,
+        "select * from rpt_score_history where province_code = ? and period_type = 'ytd' and period_key = ?",
+        [code, current.key],
+    )
+    if not rows:
+        return ScoreLine(None, None, None, None, None, None, None, None)
+    r = rows[0]
+    return ScoreLine(
+        prev_score=to_decimal(r["prev_total_score"]),
+        prev_rank=r["prev_rank_in_scope"],
+        prev_size=r["prev_rank_scope_size"],
+        curr_score=to_decimal(r["total_score"]),
+        curr_rank=r["rank_in_scope"],
+        curr_size=r["rank_scope_size"],
+        change_score=to_decimal(r["change_total_score"]),
+        change_rank=r["change_rank"],
+    )
+
+
+def _unit_rows(
+    con: duckdb.DuckDBPyConnection, table: str, figure: str, code: str, current: Period, part: str | None
+) -> list[UnitRow]:
+    where = "province_code = ? and period_key = ?"
+    params: list[Any] = [code, current.key]
+    if part is not None:
+        where += " and unit_part = ?"
+        params.append(part)
+    rows = _rows(
+        con,
+        f"select unit_code, unit_name, prev_{figure} as prev, {figure} as curr, change_{figure} as change "
+        f"from {table} where {where} order by part_order, sort_key, unit_code",
+        params,
+    )
+    return [
+        UnitRow(
+            r["unit_code"],
+            r["unit_name"],
+            to_decimal(r["prev"]),
+            to_decimal(r["curr"]),
+            to_decimal(r["change"]),
+        )
+        for r in rows
+    ]
+
+
+def _history(con: duckdb.DuckDBPyConnection, code: str, month: Period) -> list[ScorePoint]:
+    """The 12 months ending with ``month``; a month not captured is a point with None figures."""
+    months: list[Period] = []
+    p = month
+    for _ in range(12):
+        months.append(p)
+        p = p.previous_month()
+    months.reverse()
+    rows = _rows(
+        con,
+        "select * from rpt_score_history where province_code = ? and period_type = 'month' "
+        "and period_key between ? and ?",
+        [code, months[0].key, months[-1].key],
+    )
+    by_key = {r["period_key"]: r for r in rows}
+    out = []
+    for m in months:
+        r = by_key.get(m.key)
+        if r is None:
+            out.append(ScorePoint(m, None, dict.fromkeys(GROUP_SCORES), None, None))
+            continue
+        out.append(
+            ScorePoint(
+                m,
+                to_decimal(r["total_score"]),
+                {g: to_decimal(r[g]) for g in GROUP_SCORES},
+                r["rank_in_scope"],
+                r["rank_scope_size"],
+            )
+        )
+    return out
+
+
+def load_appendix(db_path: Path | str, province_code: str, month: Period) -> AppendixData:
+    """Read one province's appendix for ``month`` from the published warehouse, read-only.
+
+    Raises ``UserError`` (exit 2, nothing written) for a missing warehouse, an unknown province, a month
+    before the warehouse's history, or a month whose month-end year-to-date figures were not captured.
+    """
+    db_path = Path(db_path)
+    code = province_code.strip().upper()
+    current = Period("ytd", month.year, month.number)
+    previous = current.previous_month()
+    con = _connect(db_path)
+    try:
+        _check_tables(con, db_path)
+        name = _province_name(con, code)
+        _check_month(con, code, month, current)
+        summary, captured = _summary(con, code, current)
+        score = _score(con, code, current)
+        overdue_rows = _unit_rows(con, "rpt_overdue_by_unit", "overdue", code, current, None)
+        total = next((r for r in overdue_rows if r.unit_code == code), None)
+        overdue = UnitTable(
+            title="THỐNG KÊ CHI TIẾT HỒ SƠ QUÁ HẠN CỦA CÁC SỞ, BAN, NGÀNH, UBND CẤP HUYỆN, CẤP XÃ",
+            rows=tuple(r for r in overdue_rows if r.unit_code != code),
+            decimals=0,
+            total=total,
+        )
+        service = [
+            UnitTable(
+                title=title,
+                rows=tuple(_unit_rows(con, "rpt_online_service_by_unit", "rate", code, current, part)),
+                decimals=ONLINE_SERVICE_DECIMALS,
+            )
+            for part, title in UNIT_PARTS
+        ]
+        payment = [
+            UnitTable(
+                title=title,
+                rows=tuple(_unit_rows(con, "rpt_online_payment_by_unit", "rate", code, current, part)),
+                decimals=ONLINE_PAYMENT_DECIMALS,
+            )
+            for part, title in UNIT_PARTS
+        ]
+        history = _history(con, code, month)
+    finally:
+        con.close()
+    return AppendixData(
+        province_code=code,
+        province_name=name,
+        month=month,
+        current=current,
+        previous=previous,
+        summary=summary,
+        score=score,
+        overdue=overdue,
+        online_service=service,
+        online_payment=payment,
+        score_history=history,
+        warehouse_path=db_path,
+        captured_at=captured,
+    )
+
+
+UNIT_PARTS: tuple[tuple[str, str], ...] = (
+    ("agency", "BIỂU TỔNG HỢP CÁC SỞ, BAN, NGÀNH"),
+    ("local", "BIỂU TỔNG HỢP CỦA UBND CẤP HUYỆN, CẤP XÃ"),
+)
