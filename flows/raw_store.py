@@ -23,6 +23,7 @@ import gzip
 import json
 import logging
 import re
+import zlib
 from datetime import datetime
 from typing import Any
 
@@ -73,6 +74,13 @@ class RawStore:
         self.store = Store(settings.data_dir)
         self.manifest_errors: list[tuple[str, str]] = []
 
+    def _read_raw(self, rel: str) -> bytes:
+        """The stored bytes as they are. ``Store.read_bytes`` lets pyarrow guess compression from
+        the ``.gz`` suffix and would hand back the decompressed body; the sha check and the
+        append-only comparison must see exactly what is on disk."""
+        with self.store.fs.open_input_stream(self.store.path(rel), compression=None) as f:
+            return f.read()
+
     # --- writing ------------------------------------------------------------------------------
 
     def body_path(self, capture: Capture) -> str:
@@ -96,7 +104,7 @@ class RawStore:
         ).encode()
 
         if self.store.exists(rel):
-            existing = gzip.decompress(self.store.read_bytes(rel))
+            existing = gzip.decompress(self._read_raw(rel))
             if existing != capture.body:
                 raise RawStoreError(
                     f"refusing to overwrite {rel}: a different body is stored under that name"
@@ -142,10 +150,10 @@ class RawStore:
         """The capture a record describes, with its body checked against the recorded sha256."""
         rel = record["path"]
         try:
-            body = gzip.decompress(self.store.read_bytes(rel))
+            body = gzip.decompress(self._read_raw(rel))
         except FileNotFoundError as exc:
             raise RawIntegrityError(f"raw body {rel} is missing") from exc
-        except (OSError, EOFError) as exc:
+        except (OSError, EOFError, zlib.error) as exc:
             raise RawIntegrityError(f"raw body {rel} is not readable gzip: {exc}") from exc
         capture = Capture(
             api=record["api"],

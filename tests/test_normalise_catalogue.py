@@ -1,0 +1,43 @@
+"""The indicator catalogue covers every code the normaliser emits and every metric of v1-api.md §7."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from flows.indicators import ADDITIVE_CODES, BY_CODE, catalogue_table
+from flows.landing_schema import GROUP_CODES, GROUP_MAX
+from flows.normalise import build_id_to_code, normalise
+from tests.test_normalise_v1 import h44_batch, national_capture
+
+API_DOC = Path(__file__).resolve().parents[2] / "shared" / "portal" / "v1-api.md"
+
+
+def test_every_metric_of_the_api_doc_is_catalogued() -> None:
+    section = API_DOC.read_text(encoding="utf-8").split("## 7.")[1].split("###")[0]
+    documented = set(re.findall(r"`([A-Z][A-Z_]{5,})`", section))
+    assert len(documented) == 16  # 4 CKMB + 7 MDSH + 5 MDHL
+    assert documented <= set(BY_CODE)
+
+
+def test_every_emitted_code_is_catalogued() -> None:
+    batch = h44_batch() + [national_capture()]
+    ids = build_id_to_code(batch)
+    emitted = set()
+    for c in batch:
+        emitted |= set(normalise(c, ids)["indicator_values"].column("indicator_code").to_pylist())
+    assert emitted <= set(BY_CODE)
+    assert {"PROGRESS_ON_TIME", "PAYMENT_ONLINE_DOSSIER", "ONLINE_SERVICE_RATE"} <= emitted
+
+
+def test_catalogue_table_and_groups() -> None:
+    t = catalogue_table()
+    assert t.num_rows == len(BY_CODE)
+    assert len(set(t.column("indicator_code").to_pylist())) == t.num_rows
+    groups = {r["indicator_code"]: r for r in t.to_pylist() if r["is_group"]}
+    assert set(groups) == {*GROUP_CODES, "TOTAL"}
+    assert {g: groups[g]["max_score"] for g in GROUP_CODES} == GROUP_MAX
+    assert sum(GROUP_MAX.values()) == groups["TOTAL"]["max_score"] == 100
+    assert BY_CODE["PROGRESS_AVG_DAYS"].unit_of_measure == "days"
+    assert BY_CODE["ONLINE_PROVISION_FULL"].max_score is None  # unknown, not 0
+    assert "PUBLIC_CONTENT_FULL" not in ADDITIVE_CODES and "PROGRESS_ON_TIME" in ADDITIVE_CODES
