@@ -1,0 +1,181 @@
+"""CLI handlers for the extract-and-load side: run, snapshot, backfill, reland, serve, doctor.
+
+Every argument is validated before anything is fetched or written: a malformed, future or
+before-history month, or an unknown province, raises (``dvc766.cli`` prints one line, exit 2).
+A run prints its summary and exits 0 when every batch is good, 1 when any province failed, the
+circuit breaker stopped it, or the warehouse build failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections import defaultdict
+from typing import Any
+
+from dvc766.periods import parse_month, previous_month
+from dvc766.settings import Settings
+from flows.summary import RunFailedError, RunSummary
+
+_LANDING_NAME = re.compile(r"^(?P<scope>[^/]+)__(?P<batch>[^/]+)\.parquet$")
+
+
+def _run_flow(flow_obj: Any, settings: Settings, **params: Any) -> int:
+    """Run a flow in-process with the configured concurrency, print its summary, map to an exit code."""
+    from flows.monthly import workers
+
+    state = flow_obj.with_options(task_runner=workers(settings))(**params, return_state=True)
+    result = state.result(raise_on_failure=False)
+    summary: RunSummary | None = None
+    if isinstance(result, RunFailedError):
+        summary = result.summary
+    elif isinstance(result, RunSummary):
+        summary = result
+    if summary is None:
+        print(f"dvc766 {flow_obj.name}: failed: {result}", file=sys.stderr)
+        return 1
+    print(summary.text())
+    if not summary.ok:
+        print(summary.failure_line(), file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """``dvc766 run [--month YYYY-MM] [--provinces ...] [--no-build]``."""
+    from flows.monthly import monthly_flow, province_codes
+
+    settings = Settings.from_env()
+    period = parse_month(args.month, history_start=settings.history_start) if args.month else previous_month()
+    codes = province_codes(args.provinces)
+    return _run_flow(monthly_flow, settings, month=period.key, provinces=codes, build=not args.no_build)
+
+
+def cmd_snapshot(args: argparse.Namespace) -> int:
+    """``dvc766 snapshot [--provinces ...]``: the year-to-date views now, labelled with the month closed."""
+    from flows.monthly import province_codes
+    from flows.snapshot import snapshot_flow
+
+    settings = Settings.from_env()
+    codes = province_codes(args.provinces)
+    return _run_flow(snapshot_flow, settings, provinces=codes, build=not getattr(args, "no_build", False))
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    """``dvc766 backfill --from YYYY-MM --to YYYY-MM [--provinces ...] [--refresh]``."""
+    from flows.backfill import backfill_flow, backfill_periods
+    from flows.monthly import province_codes
+
+    settings = Settings.from_env()
+    periods = backfill_periods(args.from_month, args.to_month, settings)
+    codes = province_codes(args.provinces)
+    return _run_flow(
+        backfill_flow,
+        settings,
+        from_month=periods[0].key,
+        to_month=periods[-1].key,
+        provinces=codes,
+        refresh=bool(args.refresh),
+        build=not args.no_build,
+    )
+
+
+def cmd_reland(args: argparse.Namespace) -> int:
+    """``dvc766 reland``: rebuild landing/ from raw/ alone."""
+    from flows.landing import reland
+
+    settings = Settings.from_env()
+    summary = reland(settings)
+    rows = ", ".join(f"{k} {v}" for k, v in summary.rows.items())
+    print(f"relanded {summary.batches} batches ({summary.captures} captures) into {settings.landing_dir}")
+    print(f"rows: {rows}")
+    if summary.skipped_no_batch:
+        print(f"{len(summary.skipped_no_batch)} ok captures carry no batch id and were not landed")
+    for path, reason in summary.unreadable_records:
+        print(f"unreadable manifest record {path}: {reason}", file=sys.stderr)
+    return 1 if summary.unreadable_records else 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """``dvc766 serve [--dry-run]``: serve the scheduled deployments (or print them)."""
+    from deployments.serve import main as serve_main
+
+    return serve_main(dry_run=bool(args.dry_run))
+
+
+def doctor(settings: Settings) -> tuple[list[str], list[str]]:
+    """(problems, notes) of the data folder, each with how to repair it.
+
+    Checked: every manifest record is readable, has its body, and the body's sha256 matches; every
+    landing Parquet file opens; every landed batch comes from raw captures, and every batch of ok
+    raw captures is landed.
+    """
+    import pyarrow.parquet as pq
+
+    from dvc766.storage import Store
+    from flows.raw_store import RawStore, RawStoreError
+
+    problems: list[str] = []
+    notes: list[str] = []
+    store = Store(settings.data_dir)
+    raw = RawStore(settings)
+    records = raw.manifest()
+    for path, reason in raw.manifest_errors:
+        problems.append(
+            f"raw: unreadable manifest record {path}: {reason} — move it and its body out of raw/, "
+            "capture the period again (`dvc766 backfill --refresh`), then `dvc766 reland`"
+        )
+    ok_batches: dict[str, list[str]] = defaultdict(list)
+    for rec in records:
+        try:
+            raw.load(rec)
+        except (RawStoreError, OSError, ValueError) as exc:
+            problems.append(
+                f"raw: {exc} — move {rec['path']} and its .meta.json out of raw/, capture "
+                f"{rec.get('period_key')} {rec.get('scope')} again (`dvc766 backfill --refresh`), then "
+                "`dvc766 reland`"
+            )
+            continue
+        batch = (rec.get("extra") or {}).get("batch_id")
+        if rec.get("outcome") == "ok" and isinstance(batch, str):
+            ok_batches[batch].append(rec["path"])
+    recorded = {rec["path"] for rec in records}
+    orphans = [p for p in store.list_files("raw", suffix=".json.gz") if p not in recorded]
+    if orphans:
+        notes.append(
+            f"raw: {len(orphans)} bodies without a manifest record (a run stopped between the two); "
+            "harmless — the next capture of the same body records it"
+        )
+    landed_batches: set[str] = set()
+    for rel in store.list_files("landing", suffix=".parquet"):
+        try:
+            with store.fs.open_input_file(store.path(rel)) as f:
+                pq.read_metadata(f)
+        except Exception as exc:  # any reason the file cannot be read is the same problem
+            problems.append(f"landing: {rel} does not open ({exc}) — run `dvc766 reland`")
+            continue
+        m = _LANDING_NAME.match(rel.rsplit("/", 1)[-1])
+        if m:
+            landed_batches.add(m["batch"])
+            if m["batch"] not in ok_batches:
+                problems.append(f"landing: {rel} belongs to no batch in raw/ — run `dvc766 reland`")
+    for batch in sorted(set(ok_batches) - landed_batches):
+        problems.append(
+            f"landing: batch {batch} ({len(ok_batches[batch])} ok captures) is in raw/ but not landed — "
+            "run `dvc766 reland`"
+        )
+    notes.append(f"checked {len(records)} raw records and {len(landed_batches)} landed batches")
+    return problems, notes
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """``dvc766 doctor``: check the data folder against the manifest; exit 1 on problems."""
+    settings = Settings.from_env()
+    problems, notes = doctor(settings)
+    for line in notes:
+        print(line)
+    for line in problems:
+        print(f"PROBLEM {line}")
+    print(f"doctor: {len(problems)} problem(s) in {settings.data_dir}")
+    return 1 if problems else 0

@@ -1,0 +1,121 @@
+"""The monthly run: one month, every configured province, landed, then the warehouse build.
+
+Scheduled a few days after month end (deployments/), so the portal has published the month; run by
+hand with ``dvc766 run --month YYYY-MM``. Re-running a month skips what is already captured and
+landed (pass ``refresh`` to capture again), which is also how a missed month is caught up.
+
+:func:`execute` is the flow-independent driver the other flows share: batches, then the build,
+then the summary. A failed province does not stop the others; the run ends Failed (and the CLI
+exits 1) if any failed, with every cause in the summary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from prefect import flow, get_run_logger
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from dvc766.periods import Period, parse_month, previous_month
+from dvc766.provinces import parse_provinces
+from dvc766.settings import Settings, SettingsError
+from flows import tasks
+from flows.summary import FAILED, OK, RELANDED, RunSummary, conclude
+
+
+def _workers_from_env() -> int:
+    """Concurrency for flows run from a deployment (decided when the flow module is imported)."""
+    try:
+        return max(1, Settings.from_env().backfill_concurrency)
+    except SettingsError:
+        return Settings().backfill_concurrency
+
+
+DEFAULT_WORKERS = _workers_from_env()
+
+
+def province_codes(provinces: list[str] | str | None) -> list[str]:
+    """Validated codes (unknown codes raise UnknownProvinceError); None means all 34."""
+    if isinstance(provinces, list):
+        provinces = ",".join(provinces)
+    return [p.code for p in parse_provinces(provinces)]
+
+
+def run_logger_info() -> Callable[[str], None]:
+    """The flow run's logger (shown in the Prefect UI and on the console)."""
+    logger = get_run_logger()
+    return lambda msg: logger.info(msg)
+
+
+def execute(
+    flow_name: str,
+    settings: Settings,
+    periods: list[Period],
+    codes: list[str],
+    *,
+    refresh: bool = False,
+    build: bool = True,
+    use_prefect: bool = True,
+    ctx: tasks.RunContext | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> RunSummary:
+    """Run every batch of the periods × provinces, then the warehouse build; return the summary."""
+    ctx = ctx or tasks.make_context(settings, flow_name)
+    summary = RunSummary(
+        flow=flow_name,
+        run_id=ctx.run_id,
+        data_dir=str(settings.data_dir),
+        periods=[p.key for p in periods],
+        provinces=list(codes),
+    )
+    try:
+        summary.batches = tasks.run_batches(
+            ctx, periods, codes, refresh=refresh, use_prefect=use_prefect, progress=progress
+        )
+    finally:
+        summary.http = ctx.http_stats()
+    summary.stopped = ctx.stopped
+    finish_with_build(summary, settings, build=build, use_prefect=use_prefect)
+    return summary
+
+
+def finish_with_build(summary: RunSummary, settings: Settings, *, build: bool, use_prefect: bool) -> None:
+    """Build the warehouse when something new landed (or none is published yet), unless stopped."""
+    if not build:
+        return
+    if summary.stopped:
+        summary.build = {"status": "skipped", "message": "run stopped by the circuit breaker"}
+        return
+    landed = any(b.status in (OK, RELANDED) and sum(b.rows.values()) for b in summary.batches)
+    if not landed and settings.warehouse_path.exists():
+        summary.build = {
+            "status": "skipped",
+            "message": "nothing new landed; the published warehouse is current",
+        }
+        return
+    if not any(b.status != FAILED for b in summary.batches):
+        summary.build = {"status": "skipped", "message": "nothing landed"}
+        return
+    summary.build = tasks.build_warehouse_task() if use_prefect else tasks.build_warehouse(settings)
+
+
+def workers(settings: Settings) -> ThreadPoolTaskRunner:
+    """Bounded concurrency; politeness stays one shared limit (the run's PoliteSession paces all)."""
+    return ThreadPoolTaskRunner(max_workers=max(1, settings.backfill_concurrency))
+
+
+@flow(name="monthly", task_runner=ThreadPoolTaskRunner(max_workers=DEFAULT_WORKERS))
+def monthly_flow(
+    month: str | None = None,
+    provinces: list[str] | None = None,
+    build: bool = True,
+    refresh: bool = False,
+) -> RunSummary:
+    """Fetch and land one month (default: the previous month in Vietnam time) for the provinces."""
+    settings = Settings.from_env()
+    period = parse_month(month, history_start=settings.history_start) if month else previous_month()
+    codes = province_codes(provinces)
+    summary = execute(
+        "monthly", settings, [period], codes, refresh=refresh, build=build, progress=run_logger_info()
+    )
+    return conclude(summary)

@@ -1,0 +1,184 @@
+"""The short account every run ends with: what was asked, what was kept, what landed, what failed.
+
+Why a dataclass and not log lines: the CLI prints it, tests assert on it (requests made on a second
+backfill must be zero), and the flow's failed state carries it so nothing is lost when the run
+fails. Everything in it is plain data, so it pickles and travels through Prefect states.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from flows.landing_schema import DATASETS
+
+# Batch statuses: what happened to one province (or the national ranking) × period.
+OK = "ok"  # fetched and landed
+SKIPPED = "skipped"  # already captured and landed by an earlier run (resumable backfill)
+RELANDED = "relanded"  # captured earlier but never landed (run killed between the two): landed from raw/
+NOT_PUBLISHED = "not_published"  # the portal has nothing for the period yet; nothing landed as zeros
+FAILED = "failed"
+
+
+@dataclass
+class BatchOutcome:
+    """What happened to one batch (province × period, or the national ranking of a period)."""
+
+    scope: str
+    period_key: str
+    status: str
+    captures_ok: int = 0
+    captures_rejected: int = 0
+    rows: dict[str, int] = field(default_factory=dict)
+    cause: str = ""  # for failures: the error kind and message; for others, notes
+    error_kind: str = ""
+    batch_id: str = ""
+
+    def line(self) -> str:
+        rows = sum(self.rows.values())
+        text = f"{self.scope} {self.period_key}: {self.status}"
+        if self.status in (OK, RELANDED):
+            text += f" ({self.captures_ok} captures, {rows} rows)"
+        if self.cause:
+            text += f" — {self.cause}"
+        return text
+
+
+@dataclass
+class RunSummary:
+    """Totals of one run; :meth:`lines` is what the CLI prints."""
+
+    flow: str
+    run_id: str
+    data_dir: str
+    periods: list[str] = field(default_factory=list)
+    provinces: list[str] = field(default_factory=list)
+    batches: list[BatchOutcome] = field(default_factory=list)
+    http: dict[str, float] = field(default_factory=dict)
+    stopped: str = ""  # set when the circuit breaker stopped the run
+    skipped_run: str = ""  # set when the flow decided not to run at all (month-end schedule)
+    build: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    # --- derived totals ---------------------------------------------------------------------
+
+    @property
+    def failed(self) -> list[BatchOutcome]:
+        return [b for b in self.batches if b.status == FAILED]
+
+    @property
+    def ok(self) -> bool:
+        """A run is good when no batch failed, the breaker stayed closed and the build did not fail."""
+        return not self.failed and not self.stopped and self.build.get("status") != "failed"
+
+    @property
+    def requests(self) -> int:
+        return int(self.http.get("requests", 0))
+
+    def rows_landed(self) -> dict[str, int]:
+        out = dict.fromkeys(DATASETS, 0)
+        for b in self.batches:
+            for k, v in b.rows.items():
+                out[k] = out.get(k, 0) + v
+        return out
+
+    def status_counts(self) -> Counter[str]:
+        return Counter(b.status for b in self.batches)
+
+    # --- text ----------------------------------------------------------------------------------
+
+    def failure_line(self) -> str:
+        parts = [f"{b.scope} {b.period_key} ({b.cause})" for b in self.failed]
+        if self.stopped:
+            parts.insert(0, self.stopped)
+        if self.build.get("status") == "failed":
+            parts.append(f"warehouse build: {self.build.get('message', '')}")
+        return f"{self.flow} run {self.run_id} failed: " + "; ".join(parts)
+
+    def lines(self) -> list[str]:
+        out = [f"== {self.flow} run {self.run_id} =="]
+        if self.skipped_run:
+            out.append(f"not run: {self.skipped_run}")
+            return out
+        if self.periods:
+            out.append(f"periods: {', '.join(self.periods)}")
+        h = self.http
+        out.append(
+            f"requests: {int(h.get('requests', 0))} made, {int(h.get('retries', 0))} retries, "
+            f"{int(h.get('blocks', 0))} blocks, {int(h.get('bytes', 0)):,} bytes"
+        )
+        kept_ok = sum(b.captures_ok for b in self.batches if b.status != SKIPPED)
+        kept_rej = sum(b.captures_rejected for b in self.batches)
+        out.append(f"captures kept in raw/: {kept_ok} ok, {kept_rej} rejected")
+        rows = self.rows_landed()
+        out.append("rows landed: " + ", ".join(f"{k} {v}" for k, v in rows.items()))
+        counts = self.status_counts()
+        out.append("batches: " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none"))
+        prov_status = self._province_status()
+        good = sorted(p for p, s in prov_status.items() if s)
+        bad = sorted(p for p, s in prov_status.items() if not s)
+        out.append(f"provinces ok: {len(good)}" + (f" ({', '.join(good)})" if 0 < len(good) <= 10 else ""))
+        if bad:
+            out.append(f"provinces failed: {len(bad)} ({', '.join(bad)})")
+        for b in self.failed:
+            out.append(f"  FAILED {b.scope} {b.period_key}: {b.cause}")
+        for b in self.batches:
+            if b.status == NOT_PUBLISHED:
+                out.append(f"  not published yet: {b.scope} {b.period_key} ({b.cause})")
+        if self.stopped:
+            out.append(f"STOPPED: {self.stopped}")
+        out.extend(f"warning: {w}" for w in self.warnings)
+        out.append("warehouse: " + self._build_line())
+        out.append(f"files: {self.data_dir}/raw (bodies + manifest), {self.data_dir}/landing (Parquet)")
+        return out
+
+    def _province_status(self) -> dict[str, bool]:
+        status: dict[str, bool] = {}
+        for b in self.batches:
+            if b.scope == "national":
+                continue
+            status[b.scope] = status.get(b.scope, True) and b.status != FAILED
+        return status
+
+    def _build_line(self) -> str:
+        b = self.build
+        if not b:
+            return "not built (--no-build)"
+        if b.get("status") == "ok":
+            return (
+                f"built {b.get('path')}: checks {b.get('checks_passed')}/{b.get('checks_total')} passed"
+                + (f", {b.get('warnings')} warnings" if b.get("warnings") else "")
+            )
+        return f"{b.get('status')}: {b.get('message', '')}"
+
+    def text(self) -> str:
+        return "\n".join(self.lines())
+
+
+def describe_build(result: Any) -> dict[str, Any]:
+    """Plain-data view of ``warehouse.runner.BuildResult`` for the summary."""
+    checks = list(getattr(result, "checks", []) or [])
+    return {
+        "status": "ok",
+        "path": str(getattr(result, "warehouse_path", "")),
+        "checks_passed": int(getattr(result, "checks_passed", 0)),
+        "checks_total": len(checks),
+        "warnings": len(getattr(result, "warnings", []) or []),
+        "tables": dict(getattr(result, "tables", {}) or {}),
+    }
+
+
+class RunFailedError(Exception):
+    """Raised by a flow whose run failed, carrying the summary so the CLI can still print it."""
+
+    def __init__(self, summary: RunSummary) -> None:
+        super().__init__(summary.failure_line())
+        self.summary = summary
+
+
+def conclude(summary: RunSummary) -> RunSummary:
+    """Return the summary of a good run; raise for a failed one (the flow run then ends Failed)."""
+    if not summary.ok:
+        raise RunFailedError(summary)
+    return summary
