@@ -38,6 +38,7 @@ from dvc766.provinces import is_safe_unit_code
 from dvc766.settings import Settings
 from dvc766.storage import Store
 from flows.capture import Capture
+from flows.errors import PortalError
 from flows.landing_schema import DATASETS
 from flows.normalise import build_id_to_code, normalise
 from flows.raw_store import RawStore
@@ -130,6 +131,7 @@ class RelandSummary:
     skipped_not_ok: int = 0
     skipped_no_batch: list[str] = field(default_factory=list)
     unreadable_records: list[tuple[str, str]] = field(default_factory=list)
+    failed_batches: list[tuple[str, str]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -139,6 +141,7 @@ class RelandSummary:
             "skipped_not_ok": self.skipped_not_ok,
             "skipped_no_batch": list(self.skipped_no_batch),
             "unreadable_records": list(self.unreadable_records),
+            "failed_batches": list(self.failed_batches),
         }
 
 
@@ -146,10 +149,14 @@ def reland(settings: Settings) -> RelandSummary:
     """Rebuild ``landing/`` from ``raw/`` alone (only ``ok`` captures), regrouped by batch id.
 
     Builds into ``landing.reland-tmp/`` and swaps it in only at the end, so a crash mid-way leaves
-    the old landing zone as it was (the next reland clears the leftover temporary folder). Any
-    capture that no longer normalises, or a body failing its sha256, aborts the reland before the
-    swap: silently dropping data from a rebuild would be worse than keeping the old landing zone.
-    Captures without a batch id (stored by hand, or before batches existed) are listed, not landed.
+    the old landing zone as it was (the next reland clears the leftover temporary folder).
+
+    A batch whose captures do not normalise (a PortalError such as QuarantineError) landed nothing
+    when it was first written either (``write_batch`` normalises the whole batch before writing),
+    so it is skipped and listed in ``failed_batches``: the rebuild matches the original. A body
+    failing its sha256 (``RawIntegrityError``) aborts the reland before the swap: the raw store is
+    damaged and the old landing zone is the better copy. Captures without a batch id (stored by
+    hand, or before batches existed) are listed in ``skipped_no_batch``, not landed.
     """
     store = Store(settings.data_dir)
     raw = RawStore(settings)
@@ -173,7 +180,12 @@ def reland(settings: Settings) -> RelandSummary:
     store.fs.create_dir(store.path(tmp), recursive=True)
     for batch_id in sorted(batches):
         captures = [raw.load(rec) for rec in batches[batch_id]]
-        counts = _write(store, tmp, captures, batch_id)
+        try:
+            counts = _write(store, tmp, captures, batch_id)
+        except PortalError as exc:
+            summary.failed_batches.append((batch_id, f"{exc.kind}: {exc}"))
+            log.warning("reland: batch %s not landed (%s: %s)", batch_id, exc.kind, exc)
+            continue
         summary.batches += 1
         summary.captures += len(captures)
         for k, v in counts.items():

@@ -107,7 +107,7 @@ class _V1:
 
     def _row_code(self, row: Any, where: str) -> str | None:
         """The row's code: ``departmentCode`` when present, else via ``departmentId``; None = drop."""
-        if isinstance(row, dict) and "departmentCode" in row:
+        if isinstance(row, dict) and row.get("departmentCode") is not None:
             return self.ck.code(row["departmentCode"], "departmentCode", where)
         uid = self.ck.text(row, "departmentId", where, nullable=False)
         code = self.id_to_code.get(uid)

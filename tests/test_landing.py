@@ -159,3 +159,20 @@ def test_period_partition_values_come_from_the_capture(settings: Settings) -> No
     assert (
         settings.data_dir / "landing/unit_scores/period_type=year/period_key=2026/national__b.parquet"
     ).exists()
+
+
+def test_reland_skips_a_batch_that_never_landed(settings: Settings) -> None:
+    """A capture stored ok whose batch failed to normalise: nothing landed then, nothing now."""
+    land_and_store(settings)
+    bad = h44_capture("evaluation/dvc-progress-tree", extra={"batch_id": "run2-H44-2026-08"})
+    doc = json.loads(bad.body)
+    doc["data"]["parent"]["ratio"] = 250
+    bad = dataclasses.replace(bad, body=json.dumps(doc).encode())
+    RawStore(settings).put(bad)
+    with pytest.raises(QuarantineError):
+        write_batch(settings, [bad], "run2-H44-2026-08")
+    before = tree_digest(settings.data_dir / "landing")
+    summary = reland(settings)
+    assert tree_digest(settings.data_dir / "landing") == before
+    assert [b for b, _ in summary.failed_batches] == ["run2-H44-2026-08"]
+    assert "quarantine" in summary.failed_batches[0][1]
