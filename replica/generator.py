@@ -32,7 +32,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from dvc766.periods import VN_TZ, Period
+from dvc766.periods import VN_TZ
 from dvc766.provinces import UNIT_CODE_RE, merger_table, provinces
 
 MERGER_MONTH = (2025, 7)
@@ -191,7 +191,9 @@ def month_share(year: int, month: int, now: datetime) -> tuple[int, int] | None:
     return (int((now - start).total_seconds() // 3600), total)
 
 
-def coverage(period_type: str, months: list[tuple[int, int]], now: datetime) -> list[tuple[int, int, int, int]]:
+def coverage(
+    period_type: str, months: list[tuple[int, int]], now: datetime
+) -> list[tuple[int, int, int, int]]:
     """The (year, month, share numerator, share denominator) the portal counts for a period at ``now``;
     empty means "not published yet". A month period shows only once published; a running quarter or
     year counts its ended months whole and the current month in part."""
@@ -243,12 +245,16 @@ def province_trees(seed: int, era: str) -> tuple[ProvinceTree, ...]:
     if era == "post":
         for key, p in enumerate(sorted(real.values(), key=lambda p: p.code)):
             unit = Unit(p.code, p.department_id, p.name, "province", LEGACY_IDS[p.code])
-            out.append(ProvinceTree(unit, _children(seed, era, p.code, _short(p.name), key), era, "portal", key))
+            out.append(
+                ProvinceTree(unit, _children(seed, era, p.code, _short(p.name), key), era, "portal", key)
+            )
         return tuple(out)
     for row in pre_merger_provinces(seed):
         code, key = row["code"], int(row["key"])
         unit = Unit(code, row["departmentId"], row["departmentName"], "province", row["legacyId"])
-        tree = ProvinceTree(unit, _children(seed, era, code, row["oldProvince"], key), era, row["codeSource"], key)
+        tree = ProvinceTree(
+            unit, _children(seed, era, code, row["oldProvince"], key), era, row["codeSource"], key
+        )
         out.append(tree)
     return tuple(sorted(out, key=lambda t: t.unit.code))
 
@@ -331,7 +337,9 @@ def _floor(a: np.ndarray) -> np.ndarray:
     return np.floor(a).astype(np.int64)
 
 
-def month_matrix(seed: int, tree: ProvinceTree, year: int, month: int, num: int = 1, den: int = 1) -> np.ndarray:
+def month_matrix(
+    seed: int, tree: ProvinceTree, year: int, month: int, num: int = 1, den: int = 1
+) -> np.ndarray:
     """Counts of every child of ``tree`` for one month (rows in ``tree.children`` order, columns
     ``FIELDS``); ``num/den`` is the share of a running month counted so far."""
     t = _cached_traits(seed, tree)
@@ -503,15 +511,35 @@ DIGITIZED_METRICS = (
 )  # fmt: skip
 ECC = ("ELECTRONIC_CERTIFIED_COPY", "Tỷ lệ cung cấp dịch vụ chứng thực bản sao điện tử từ bản chính", 2)
 SATISFACTION_METRICS = (
-    ("PETITION_CLASSIFICATION_TTHC", "Tỷ lệ PAKN về quy định, thủ tục hành chính", "pet_tthc", "pet_total", 0),
-    ("DOSSIER_RECEIVING_SATISFACTION", "Tỷ lệ hài lòng trong tiếp nhận, giải quyết TTHC", "dsat_num", "received", 6),
+    (
+        "PETITION_CLASSIFICATION_TTHC",
+        "Tỷ lệ PAKN về quy định, thủ tục hành chính",
+        "pet_tthc",
+        "pet_total",
+        0,
+    ),
+    (
+        "DOSSIER_RECEIVING_SATISFACTION",
+        "Tỷ lệ hài lòng trong tiếp nhận, giải quyết TTHC",
+        "dsat_num",
+        "received",
+        6,
+    ),
     ("PETITION_PROCESSING_ON_TIME", "Tỷ lệ PAKN xử lý đúng hạn", "pet_on_time", "pet_total", 6),
     ("PETITION_HANDLING_SATISFACTION", "Tỷ lệ hài lòng trong xử lý PAKN", "pet_satisfied", "pet_total", 6),
-    ("PETITION_CLASSIFICATION_STAFF", "Tỷ lệ PAKN về hành vi cán bộ, công chức, viên chức", "pet_staff", "pet_total", 0),
+    (
+        "PETITION_CLASSIFICATION_STAFF",
+        "Tỷ lệ PAKN về hành vi cán bộ, công chức, viên chức",
+        "pet_staff",
+        "pet_total",
+        0,
+    ),
 )
 
 
-def _metric(code: str, name: str, num: int | None, den: int | None, rat: object, score: object, mx: int) -> dict:
+def _metric(
+    code: str, name: str, num: int | None, den: int | None, rat: object, score: object, mx: int
+) -> dict:
     return {"code": code, "name": name, "numerator": num, "denominator": den, "ratio": rat, "score": score,
             "maxScore": mx}  # fmt: skip
 
@@ -524,7 +552,9 @@ def transparency_metrics(c: list[int]) -> list[dict]:
         if code == "DOSSIER_SYNC":
             if den:
                 m["dataQualityStatus"] = "TEMP_NATIONAL_REPORT_DENOMINATOR"
-                m["dataQualityMessage"] = "Mẫu số BCQG/GRIS đang dùng số tạm, cần thay bằng dữ liệu crawl hệ thống cũ."
+                m["dataQualityMessage"] = (
+                    "Mẫu số BCQG/GRIS đang dùng số tạm, cần thay bằng dữ liệu crawl hệ thống cũ."
+                )
             else:
                 m["dataQualityStatus"] = "NO_NATIONAL_REPORT_DATA"
                 m["dataQualityMessage"] = "Không có dữ liệu báo cáo tổng hợp."
@@ -637,7 +667,8 @@ def check_consistency(dataset: Dataset, period_type: str, year: int, number: int
         if wanted is not None and tree.unit.code not in wanted:
             continue
         bodies = {
-            ep: shapes.v1_body(dataset, ep, request, tree, now, page_size=100_000) for ep in shapes.GROUP_ENDPOINTS
+            ep: shapes.v1_body(dataset, ep, request, tree, now, page_size=100_000)
+            for ep in shapes.GROUP_ENDPOINTS
         }
         bodies["evaluation/service-results"] = shapes.service_results(dataset, request, tree, now)
         problems += [f"{tree.unit.code}: {p}" for p in check_province_bodies(bodies)]
@@ -706,7 +737,10 @@ def check_province_bodies(bodies: dict[str, dict]) -> list[str]:
             out.append(f"dvc-progress-tree {c['departmentCode']}: score above its maximum")
     groups["TDGQ"] = p["totalScore"]
     online = bodies["evaluation/provide-online-tree"]["parent"]
-    if online["channelTotalSum"] != online["channelOnlineSum"] + online["channelDirectSum"] + online["channelPostalSum"]:
+    if (
+        online["channelTotalSum"]
+        != online["channelOnlineSum"] + online["channelDirectSum"] + online["channelPostalSum"]
+    ):
         out.append("provide-online-tree: channel sums do not add up")
     if online["onlineOnTimeSum"] + online["onlineOverdueSum"] != online["channelOnlineSum"]:
         out.append("provide-online-tree: online on time + overdue != online dossiers")
@@ -715,9 +749,8 @@ def check_province_bodies(bodies: dict[str, dict]) -> list[str]:
     groups["CLGQ"] = online["totalScore"]
     pay = bodies["evaluation/formality-online-payment-tree"]
     for key, value in pay["parent"].items():
-        if key.startswith("totalDossier") or key.startswith("totalFee"):
-            if sum(c[key] for c in pay["children"]) != value:
-                out.append(f"formality-online-payment-tree: children's {key} do not sum to the province's")
+        if key.startswith(("totalDossier", "totalFee")) and sum(c[key] for c in pay["children"]) != value:
+            out.append(f"formality-online-payment-tree: children's {key} do not sum to the province's")
     for row in [pay["parent"], *pay["children"]]:
         if row["totalDossierOnlinePaymentSuccess"] > row["totalDossierFinancialObligation"]:
             out.append("formality-online-payment-tree: paid online above financial obligation")

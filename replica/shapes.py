@@ -202,7 +202,9 @@ def shape_a(ds: Dataset, endpoint: str, request: PeriodRequest, tree: ProvinceTr
                                      delta=deltas.get(tr.unit.code)))  # fmt: skip
     else:
         figs = _figures(ds, request, tree, now)
-        overview = _shape_a_row(endpoint, tree.unit, figs.parent if figs else None, 1, True, formality=formality)
+        overview = _shape_a_row(
+            endpoint, tree.unit, figs.parent if figs else None, 1, True, formality=formality
+        )
         if figs is not None:
             rows = [_shape_a_row(endpoint, u, c, 0, False, formality=formality)
                     for u, c in zip(tree.children, figs.children, strict=True)]  # fmt: skip
@@ -243,7 +245,9 @@ def _progress(u: Unit | None, c: list[int] | None, parent: bool) -> dict:
         row = {k: row[k] for k in ("departmentId", "departmentName", "departmentCode", "level", "totalReceived",
                                    "totalOnTime")}  # fmt: skip
         row["totalOverdue"] = c[COL["overdue"]]
-        row.update({"avgProcessingDays": avg, "ratio": rat, "score": score, "maxScore": 20, "scoreDelta": None})
+        row.update(
+            {"avgProcessingDays": avg, "ratio": rat, "score": score, "maxScore": 20, "scoreDelta": None}
+        )
     return row
 
 
@@ -266,7 +270,9 @@ def _online(u: Unit | None, c: list[int] | None, parent: bool) -> dict:
     if not parent:
         row["level"] = _level(u) if u else "PROVINCE"
     score = online_score(c) if c is not None else None
-    row.update({"totalScore": score, "totalMaxScore": 12, "ratio": r2(score / 12 * 100) if c is not None else None})
+    row.update(
+        {"totalScore": score, "totalMaxScore": 12, "ratio": r2(score / 12 * 100) if c is not None else None}
+    )
     if parent:
         for key, col in ONLINE_PARENT:
             row[key] = c[COL[col]] if c is not None else None
@@ -285,7 +291,9 @@ def _payment(u: Unit | None, c: list[int] | None, parent: bool) -> dict:
             row[key] = c[COL[col]] if c is not None else None
         row["ratio"] = rat
     else:
-        row.update({"level": _level(u) if u else "PROVINCE", "totalMaxScore": 10, "ratio": rat, "totalScore": score})
+        row.update(
+            {"level": _level(u) if u else "PROVINCE", "totalMaxScore": 10, "ratio": rat, "totalScore": score}
+        )
         for key, col in PAYMENT_FIELDS:
             row[key] = c[COL[col]] if c is not None else None
         row["scoreDelta"] = None
@@ -360,7 +368,9 @@ def _province_groups(ds: Dataset, request: PeriodRequest, now: datetime) -> dict
     return out
 
 
-def _province_deltas(ds: Dataset, request: PeriodRequest, now: datetime, group: str | None) -> dict[str, float]:
+def _province_deltas(
+    ds: Dataset, request: PeriodRequest, now: datetime, group: str | None
+) -> dict[str, float]:
     """Change of each province's total (or one group) against the previous period of the same type."""
     cur = _province_groups(ds, request, now)
     prev = _province_groups(ds, request.previous(), now)
@@ -376,8 +386,18 @@ def _province_deltas(ds: Dataset, request: PeriodRequest, now: datetime, group: 
 def _donuts(c: list[int], with_provision: bool) -> dict:
     online, other = c[COL["ch_online"]], c[COL["ch_direct"]] + c[COL["ch_postal"]]
     dossier = [
-        {"code": "ONLINE", "name": "Trực tuyến", "value": online, "percent": ratio(online, online + other) or 0},
-        {"code": "OTHER", "name": "Trực tiếp, bưu chính", "value": other, "percent": ratio(other, online + other) or 0},
+        {
+            "code": "ONLINE",
+            "name": "Trực tuyến",
+            "value": online,
+            "percent": ratio(online, online + other) or 0,
+        },
+        {
+            "code": "OTHER",
+            "name": "Trực tiếp, bưu chính",
+            "value": other,
+            "percent": ratio(other, online + other) or 0,
+        },
     ]
     provision = None
     if with_provision:
@@ -424,14 +444,18 @@ def service_results(ds: Dataset, request: PeriodRequest, tree: ProvinceTree | No
             sums = None
             for tr in ds.provinces(era):
                 f = _figures(ds, request, tr, now)
-                sums = list(f.parent) if sums is None else [a + b for a, b in zip(sums, f.parent, strict=True)]  # type: ignore[union-attr]
+                sums = (
+                    list(f.parent) if sums is None else [a + b for a, b in zip(sums, f.parent, strict=True)]
+                )  # type: ignore[union-attr]
             counts = sums
         evaluation = []
         for tr in ds.provinces(era):
             if tr.unit.code not in groups:
                 continue
             g = groups[tr.unit.code]
-            delta = r2(totals[tr.unit.code] - total_score(prev[tr.unit.code])) if tr.unit.code in prev else None
+            delta = (
+                r2(totals[tr.unit.code] - total_score(prev[tr.unit.code])) if tr.unit.code in prev else None
+            )
             evaluation.append({**_unit_fields(tr.unit), "totalScore": totals[tr.unit.code],
                                "ratio": totals[tr.unit.code], "scoreDelta": delta, "groupScores": g})  # fmt: skip
         overview = {"departmentName": NATIONAL_NAME, "departmentCode": None}
@@ -448,13 +472,17 @@ def service_results(ds: Dataset, request: PeriodRequest, tree: ProvinceTree | No
                             "averageScore": _mean([total_score(group_scores(f.parent)) for f in month_figs])})  # fmt: skip
             rec = sum(f.parent[COL["received"]] for f in month_figs)
             on = sum(f.parent[COL["on_time"]] for f in month_figs)
-            dossier_chart.append({"month": f"{m:02d}", "onTimePct": ratio(on, rec), "overduePct": ratio(rec - on, rec)})
+            dossier_chart.append(
+                {"month": f"{m:02d}", "onTimePct": ratio(on, rec), "overduePct": ratio(rec - on, rec)}
+            )
     else:
         figs = _figures(ds, request, tree, now)
         groups_one = group_scores(figs.parent) if figs else None
         mean_groups = groups_one
         total = total_score(groups_one) if groups_one else None
-        prev_figs = _figures(ds, request.previous(), tree, now) if era_of(request.previous().months) == era else None
+        prev_figs = (
+            _figures(ds, request.previous(), tree, now) if era_of(request.previous().months) == era else None
+        )
         prev_total = total_score(group_scores(prev_figs.parent)) if prev_figs else None
         counts = figs.parent if figs else None
         evaluation = []
@@ -476,7 +504,9 @@ def service_results(ds: Dataset, request: PeriodRequest, tree: ProvinceTree | No
             f = ds.figures(tree, [(y, m, *share)])
             monthly.append({"month": f"{m:02d}", "averageScore": total_score(group_scores(f.parent))})
             rec, on = f.parent[COL["received"]], f.parent[COL["on_time"]]
-            dossier_chart.append({"month": f"{m:02d}", "onTimePct": ratio(on, rec), "overduePct": ratio(rec - on, rec)})
+            dossier_chart.append(
+                {"month": f"{m:02d}", "onTimePct": ratio(on, rec), "overduePct": ratio(rec - on, rec)}
+            )
     if tree is None:
         evaluation.sort(key=lambda r: (-r["totalScore"], r["departmentCode"]))
     overview.update({"totalScore": total, "totalMaxScore": 100, "ratio": total})
@@ -624,10 +654,10 @@ def formalities(seed: int, q: str | None, page: int, page_size: int) -> dict:
     items = catalogue(seed)
     if q:
         needle = q.casefold()
-        items = tuple(it for it in items if needle in it["code"].casefold() or needle in it["name"].casefold())
+        items = tuple(
+            it for it in items if needle in it["code"].casefold() or needle in it["name"].casefold()
+        )
     page, page_size = max(1, page), max(1, page_size)
     return {"items": list(items[(page - 1) * page_size : page * page_size]),
             "pagination": {"total": len(items), "currentPage": page, "pageSize": page_size,
                            "totalPages": math.ceil(len(items) / page_size)}}  # fmt: skip
-
-
