@@ -463,7 +463,8 @@ def shape_a_row(unit: Unit | None, stt: int, extra_first: dict, tail: dict) -> d
 
 
 def pagination(n: int) -> dict:
-    return {"total": n, "currentPage": 1, "pageSize": 200, "totalPages": 1}
+    """The portal echoes the request's pageSize; 500 is what flows/v1_client.py sends (Shape A)."""
+    return {"total": n, "currentPage": 1, "pageSize": 500, "totalPages": 1}
 
 
 def envelope(data: dict) -> dict:
