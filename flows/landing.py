@@ -26,7 +26,6 @@ from __future__ import annotations
 import io
 import logging
 import re
-import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -197,9 +196,3 @@ def reland(settings: Settings) -> RelandSummary:
     store.delete_dir(old)
     log.info("reland: %s", summary.as_dict())
     return summary
-
-
-def new_batch_id(scope: str, period_key: str, run_id: str = "") -> str:
-    """A readable, unique batch id: ``<run_id or random>-<scope>-<period_key>``."""
-    prefix = re.sub(r"[^A-Za-z0-9_.\-]", "-", run_id) or uuid.uuid4().hex[:12]
-    return f"{prefix}-{scope}-{period_key}"

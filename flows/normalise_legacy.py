@@ -61,6 +61,9 @@ def normalise_legacy(capture: Capture) -> dict[str, pa.Table]:
         if kind_key not in KINDS:
             raise ck.schema(where, "LOAI_COQUAN", f"unknown value {kind_key!r}")
         level = KINDS[kind_key]
+        cap = r.get("CAPDONVIID")
+        if cap is not None and cap != ("2" if level else "1"):
+            raise ck.schema(where, "CAPDONVIID", f"value {cap!r} contradicts LOAI_COQUAN {kind_key!r}")
         if national:
             if level is not None or "." in code:
                 raise ck.quarantine(

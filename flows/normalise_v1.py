@@ -19,6 +19,10 @@ What lands where (indicator codes: :mod:`flows.indicators`):
   one indicator row per metric (``dataQualityStatus`` → ``quality_flag``).
 * Tree endpoints: the group score per unit and the count indicators of docs/architecture.md.
 * formalities: nothing (a catalogue, not figures).
+
+Tree rows are read by the fields they carry rather than by position (the progress tree's parent
+says ``totalScore``/``totalCompleted``, its children ``score``/``totalOverdue``), because the
+national-mode shape of the tree endpoints has never been captured.
 """
 
 from __future__ import annotations

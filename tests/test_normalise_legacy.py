@@ -128,6 +128,7 @@ def _with(change: dict[str, Any], index: int = 0) -> Capture:
         ({"TONG_SCORE": "101"}, QuarantineError, "TONG_SCORE"),
         ({"TDGQ": "19,05"}, SchemaChangeError, "TDGQ"),
         ({"LOAI_COQUAN": "9"}, SchemaChangeError, "LOAI_COQUAN"),
+        ({"CAPDONVIID": "2"}, SchemaChangeError, "CAPDONVIID"),
         ({"MA_COQUAN": "H55.13"}, WrongScopeError, "H55.13"),
     ],
 )
