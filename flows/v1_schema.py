@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, overload
 
-from dvc766.provinces import province_by_code, provinces
+from dvc766.provinces import is_safe_unit_code, province_by_code, provinces
 from flows.capture import Capture
 from flows.errors import EnvelopeError, NotPublishedError, SchemaChangeError, WrongScopeError
 
@@ -430,12 +430,13 @@ def _check_scope(
 ) -> None:
     rows = (data.get(rows_key) or []) if rows_key else []
     if expected_code is None:
-        # National mode: every row must be one of the 34 provinces, by code or (code absent) by ID.
-        known_codes = province_by_code()
+        # National mode: every row must be a province, not a unit below one. After July 2025 these
+        # are the 34; a ranking of an earlier year lists the 63 pre-merger provinces, whose codes we
+        # only learn from the answer itself, so a province-level code (no dot) is what is required.
         known_ids = {p.department_id for p in provinces()}
         for i, row in enumerate(rows):
             code = row.get("departmentCode")
-            if code is not None and code not in known_codes:
+            if code is not None and ("." in code or not is_safe_unit_code(code)):
                 raise WrongScopeError(f"{endpoint}: national row {i + 1} has unknown province code {code!r}")
             if code is None and row.get("departmentId") not in known_ids:
                 raise WrongScopeError(

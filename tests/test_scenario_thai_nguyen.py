@@ -609,11 +609,6 @@ def test_the_pipeline_client_requests_find_the_bodies_and_accept_them(month: str
             v1_schema.validate_v1(endpoint, (SCENARIO / found[0]["body_file"]).read_bytes(), code)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="flows/v1_schema.py checks national rows against the 34 post-merger provinces only; "
-    "a 2023 ranking has 63 rows, 29 of them with replica codes Z01..Z29",
-)
 def test_the_pipeline_validator_accepts_the_2023_national_ranking() -> None:
     v1_schema = pytest.importorskip("flows.v1_schema")
     for month, day in DAYS.items():
