@@ -205,14 +205,14 @@ def test_waf_page_is_blocked_never_parsed() -> None:
     assert info.value.capture.body == html and info.value.capture.status == 200
 
 
-def test_national_ranking_must_list_known_provinces(portal_dir: Path) -> None:
+def test_national_ranking_must_list_provinces_not_units(portal_dir: Path) -> None:
     raw = body(portal_dir, "crawler766/service-results_national_year2026_20261010.json")
     with StubServer([Reply(201, raw)]) as stub:
         capture = client_for(stub).fetch("service-results", Period("ytd", 2026, 10), None)
     assert capture.scope == "national" and len(capture.json()["data"]["evaluation"]) == 34
     doc = json.loads(raw)
-    doc["data"]["evaluation"][3]["departmentCode"] = "H99"
-    with pytest.raises(WrongScopeError, match="H99"):
+    doc["data"]["evaluation"][3]["departmentCode"] = "H44.03"  # a unit, not a province
+    with pytest.raises(WrongScopeError, match="H44.03"):
         validate_v1("service-results", json.dumps(doc).encode(), None)
 
 
