@@ -18,13 +18,16 @@ hour, so repeated requests answer in well under a millisecond.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import errno
 import json
 import socket
 import struct
+import sys
 import threading
 import time
+import traceback
 import urllib.parse
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -266,6 +269,16 @@ class Handler(BaseHTTPRequestHandler):
             self._json(404, {"statusCode": 404, "message": f"Cannot GET {path}", "error": "Not Found"})
 
     def do_POST(self) -> None:  # noqa: N802 - stdlib naming
+        try:
+            self._post()
+        except Exception as exc:  # a replica bug must surface as a 500 with its cause, not a silent hang-up
+            traceback.print_exc(file=sys.stderr)
+            with contextlib.suppress(OSError):
+                self._json(
+                    500, {"code": "INTERNAL_ERROR", "data": None, "message": f"replica error: {exc!r}"}
+                )
+
+    def _post(self) -> None:
         path = urllib.parse.urlsplit(self.path).path
         raw = self._read_body()
         if path.startswith("/__replica/"):
@@ -548,9 +561,13 @@ def build_replica(port: int = 0, scenarios: list[str | Path] | None = None, faul
 
 
 def start_replica(port: int = 0, scenarios: list[str | Path] | None = None, faults: str = "",
-                  now: datetime | str | None = None, seed: int = 766) -> ReplicaHandle:  # fmt: skip
-    """Start a replica in a background thread (port 0 = any free port); use as a context manager."""
-    server = build_replica(port, scenarios, faults, now, seed)
+                  now: datetime | str | None = None, seed: int = 766, *,
+                  scenario: str | Path | None = None) -> ReplicaHandle:  # fmt: skip
+    """Start a replica in a background thread (port 0 = any free port); use as a context manager.
+
+    ``scenario`` is a convenience for one folder; it is consulted before ``scenarios``."""
+    folders = ([scenario] if scenario is not None else []) + list(scenarios or [])
+    server = build_replica(port, folders, faults, now, seed)
     thread = threading.Thread(
         target=server.serve_forever, name=f"replica-{server.server_address[1]}", daemon=True
     )
