@@ -37,7 +37,7 @@ class Store:
         return self.fs.get_file_info(self.path(rel)).type != pafs.FileType.NotFound
 
     def read_bytes(self, rel: str) -> bytes:
-        with self.fs.open_input_stream(self.path(rel)) as f:
+        with self.fs.open_input_stream(self.path(rel), compression=None) as f:
             return f.read()
 
     def write_bytes(self, rel: str, data: bytes, *, overwrite: bool = True) -> str:
@@ -48,7 +48,7 @@ class Store:
         parent = final.rsplit("/", 1)[0]
         self.fs.create_dir(parent, recursive=True)
         tmp = f"{parent}/.tmp-{uuid.uuid4().hex}"
-        with self.fs.open_output_stream(tmp) as f:
+        with self.fs.open_output_stream(tmp, compression=None) as f:
             f.write(data)
             if self.local:
                 f.flush()
