@@ -363,13 +363,13 @@ class _V1:
             if "authorityCount" not in r:
                 return  # children carry only the score and ratio
             authority = cnt("authorityCount")
-            frac("ONLINE_PROVISION_PARTIAL", cnt("partialCount"), authority)
-            frac("ONLINE_PROVISION_FULL", cnt("fullCount"), authority)
+            frac("ONLINE_TREE_PARTIAL", cnt("partialCount"), authority)
+            frac("ONLINE_TREE_FULL", cnt("fullCount"), authority)
             ch_total = cnt("channelTotalSum")
             online, direct, postal = cnt("channelOnlineSum"), cnt("channelDirectSum"), cnt("channelPostalSum")
-            frac("ONLINE_DOSSIER_CHANNEL", online, ch_total)
+            frac("ONLINE_TREE_CHANNEL_ONLINE", online, ch_total)
             other = None if direct is None or postal is None else direct + postal
-            frac("OTHER_DOSSIER_CHANNEL", other, ch_total)
+            frac("ONLINE_TREE_CHANNEL_OTHER", other, ch_total)
             on_t, over = cnt("onlineOnTimeSum"), cnt("onlineOverdueSum")
             handled = None if on_t is None or over is None else on_t + over
             frac("ONLINE_ON_TIME", on_t, handled)

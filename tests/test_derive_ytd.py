@@ -89,6 +89,6 @@ def test_procedure_counts_are_not_summed() -> None:
     )
     out = derive_ytd(table, 2026, 2)
     codes = {r["indicator_code"] for r in rows(out, unit_code="H44")}
-    assert "ONLINE_DOSSIER_CHANNEL" in codes
-    assert "ONLINE_SERVICE_WITH_DOSSIER" not in codes and "ONLINE_PROVISION_FULL" not in codes
-    assert h44(out, "ONLINE_DOSSIER_CHANNEL")["numerator"] == 2 * 150956
+    assert "ONLINE_TREE_CHANNEL_ONLINE" in codes
+    assert "ONLINE_SERVICE_WITH_DOSSIER" not in codes and "ONLINE_TREE_FULL" not in codes
+    assert h44(out, "ONLINE_TREE_CHANNEL_ONLINE")["numerator"] == 2 * 150956

@@ -166,9 +166,9 @@ def test_progress_tree_parent_and_children() -> None:
 
 def test_online_and_payment_trees_land_the_count_indicators() -> None:
     ind = normalise(h44_capture("evaluation/provide-online-tree"))["indicator_values"]
-    channel = rows(ind, unit_code="H44", indicator_code="ONLINE_DOSSIER_CHANNEL")[0]
+    channel = rows(ind, unit_code="H44", indicator_code="ONLINE_TREE_CHANNEL_ONLINE")[0]
     assert (channel["numerator"], channel["denominator"]) == (150956, 152595)
-    other = rows(ind, unit_code="H44", indicator_code="OTHER_DOSSIER_CHANNEL")[0]
+    other = rows(ind, unit_code="H44", indicator_code="ONLINE_TREE_CHANNEL_OTHER")[0]
     assert other["numerator"] == 1639
     on_time = rows(ind, unit_code="H44", indicator_code="ONLINE_ON_TIME")[0]
     assert (on_time["numerator"], on_time["denominator"]) == (134160, 134160 + 16796)
