@@ -16,6 +16,8 @@ from typing import Any
 
 from dvc766.periods import parse_month, previous_month
 from dvc766.settings import Settings
+from flows.capture import Capture
+from flows.errors import PortalError
 from flows.summary import RunFailedError, RunSummary
 
 _LANDING_NAME = re.compile(r"^(?P<scope>[^/]+)__(?P<batch>[^/]+)\.parquet$")
@@ -104,6 +106,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve_main(dry_run=bool(args.dry_run))
 
 
+def _expected_files(captures: list[Capture], batch_id: str) -> set[str]:
+    """The landing files write_batch makes for a batch: one per dataset × period × scope with rows."""
+    from flows.normalise import build_id_to_code, normalise
+
+    ordered = sorted(captures, key=lambda c: (c.capture_id, c.endpoint, c.scope))
+    id_to_code = build_id_to_code(ordered)
+    out = set()
+    for c in ordered:
+        for name, table in normalise(c, id_to_code).items():
+            if table.num_rows:
+                out.add(
+                    f"landing/{name}/period_type={c.period.period_type}/period_key={c.period.key}/"
+                    f"{c.scope}__{batch_id}.parquet"
+                )
+    return out
+
+
 def doctor(settings: Settings) -> tuple[list[str], list[str]]:
     """(problems, notes) of the data folder, each with how to repair it.
 
@@ -126,10 +145,10 @@ def doctor(settings: Settings) -> tuple[list[str], list[str]]:
             f"raw: unreadable manifest record {path}: {reason} — move it and its body out of raw/, "
             "capture the period again (`dvc766 backfill --refresh`), then `dvc766 reland`"
         )
-    ok_batches: dict[str, list[str]] = defaultdict(list)
+    ok_batches: dict[str, list[Capture]] = defaultdict(list)
     for rec in records:
         try:
-            raw.load(rec)
+            capture = raw.load(rec)
         except (RawStoreError, OSError, ValueError) as exc:
             problems.append(
                 f"raw: {exc} — move {rec['path']} and its .meta.json out of raw/, capture "
@@ -139,7 +158,7 @@ def doctor(settings: Settings) -> tuple[list[str], list[str]]:
             continue
         batch = (rec.get("extra") or {}).get("batch_id")
         if rec.get("outcome") == "ok" and isinstance(batch, str):
-            ok_batches[batch].append(rec["path"])
+            ok_batches[batch].append(capture)
     recorded = {rec["path"] for rec in records}
     orphans = [p for p in store.list_files("raw", suffix=".json.gz") if p not in recorded]
     if orphans:
@@ -147,7 +166,7 @@ def doctor(settings: Settings) -> tuple[list[str], list[str]]:
             f"raw: {len(orphans)} bodies without a manifest record (a run stopped between the two); "
             "harmless — the next capture of the same body records it"
         )
-    landed_batches: set[str] = set()
+    landed: dict[str, set[str]] = defaultdict(set)
     for rel in store.list_files("landing", suffix=".parquet"):
         try:
             with store.fs.open_input_file(store.path(rel)) as f:
@@ -156,16 +175,19 @@ def doctor(settings: Settings) -> tuple[list[str], list[str]]:
             problems.append(f"landing: {rel} does not open ({exc}) — run `dvc766 reland`")
             continue
         m = _LANDING_NAME.match(rel.rsplit("/", 1)[-1])
-        if m:
-            landed_batches.add(m["batch"])
-            if m["batch"] not in ok_batches:
-                problems.append(f"landing: {rel} belongs to no batch in raw/ — run `dvc766 reland`")
-    for batch in sorted(set(ok_batches) - landed_batches):
-        problems.append(
-            f"landing: batch {batch} ({len(ok_batches[batch])} ok captures) is in raw/ but not landed — "
-            "run `dvc766 reland`"
-        )
-    notes.append(f"checked {len(records)} raw records and {len(landed_batches)} landed batches")
+        batch = m["batch"] if m else ""
+        landed[batch].add(rel)
+        if batch not in ok_batches:
+            problems.append(f"landing: {rel} belongs to no batch in raw/ — run `dvc766 reland`")
+    for batch, captures in sorted(ok_batches.items()):
+        try:
+            expected = _expected_files(captures, batch)
+        except PortalError as exc:
+            problems.append(f"raw: batch {batch} no longer normalises ({exc}); see the capture named in it")
+            continue
+        for rel in sorted(expected - landed.get(batch, set())):
+            problems.append(f"landing: {rel} is missing (batch {batch} is in raw/) — run `dvc766 reland`")
+    notes.append(f"checked {len(records)} raw records and {sum(map(len, landed.values()))} landing files")
     return problems, notes
 
 

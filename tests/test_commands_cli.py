@@ -1,0 +1,156 @@
+"""The extract-and-load commands as a data engineer runs them, against the portal replica.
+
+``dvc766.cli.main`` is called in-process (the same code path as the console script), with the
+replica on 127.0.0.1 and pacing set to 0 through the environment.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from dvc766.cli import main
+from dvc766.periods import Period, month_range
+from dvc766.settings import Settings
+from flows.plan import request_count
+
+pytest_plugins = ["tests.prefect_harness"]
+
+replica_server = pytest.importorskip("replica.server")
+
+
+@pytest.fixture(scope="module")
+def replica() -> Iterator[object]:
+    # The replica runs on the real clock: a --refresh a few seconds later is a new capture (Date header).
+    with replica_server.start_replica() as handle:
+        yield handle
+
+
+@pytest.fixture()
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, replica: object) -> Path:
+    d = tmp_path / "data"
+    env = {
+        "DVC766_DATA_DIR": str(d),
+        "DVC766_PORTAL_URL": replica.url,  # type: ignore[attr-defined]
+        "DVC766_PACING_S": "0",
+        "DVC766_JITTER_S": "0",
+        "DVC766_BACKOFF_BASE_S": "0.01",
+        "DVC766_MAX_RETRIES": "1",
+        "DVC766_V1_CUTOVER": "2026-01",
+    }
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    replica.set_faults("")  # type: ignore[attr-defined]
+    replica.reset_stats()  # type: ignore[attr-defined]
+    return d
+
+
+def requests_seen(replica: object) -> int:
+    return int(replica.stats()["total"])  # type: ignore[attr-defined]
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*.parquet"))
+    }
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["run", "--month", "2023-13"], "no month 13"),
+        (["run", "--month", "2099-01"], "in the future"),
+        (["backfill", "--from", "2022-11", "--to", "2023-02"], "before the portal's 766 history"),
+        (["backfill", "--from", "2026-01", "--to", "2026-02", "--provinces", "H55,H99"], "H99"),
+        (["snapshot", "--provinces", "H99"], "H99"),
+    ],
+)
+def test_bad_arguments_get_one_line_exit_2_and_nothing_written(
+    argv: list[str], words: str, data_dir: Path, replica: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and words in err
+    assert not data_dir.exists()
+    assert requests_seen(replica) == 0
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_backfill_is_resumable_refreshable_and_relandable(
+    data_dir: Path, replica: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["backfill", "--from", "2026-01", "--to", "2026-03", "--provinces", "H55,H44", "--no-build"]
+    expected = request_count(
+        month_range(Period.month(2026, 1), Period.month(2026, 3)), ["H55", "H44"], Settings()
+    )
+    assert main(argv) == 0, capsys.readouterr()
+    out = capsys.readouterr().out
+    assert f"requests: {expected} made" in out and "provinces ok: 2 (H44, H55)" in out
+    assert requests_seen(replica) == expected == 45
+    bodies = list((data_dir / "raw").rglob("*.json.gz"))
+    assert len(bodies) == expected
+    landed = tree_digest(data_dir / "landing")
+    assert {p.split("/")[0] for p in landed} == {"unit_scores", "indicator_values", "units_seen"}
+    assert any("period_key=2026-03" in p for p in landed)
+
+    # again: nothing new is fetched, nothing changes
+    assert main(argv) == 0
+    assert "requests: 0 made" in capsys.readouterr().out
+    assert requests_seen(replica) == expected
+    assert tree_digest(data_dir / "landing") == landed
+
+    # --refresh captures again; older captures stay in raw/
+    assert main([*argv, "--refresh"]) == 0
+    capsys.readouterr()
+    assert requests_seen(replica) == 2 * expected
+    assert len(list((data_dir / "raw").rglob("*.json.gz"))) > expected
+
+    # the landing zone is exactly what raw/ rebuilds; doctor agrees
+    landed = tree_digest(data_dir / "landing")
+    assert main(["reland"]) == 0
+    assert tree_digest(data_dir / "landing") == landed
+    assert main(["doctor"]) == 0
+    capsys.readouterr()
+
+    # damage: a landing file goes missing, then a raw body is altered
+    victim = next(iter(sorted((data_dir / "landing").rglob("*.parquet"))))
+    victim.unlink()
+    assert main(["doctor"]) == 1
+    assert "run `dvc766 reland`" in capsys.readouterr().out
+    assert main(["reland"]) == 0
+    assert tree_digest(data_dir / "landing") == landed
+    body = sorted((data_dir / "raw").rglob("*.json.gz"))[0]
+    body.write_bytes(gzip.compress(b'{"code":"OK","data":{}}'))
+    assert main(["doctor"]) == 1
+    out = capsys.readouterr().out
+    assert "does not match its record" in out and "--refresh" in out
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_faulty_province_is_reported_the_healthy_one_lands_and_exit_is_1(
+    data_dir: Path, replica: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    replica.set_faults("dvc-progress-tree:wrong-province:1")  # type: ignore[attr-defined]
+    code = main(["run", "--month", "2026-02", "--provinces", "H55,H44", "--no-build"])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert "provinces failed: 1" in out and "provinces ok: 1" in out
+    assert "wrong_scope" in err and "2026-02" in err
+    failed = [line for line in out.splitlines() if line.strip().startswith("FAILED")]
+    assert len(failed) == 1 and ("H55" in failed[0] or "H44" in failed[0])
+    healthy = "H44" if "H55" in failed[0] else "H55"
+    assert list((data_dir / "landing").rglob(f"{healthy}__*.parquet"))
+
+
+def test_serve_dry_run_prints_the_three_deployments(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "monthly/monthly: cron '0 6 3 * *' (Asia/Ho_Chi_Minh)" in out
+    assert "month-end-snapshot/month-end-snapshot: cron '30 22 28-31 * *'" in out
+    assert "backfill/backfill: no schedule" in out
+    assert out.count("concurrency limit 1") == 3
