@@ -26,7 +26,7 @@ import math
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
@@ -107,14 +107,24 @@ class ProvinceTree:
     key: int  # stable number feeding the random streams
 
 
-@dataclass
 class Figures:
-    """Counts of one province over one period: ``children`` rows and the ``parent`` sums."""
+    """Counts of one province over one period: ``children`` rows and the ``parent`` sums.
 
-    tree: ProvinceTree
-    children: list[list[int]]
-    parent: list[int]
-    months: list[tuple[int, int]] = field(default_factory=list)
+    Children rows become Python lists only when a body needs them; national answers use parents only.
+    """
+
+    def __init__(self, tree: ProvinceTree, matrix: np.ndarray, months: list[tuple[int, int]]) -> None:
+        self.tree = tree
+        self.matrix = matrix
+        self.months = months
+        self.parent: list[int] = matrix.sum(axis=0).tolist()
+        self._children: list[list[int]] | None = None
+
+    @property
+    def children(self) -> list[list[int]]:
+        if self._children is None:
+            self._children = self.matrix.tolist()
+        return self._children
 
 
 def r2(x: float) -> float | int:
@@ -350,15 +360,18 @@ def month_matrix(
     season = 1.0 + 0.15 * math.sin(2 * math.pi * month / 12)
     share = num / den
 
+    noise = rng.standard_normal((40, n))  # one draw for all the month's rates: a few µs, not 30 calls
+    draws = iter(noise)
+
     def rate(base: np.ndarray | float, spread: float, lo: float = 0.0, hi: float = 1.0) -> np.ndarray:
-        return np.clip(base + rng.normal(0.0, spread, n), lo, hi)
+        return np.minimum(np.maximum(base + spread * next(draws), lo), hi)
 
     received_full = _floor(t["size"] * season * rng.lognormal(0.0, 0.15, n))
     received = received_full * num // den
     on_time = _floor(received * rate(t["q_on_time"] + trend, 0.04, 0.1, 1.0))
     overdue = received - on_time
     completed = on_time + _floor(overdue * rate(t["q_done"], 0.03))
-    days_x100 = _floor(received * 100 * np.clip(t["days"] + rng.normal(0.0, 0.8, n), 0.5, 40.0))
+    days_x100 = _floor(received * 100 * rate(t["days"], 0.8, 0.5, 40.0))
 
     authority = t["authority"].astype(np.int64)
     partial = _floor(authority * rate(t["q_partial"], 0.05))
@@ -487,8 +500,8 @@ class Dataset:
             return hit  # type: ignore[return-value]
         total = np.zeros((len(tree.children), len(FIELDS)), dtype=np.int64)
         for y, m, num, den in cover:
-            total = total + self.month(tree, y, m, num, den)
-        figs = Figures(tree, total.tolist(), total.sum(axis=0).tolist(), [(c[0], c[1]) for c in cover])
+            total += self.month(tree, y, m, num, den)
+        figs = Figures(tree, total, [(c[0], c[1]) for c in cover])
         self._figures.put(key, figs)
         return figs
 
@@ -645,20 +658,22 @@ def total_score(groups: dict[str, float | int]) -> float | int:
 
 
 def check_consistency(dataset: Dataset, period_type: str, year: int, number: int = 0,
-                      now: datetime | None = None, codes: Iterable[str] | None = None) -> list[str]:  # fmt: skip
+                      now: datetime | None = None, codes: Iterable[str] | None = None,
+                      era: str | None = None) -> list[str]:  # fmt: skip
     """Check every province of a period (or those in ``codes``) through the bodies the replica
     serves; return one line per problem, none when healthy.
 
     Checked: ratios match their counts, children's counts sum to the province's, metric scores are
     within their maximum, group scores sum to the total (service-results and legacy rows), the
     national ranking is sorted by total, and each group endpoint's province total equals the group
-    score service-results reports for that province.
+    score service-results reports for that province. ``era`` picks the unit structure (default: the
+    period's own, so the 63 pre-merger provinces with their districts before July 2025).
     """
     from replica import shapes  # local import: shapes builds on this module
 
     now = now or datetime(2100, 1, 1, tzinfo=VN_TZ)
-    request = shapes.PeriodRequest(period_type, year, number)
-    era = era_of(request.months)
+    request = shapes.PeriodRequest(period_type, year, number, era=era)
+    era = request.unit_era
     wanted = set(codes) if codes is not None else None
     problems: list[str] = []
     national = shapes.service_results(dataset, request, None, now)

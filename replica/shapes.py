@@ -79,26 +79,45 @@ class PeriodRequest:
     period_type: str
     year: int
     number: int = 0
+    last: int = 0  # the last month of a ``range`` (handling-satisfaction's fromDate/toDate)
+    era: str | None = None  # whose units answer: None = the era of the last month (see unit_era)
+
+    @property
+    def unit_era(self) -> str:
+        """The v1 API always answers in the 34-province structure it was built on; the legacy gateway
+        answers in the structure of the period (63 provinces with districts before July 2025)."""
+        return self.era or era_of(self.months)
 
     @property
     def months(self) -> list[tuple[int, int]]:
+        if self.period_type == "range":
+            return [(self.year, m) for m in range(self.number, self.last + 1)]
         return period_months(self.period_type, self.year, self.number)
 
     def previous(self) -> PeriodRequest:
         """The period before, of the same type (for scoreDelta and growthPercent)."""
+        if self.period_type == "range":
+            return PeriodRequest("range", self.year - 1, self.number, self.last, self.era)
         if self.period_type == "year":
-            return PeriodRequest("year", self.year - 1)
+            return PeriodRequest("year", self.year - 1, era=self.era)
         per_year = {"month": 12, "quarter": 4, "half": 2}[self.period_type]
         if self.number > 1:
-            return PeriodRequest(self.period_type, self.year, self.number - 1)
-        return PeriodRequest(self.period_type, self.year - 1, per_year)
+            return PeriodRequest(self.period_type, self.year, self.number - 1, era=self.era)
+        return PeriodRequest(self.period_type, self.year - 1, per_year, era=self.era)
 
     @classmethod
     def from_dates(cls, from_date: str, to_date: str) -> PeriodRequest:
-        """handling-satisfaction's fromDate/toDate, which must cover a whole month, quarter or year."""
-        start, end = date.fromisoformat(from_date), date.fromisoformat(to_date)
-        if start.day != 1 or end.day != calendar.monthrange(end.year, end.month)[1] or start.year != end.year:
-            raise ValueError(f"fromDate/toDate {from_date}..{to_date} is not a whole month, quarter or year")
+        """handling-satisfaction's fromDate/toDate: whole months of one year (a month, a quarter, the
+        year, or a year-to-date range such as 2026-01-01..2026-10-31)."""
+        try:
+            start, end = date.fromisoformat(from_date), date.fromisoformat(to_date)
+        except ValueError:
+            raise ValueError(f"fromDate/toDate {from_date}..{to_date} are not YYYY-MM-DD dates") from None
+        whole = start.day == 1 and end.day == calendar.monthrange(end.year, end.month)[1]
+        if not whole or start.year != end.year or start > end:
+            raise ValueError(
+                f"fromDate/toDate {from_date}..{to_date} is not a run of whole months in one year"
+            )
         n = end.month - start.month + 1
         if n == 1:
             return cls("month", start.year, start.month)
@@ -106,7 +125,7 @@ class PeriodRequest:
             return cls("quarter", start.year, (start.month + 2) // 3)
         if n == 12:
             return cls("year", start.year)
-        raise ValueError(f"fromDate/toDate {from_date}..{to_date} is not a whole month, quarter or year")
+        return cls("range", start.year, start.month, end.month)
 
 
 def _level(u: Unit) -> str:
@@ -161,7 +180,9 @@ def _shape_a_row(endpoint: str, u: Unit | None, c: list[int] | None, stt: int, o
     row: dict = {"stt": stt}
     row.update(_unit_fields(u, code=endpoint == "evaluation/dossier-digitized"))
     national_row = u is not None and u.kind == "province" and not overview
-    if u is None or (u.kind == "province"):
+    if u is None:  # the national overview ("Cả nước") has no type, level or ID
+        kind = level = agency = None
+    elif u.kind == "province":
         kind, level, agency = "PROVINCE", "PROVINCE", "level_1"
     elif u.kind == "agency":
         kind, level, agency = "PROVINCIAL_DEPARTMENT", "PROVINCE", "level_2"
@@ -191,15 +212,19 @@ def shape_a(ds: Dataset, endpoint: str, request: PeriodRequest, tree: ProvinceTr
     rows: list[dict] = []
     overview: dict | None
     if tree is None:
-        overview = None
         deltas = _province_deltas(ds, request, now, GROUP_OF[endpoint])
-        for tr in ds.provinces(era_of(request.months)):
+        sums: list[int] | None = None
+        for tr in ds.provinces(request.unit_era):
             figs = _figures(ds, request, tr, now)
             if figs is None:
                 rows = []
                 break
+            sums = (
+                list(figs.parent) if sums is None else [a + b for a, b in zip(sums, figs.parent, strict=True)]
+            )
             rows.append(_shape_a_row(endpoint, tr.unit, figs.parent, 0, False, formality=formality,
                                      delta=deltas.get(tr.unit.code)))  # fmt: skip
+        overview = _shape_a_row(endpoint, None, sums if rows else None, 1, True, formality=formality)
     else:
         figs = _figures(ds, request, tree, now)
         overview = _shape_a_row(
@@ -312,7 +337,7 @@ def tree_body(ds: Dataset, endpoint: str, request: PeriodRequest, tree: Province
     """The three ``*-tree`` endpoints: parent, every child (pageSize is ignored), and a chart."""
     build = ROW_BUILDERS[endpoint]
     if tree is None:
-        trees = ds.provinces(era_of(request.months))
+        trees = ds.provinces(request.unit_era)
         figs_all = [_figures(ds, request, tr, now) for tr in trees]
         if any(f is None for f in figs_all):
             parent, children = build(None, None, True), []
@@ -361,7 +386,7 @@ def v1_body(ds: Dataset, endpoint: str, request: PeriodRequest, tree: ProvinceTr
 
 def _province_groups(ds: Dataset, request: PeriodRequest, now: datetime) -> dict[str, dict[str, float]]:
     out = {}
-    for tr in ds.provinces(era_of(request.months)):
+    for tr in ds.provinces(request.unit_era):
         figs = _figures(ds, request, tr, now)
         if figs is not None:
             out[tr.unit.code] = group_scores(figs.parent)
@@ -430,7 +455,7 @@ def _mean(values: list[float]) -> float | int | None:
 
 def service_results(ds: Dataset, request: PeriodRequest, tree: ProvinceTree | None, now: datetime) -> dict:
     """The summary endpoint: overview, radar, donuts, ranking or children, monthly charts."""
-    era = era_of(request.months)
+    era = request.unit_era
     year_months = [(request.year, m) for m in range(1, 13)]
     if tree is None:
         groups = _province_groups(ds, request, now)
@@ -481,7 +506,7 @@ def service_results(ds: Dataset, request: PeriodRequest, tree: ProvinceTree | No
         mean_groups = groups_one
         total = total_score(groups_one) if groups_one else None
         prev_figs = (
-            _figures(ds, request.previous(), tree, now) if era_of(request.previous().months) == era else None
+            _figures(ds, request.previous(), tree, now) if request.previous().unit_era == era else None
         )
         prev_total = total_score(group_scores(prev_figs.parent)) if prev_figs else None
         counts = figs.parent if figs else None
@@ -541,7 +566,7 @@ def legacy_ranking(ds: Dataset, request: PeriodRequest, tree: ProvinceTree | Non
     """report_tinh_766_service: provinces nationally, or a province's agencies then communes."""
     rows: list[tuple[float, str, dict[str, str], int]] = []
     if tree is None:
-        for tr in ds.provinces(era_of(request.months)):
+        for tr in ds.provinces(request.unit_era):
             figs = _figures(ds, request, tr, now)
             if figs is None:
                 return []
@@ -567,7 +592,7 @@ def legacy_ranking(ds: Dataset, request: PeriodRequest, tree: ProvinceTree | Non
 def legacy_month_sum(ds: Dataset, request: PeriodRequest, tree: ProvinceTree | None, now: datetime,
                      unit_legacy_id: str | None = None) -> list[dict[str, str]]:  # fmt: skip
     """report_by_month_sum_service: one row of counters for a province (or one of its units)."""
-    trees = [tree] if tree is not None else list(ds.provinces(era_of(request.months)))
+    trees = [tree] if tree is not None else list(ds.provinces(request.unit_era))
     sums: list[int] | None = None
     for tr in trees:
         figs = _figures(ds, request, tr, now)

@@ -363,3 +363,42 @@ def test_binds_loopback_only(replica) -> None:
     assert replica.server.server_address[0] == "127.0.0.1"
     host = urllib.parse.urlsplit(replica.url).hostname
     assert socket.gethostbyname(host) == "127.0.0.1"
+
+
+def test_eras_v1_keeps_34_provinces_legacy_has_63_before_july_2025(replica) -> None:
+    march = {"departmentType": "ADMINISTRATIVE_UNIT", "timeType": "month", "year": 2025, "month": 3}
+    rows = v1(replica, "evaluation/service-results", march).json()["data"]["evaluation"]
+    assert len(rows) == 34 and all(r["departmentCode"].startswith("H") for r in rows)
+    old = legacy(replica, ranking("0", 2025, month=3)).json()
+    assert len(old) == 63 and sum(r["MA_COQUAN"].startswith("Z") for r in old) == 29
+    new = legacy(replica, ranking("0", 2025, month=8)).json()
+    assert len(new) == 34
+    districts = legacy(replica, ranking("370865", 2025, month=3)).json()
+    assert 7 <= sum(r["LOAI_COQUAN"] == "3" for r in districts) <= 11
+
+
+def test_satisfaction_accepts_a_year_to_date_range(replica) -> None:
+    body = {"rootDepartmentId": H55, "fromDate": "2026-01-01", "toDate": "2026-10-31", "pageSize": 500}
+    ytd = v1(replica, "evaluation/handling-satisfaction", body).json()["data"]["overview"]
+    months = [
+        v1(
+            replica,
+            "evaluation/handling-satisfaction",
+            {"rootDepartmentId": H55, "fromDate": f"2026-{m:02d}-01", "toDate": f"2026-{m:02d}-{d}"},
+        ).json()["data"]  # fmt: skip
+        for m, d in (
+            (1, 31),
+            (2, 28),
+            (3, 31),
+            (4, 30),
+            (5, 31),
+            (6, 30),
+            (7, 31),
+            (8, 31),
+            (9, 30),
+            (10, 31),
+        )
+    ]
+    assert ytd["totalDossiers"] == sum(m["overview"]["totalDossiers"] for m in months)
+    bad = {"rootDepartmentId": H55, "fromDate": "2026-01-05", "toDate": "2026-01-31"}
+    assert v1(replica, "evaluation/handling-satisfaction", bad).status_code == 400
