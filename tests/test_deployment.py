@@ -1,0 +1,38 @@
+"""The schedules: serve.py and prefect.yaml describe the same three deployments."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from deployments.serve import TIMEZONE, build_deployments, deployment_specs
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_prefect_yaml_matches_the_served_deployments() -> None:
+    doc = yaml.safe_load((ROOT / "deployments" / "prefect.yaml").read_text(encoding="utf-8"))
+    by_name = {d["name"]: d for d in doc["deployments"]}
+    specs = {s["name"]: s for s in deployment_specs()}
+    assert set(by_name) == set(specs) == {"monthly", "month-end-snapshot", "backfill"}
+    for name, spec in specs.items():
+        dep = by_name[name]
+        module, func = spec["flow"].split(":")
+        assert dep["entrypoint"] == f"{module.replace('.', '/')}.py:{func}"
+        assert (ROOT / dep["entrypoint"].split(":")[0]).is_file()
+        assert dep["concurrency_limit"] == 1
+        assert (dep["parameters"] or {}) == spec["parameters"]
+        crons = [(s["cron"], s["timezone"]) for s in dep["schedules"]]
+        assert crons == ([(spec["cron"], TIMEZONE)] if spec["cron"] else [])
+        assert dep["work_pool"]["name"] == "dvc766"
+
+
+def test_runner_deployments_carry_schedule_timezone_and_limit() -> None:
+    deps = {d.name: d for d in build_deployments()}
+    assert deps["monthly"].schedules[0].schedule.cron == "0 6 3 * *"
+    assert deps["monthly"].schedules[0].schedule.timezone == "Asia/Ho_Chi_Minh"
+    assert deps["month-end-snapshot"].parameters == {"only_on_last_day": True}
+    assert not deps["backfill"].schedules
+    assert {d.concurrency_limit for d in deps.values()} == {1}
+    assert deps["monthly"].entrypoint == "flows.monthly.monthly_flow"
