@@ -96,7 +96,7 @@ def finish_with_build(summary: RunSummary, settings: Settings, *, build: bool, u
     if not any(b.status != FAILED for b in summary.batches):
         summary.build = {"status": "skipped", "message": "nothing landed"}
         return
-    summary.build = tasks.build_warehouse_task() if use_prefect else tasks.build_warehouse(settings)
+    summary.build = tasks.build_warehouse_task(settings) if use_prefect else tasks.build_warehouse(settings)
 
 
 def workers(settings: Settings) -> ThreadPoolTaskRunner:

@@ -45,6 +45,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, replica: object) -
     for k, v in env.items():
         monkeypatch.setenv(k, v)
     replica.set_faults("")  # type: ignore[attr-defined]
+    replica.set_now(None)  # type: ignore[attr-defined]
     replica.reset_stats()  # type: ignore[attr-defined]
     return d
 
@@ -154,3 +155,19 @@ def test_serve_dry_run_prints_the_three_deployments(capsys: pytest.CaptureFixtur
     assert "month-end-snapshot/month-end-snapshot: cron '30 22 28-31 * *'" in out
     assert "backfill/backfill: no schedule" in out
     assert out.count("concurrency limit 1") == 3
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_snapshot_is_labelled_by_the_portal_clock_and_built(
+    data_dir: Path, replica: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the portal says 30 September 22:30 (Vietnam time), whatever this machine's clock says
+    replica.set_now("2026-09-30T22:30")  # type: ignore[attr-defined]
+    assert main(["snapshot", "--provinces", "H55"]) == 0
+    out = capsys.readouterr().out
+    assert "periods: 2026-YTD-09" in out and "late snapshot" not in out
+    assert "requests: 8 made" in out
+    assert "checks " in out and " passed" in out
+    assert (data_dir / "warehouse.duckdb").is_file()
+    keys = {p.name for p in (data_dir / "raw" / "v1").glob("*/*")}
+    assert keys == {"2026-YTD-09"}

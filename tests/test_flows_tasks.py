@@ -319,3 +319,11 @@ def test_portal_clock_label_keeps_another_years_capture_as_asked() -> None:
     )
     assert label(cap).period == Period("ytd", 2026, 12)
     assert label.period == Period("ytd", 2027, 1)
+
+
+def test_month_end_schedule_only_fires_on_the_last_day_in_vietnam() -> None:
+    from flows.snapshot import is_last_day
+
+    assert is_last_day(datetime(2026, 2, 28, 15, 30, tzinfo=UTC))  # 22:30 on 28 Feb 2026
+    assert not is_last_day(datetime(2028, 2, 28, 15, 30, tzinfo=UTC))  # a leap year: 29 Feb is last
+    assert not is_last_day(datetime(2026, 10, 31, 18, 0, tzinfo=UTC))  # already 1 Nov in Vietnam
