@@ -223,6 +223,10 @@ def build_models(
     catalogue: Any | None = None,
 ) -> dict[str, int]:
     """Create seeds, staging views and marts in ``con``; returns landing files per dataset."""
+    # Marts are keyed tables, not ordered lists: letting DuckDB write rows in any order lets it
+    # parallelise the large copies (several times faster on millions of indicator rows).
+    con.execute("set enable_progress_bar = false")
+    con.execute("set preserve_insertion_order = false")
     load_seeds(con, catalogue)
     sources, counts = landing_sources(con, landing_dir)
     for model in order_models(discover_models(sql_dir)):
