@@ -348,26 +348,35 @@ def _floor(a: np.ndarray) -> np.ndarray:
     return np.floor(a).astype(np.int64)
 
 
-def month_matrix(
-    seed: int, tree: ProvinceTree, year: int, month: int, num: int = 1, den: int = 1
+def year_block(
+    seed: int, tree: ProvinceTree, year: int, partial: tuple[int, int, int] | None = None
 ) -> np.ndarray:
-    """Counts of every child of ``tree`` for one month (rows in ``tree.children`` order, columns
-    ``FIELDS``); ``num/den`` is the share of a running month counted so far."""
+    """Counts of every child of ``tree`` for the 12 months of ``year``, shape (month, child, field).
+
+    All twelve months are drawn at once (numpy works on 12 × children arrays), which makes a year
+    cost about what one month did. ``partial = (month, num, den)`` counts only ``num/den`` of that
+    month (a running month); its random draws are those of the full month, so a running month's
+    counts are a floor-scaled share of the final ones and every "part ≤ whole" relation holds.
+    """
     t = _cached_traits(seed, tree)
     n = len(tree.children)
-    rng = np.random.default_rng([seed, 31, tree.key, year, month, 0 if tree.era == "post" else 1])
-    step = (year - 2023) * 12 + month  # months since the index started: quality drifts upwards
-    trend = 0.004 * step
-    season = 1.0 + 0.15 * math.sin(2 * math.pi * month / 12)
+    rng = np.random.default_rng([seed, 41, tree.key, year, 0 if tree.era == "post" else 1])
+    months = np.arange(1, 13).reshape(12, 1)
+    trend = 0.004 * ((year - 2023) * 12 + months)  # quality drifts upwards month by month
+    season = 1.0 + 0.15 * np.sin(2 * np.pi * months / 12)
+    num = np.ones((12, 1), dtype=np.int64)
+    den = np.ones((12, 1), dtype=np.int64)
+    if partial is not None:
+        num[partial[0] - 1], den[partial[0] - 1] = partial[1], partial[2]
     share = num / den
 
-    noise = rng.standard_normal((40, n))  # one draw for all the month's rates: a few µs, not 30 calls
+    noise = rng.standard_normal((40, 12, n))  # one draw for all the year's rates
     draws = iter(noise)
 
     def rate(base: np.ndarray | float, spread: float, lo: float = 0.0, hi: float = 1.0) -> np.ndarray:
         return np.minimum(np.maximum(base + spread * next(draws), lo), hi)
 
-    received_full = _floor(t["size"] * season * rng.lognormal(0.0, 0.15, n))
+    received_full = _floor(t["size"] * season * rng.lognormal(0.0, 0.15, (12, n)))
     received = received_full * num // den
     on_time = _floor(received * rate(t["q_on_time"] + trend, 0.04, 0.1, 1.0))
     overdue = received - on_time
@@ -375,10 +384,10 @@ def month_matrix(
     days_x100 = _floor(received * 100 * rate(t["days"], 0.8, 0.5, 40.0))
 
     authority = t["authority"].astype(np.int64)
-    partial = _floor(authority * rate(t["q_partial"], 0.05))
-    full = _floor((authority - partial) * rate(t["q_full"] + trend, 0.05))
+    partial_count = _floor(authority * rate(t["q_partial"], 0.05))
+    full = _floor((authority - partial_count) * rate(t["q_full"] + trend, 0.05))
     os_total = t["os_total"].astype(np.int64)
-    os_with = _floor(os_total * rate(t["q_os"], 0.05) * (share if den > 1 else 1.0))
+    os_with = _floor(os_total * rate(t["q_os"], 0.05) * share)
     ch_total = _floor(received * rate(t["q_channel"], 0.02))
     ch_online = _floor(ch_total * rate(t["q_online"] + trend, 0.03))
     ch_postal = _floor((ch_total - ch_online) * 0.02)
@@ -393,9 +402,9 @@ def month_matrix(
     fee_online_f = _floor(fee_f * rate(0.25 + trend, 0.1))
     fee_distinct_f = fee_f
 
-    pub_den = rng.poisson(t["pub_rate"] * max(share, 0.0)).astype(np.int64)
+    pub_den = rng.poisson(t["pub_rate"] * share).astype(np.int64)
     pub_num = _floor(pub_den * rate(0.7 + trend, 0.2))
-    upd_den = rng.poisson(t["pub_rate"] * 1.5 * max(share, 0.0)).astype(np.int64)
+    upd_den = rng.poisson(t["pub_rate"] * 1.5 * share).astype(np.int64)
     upd_num = _floor(upd_den * rate(0.6 + trend, 0.2))
     full_den = t["full_den"].astype(np.int64)
     full_num = _floor(full_den * rate(0.93, 0.05))
@@ -418,8 +427,18 @@ def month_matrix(
     cdf_num = _floor(cdf_den * rate(0.2 + trend, 0.05))
 
     scope = dict(locals())
+    scope["partial"] = partial_count
     # int32 halves the cache's memory; sums over months and children are taken in int64.
-    return np.stack([np.asarray(scope[name], dtype=np.int32) for name in FIELDS], axis=1)
+    return np.stack([np.broadcast_to(scope[name], (12, n)).astype(np.int32) for name in FIELDS], axis=2)
+
+
+def month_matrix(
+    seed: int, tree: ProvinceTree, year: int, month: int, num: int = 1, den: int = 1
+) -> np.ndarray:
+    """Counts of every child of ``tree`` for one month (rows in ``tree.children`` order, columns
+    ``FIELDS``); ``num/den`` is the share of a running month counted so far."""
+    partial = None if num == den else (month, num, den)
+    return year_block(seed, tree, year, partial)[month - 1]
 
 
 _TRAITS: dict[tuple[int, str, str], dict[str, np.ndarray]] = {}
@@ -438,7 +457,7 @@ def _cached_traits(seed: int, tree: ProvinceTree) -> dict[str, np.ndarray]:
 
 
 class _LRU:
-    """A small thread-safe LRU cache (month matrices are the replica's working set)."""
+    """A small thread-safe LRU cache (year blocks of counts are the replica's working set)."""
 
     def __init__(self, size: int) -> None:
         self.size = size
@@ -465,7 +484,7 @@ class Dataset:
 
     def __init__(self, seed: int = 766) -> None:
         self.seed = seed
-        self._months = _LRU(6000)
+        self._blocks = _LRU(600)  # year blocks: ~230 kB each at most
         self._figures = _LRU(800)
 
     # registry
@@ -486,12 +505,13 @@ class Dataset:
 
     # counts
     def month(self, tree: ProvinceTree, year: int, month: int, num: int = 1, den: int = 1) -> np.ndarray:
-        key = (tree.era, tree.unit.code, year, month, num, den)
-        hit = self._months.get(key)
-        if hit is None:
-            hit = month_matrix(self.seed, tree, year, month, num, den)
-            self._months.put(key, hit)
-        return hit  # type: ignore[return-value]
+        partial = None if num == den else (month, num, den)
+        key = (tree.era, tree.unit.code, year, partial)
+        block = self._blocks.get(key)
+        if block is None:
+            block = year_block(self.seed, tree, year, partial)
+            self._blocks.put(key, block)
+        return block[month - 1]  # type: ignore[index]
 
     def figures(self, tree: ProvinceTree, cover: Iterable[tuple[int, int, int, int]]) -> Figures:
         """Counts of a province over the covered months (children rows and parent sums)."""

@@ -25,6 +25,11 @@ def test_every_province_is_consistent_before_and_after_the_merger() -> None:
     assert check_consistency(ds, "month", 2024, 11, now=LATER) == []
 
 
+def test_a_running_year_is_consistent_mid_month() -> None:
+    mid_may = datetime(2026, 5, 17, 13, tzinfo=VN_TZ)  # May counted for 16 days and 13 hours
+    assert check_consistency(Dataset(766), "year", 2026, now=mid_may, codes=["H55", "H44"]) == []
+
+
 def test_the_checks_catch_an_inconsistent_body() -> None:
     ds = Dataset(766)
     tree = ds.find("post", code="H44")
