@@ -121,6 +121,9 @@ class RunSummary:
         out.append(f"provinces ok: {len(good)}" + (f" ({', '.join(good)})" if 0 < len(good) <= 10 else ""))
         if bad:
             out.append(f"provinces failed: {len(bad)} ({', '.join(bad)})")
+        untouched = sorted(set(self.provinces) - set(prov_status))
+        if untouched:
+            out.append(f"provinces not attempted: {len(untouched)} ({', '.join(untouched)})")
         for b in self.failed:
             out.append(f"  FAILED {b.scope} {b.period_key}: {b.cause}")
         for b in self.batches:

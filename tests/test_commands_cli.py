@@ -171,3 +171,20 @@ def test_snapshot_is_labelled_by_the_portal_clock_and_built(
     assert (data_dir / "warehouse.duckdb").is_file()
     keys = {p.name for p in (data_dir / "raw" / "v1").glob("*/*")}
     assert keys == {"2026-YTD-09"}
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_blocks_open_the_circuit_breaker_and_stop_the_run(
+    data_dir: Path, replica: object, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DVC766_MAX_BLOCKS", "2")
+    monkeypatch.setenv("DVC766_BACKFILL_CONCURRENCY", "1")
+    replica.set_faults("all:403")  # type: ignore[attr-defined]
+    code = main(
+        ["backfill", "--from", "2026-01", "--to", "2026-03", "--provinces", "H55,H44,H01", "--no-build"]
+    )
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert "STOPPED:" in out and "circuit" in err.lower()
+    # the run stopped instead of trying every one of the 3 x (1 + 3 x 7) requests
+    assert requests_seen(replica) <= 4
