@@ -33,6 +33,7 @@ import urllib.parse
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -336,8 +337,9 @@ class Handler(BaseHTTPRequestHandler):
         if fault.kind == "reset":
             self._reset()
         elif fault.kind == "5xx":
-            status = int(fault.params.get("status", "503"))
-            self._send(status, b"<html><body><h1>503 Service Unavailable</h1></body></html>", HTML_TYPE)
+            status = HTTPStatus(int(fault.params.get("status", "503")))
+            page = f"<html><body><h1>{status.value} {status.phrase}</h1></body></html>"
+            self._send(status.value, page.encode(), HTML_TYPE)
         elif fault.kind == "429":
             headers = {"Retry-After": fault.params.get("retry-after", "1")}
             self._send(429, b"<html><body><h1>429 Too Many Requests</h1></body></html>", HTML_TYPE, headers)
@@ -364,14 +366,12 @@ class Handler(BaseHTTPRequestHandler):
             rec["status"] = "fault:" + fault.kind  # type: ignore[union-attr]
             return
         try:
-            body = json.loads(raw or b"{}")
+            try:
+                body = json.loads(raw or b"{}")
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                raise RequestError(400, "request body is not valid JSON") from None
             if not isinstance(body, dict):
                 raise RequestError(400, "request body must be a JSON object")
-        except json.JSONDecodeError:
-            body = None
-        try:
-            if body is None:
-                raise RequestError(400, "request body is not valid JSON")
             status, payload = self._v1_payload(endpoint, body, now, fault)
         except RequestError as exc:
             status, payload = exc.status, dumps({"code": "BAD_REQUEST", "data": None, "message": str(exc)})

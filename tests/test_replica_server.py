@@ -189,6 +189,11 @@ def test_unknown_endpoints_and_bad_requests(replica) -> None:
     assert requests.post(f"{replica.url}/api/v2/x", json={}, timeout=5).status_code == 404
     assert legacy(replica, {"service": "no_such_service"}).status_code == 404
     assert v1(replica, "evaluation/dvc-progress-tree", {"rootDepartmentId": H55}).status_code == 400
+    not_json = requests.post(f"{replica.url}/api/v1/reporting/formalities", data=b"[1, 2", timeout=5)
+    assert not_json.status_code == 400 and not_json.json()["code"] == "BAD_REQUEST"
+    assert (
+        requests.post(f"{replica.url}/api/v1/reporting/formalities", json=[1], timeout=5).status_code == 400
+    )
 
 
 # --- clock ---------------------------------------------------------------------------------------
@@ -237,6 +242,9 @@ def test_5xx_then_ok(replica) -> None:
         201,
     ]
     assert v1(replica, "evaluation/provide-online-tree", PROGRESS_AUG).status_code == 201
+    replica.set_faults("all:5xx:1:status=502")
+    bad_gateway = v1(replica, "evaluation/provide-online-tree", PROGRESS_AUG)
+    assert bad_gateway.status_code == 502 and "Bad Gateway" in bad_gateway.text
 
 
 def test_429_with_retry_after(replica) -> None:
