@@ -70,6 +70,9 @@ def _table(doc, rows: list[list[str]], widths_mm: list[float]) -> None:  # type:
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
+    # LibreOffice lays a table out from its grid (w:gridCol), Word from the cell widths: set both.
+    for c, width in enumerate(widths_mm):
+        table.columns[c].width = Mm(width)
     for r, values in enumerate(rows):
         row = table.rows[r]
         for c, text in enumerate(values):
@@ -106,7 +109,7 @@ def render_docx(data: AppendixData) -> bytes:
     _heading(doc, TITLE_1, center=True, size=14)
     _heading(doc, document_title(data), center=True)
     _heading(doc, t["I"])
-    _table(doc, summary_table(data), [12, 58, 20, 16, 20, 16, 23])
+    _table(doc, summary_table(data), [10, 52, 22, 15, 22, 15, 29])
     unit_widths = [12, 70, 28, 28, 27]
     _heading(doc, t["II"])
     _table(doc, unit_table(data, data.overdue, "Số lượng hồ sơ quá hạn"), unit_widths)
