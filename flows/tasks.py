@@ -19,7 +19,7 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -182,31 +182,47 @@ def _keep(ctx: RunContext, capture: Capture, batch_id: str, outcome: str) -> Cap
     return capture
 
 
-def _already_done(
-    ctx: RunContext, period: Period, scope: str, requests: list[Request]
-) -> BatchOutcome | None:
-    """Skip a batch whose every request has an ok capture from ONE batch that was landed.
+@dataclass
+class Resume:
+    """An earlier batch of this province × period that was cut off before it was landed."""
 
-    A batch captured but never landed (a run killed between raw and landing) is landed now from
-    raw/ under its own batch id, so the result is the same as if the run had not been killed.
-    Captures spread over several batches mean an earlier batch broke off: fetch again.
+    batch_id: str
+    carried: list[Capture]  # its ok captures, loaded from raw/
+    missing: list[int]  # indexes of the requests it has no ok capture for
+
+
+def previous_batch(
+    ctx: RunContext, period: Period, scope: str, requests: list[Request]
+) -> BatchOutcome | Resume | None:
+    """What earlier runs left for this batch: done (skip it), cut off (finish it), or nothing usable.
+
+    * every request's latest ok capture is from ONE batch that was landed: skipped;
+    * the latest ok captures are all from ONE batch that was never landed (a run killed between
+      raw/ and landing, or mid-batch): that batch is finished under its own id — only the missing
+      requests are fetched, then the whole batch is landed — so the landing zone ends up exactly
+      as ``reland`` would rebuild it and as an uninterrupted run would have left it;
+    * anything else (captures spread over batches, a landed batch missing some views): None,
+      fetch the whole batch again.
     """
     metas = [ctx.raw.latest(r.api, r.endpoint, period.key, r.scope) for r in requests]
-    if not metas or any(m is None for m in metas):
+    present = [m for m in metas if m is not None]
+    if not present:
         return None
-    batch_ids = {(m.get("extra") or {}).get("batch_id") for m in metas if m}
+    batch_ids = {(m.get("extra") or {}).get("batch_id") for m in present}
     if len(batch_ids) != 1 or None in batch_ids:
         return None
     batch_id = str(batch_ids.pop())
     if ctx.is_landed(period, batch_id):
-        return BatchOutcome(scope, period.key, SKIPPED, captures_ok=len(metas), batch_id=batch_id)
-    captures = []
+        if len(present) == len(metas):
+            return BatchOutcome(scope, period.key, SKIPPED, captures_ok=len(metas), batch_id=batch_id)
+        return None
+    carried = []
     for r in requests:
         for rec in ctx.raw.records_for(r.api, r.endpoint, period.key, r.scope):
             if rec.get("outcome") == "ok" and (rec.get("extra") or {}).get("batch_id") == batch_id:
-                captures.append(ctx.raw.load(rec))
-    rows = ctx.land(ctx.settings, captures, batch_id)
-    return BatchOutcome(scope, period.key, RELANDED, captures_ok=len(captures), rows=rows, batch_id=batch_id)
+                carried.append(ctx.raw.load(rec))
+    missing = [i for i, m in enumerate(metas) if m is None]
+    return Resume(batch_id, carried, missing)
 
 
 def _fetch(ctx: RunContext, period: Period, req: Request, unit: LegacyUnit | None) -> Capture:
@@ -225,15 +241,22 @@ def run_batch(
     units: list[LegacyUnit] | None = None,
     *,
     relabel: Callable[[Capture], Capture] | None = None,
+    resume: Resume | None = None,
 ) -> BatchOutcome:
     """Fetch, keep and land one batch; raises :class:`BatchFailed` (after landing what it kept).
 
     ``relabel`` lets the month-end snapshot fix a capture's period from the portal's clock before
-    it is stored.
+    it is stored. ``resume`` finishes a batch an earlier run was cut off in (see
+    :func:`previous_batch`): only its missing requests are fetched, under its batch id.
     """
-    batch_id = ctx.next_batch_id(scope, period)
+    if resume is not None:
+        batch_id = resume.batch_id
+        requests = [requests[i] for i in resume.missing]
+        units = [units[i] for i in resume.missing] if units else None
+    else:
+        batch_id = ctx.next_batch_id(scope, period)
     out = BatchOutcome(scope, period.key, OK, batch_id=batch_id)
-    kept: list[Capture] = []
+    kept: list[Capture] = list(resume.carried) if resume else []
     not_published: list[str] = []
     errors: list[PortalError] = []
     fatal: PortalError | None = None
@@ -262,6 +285,8 @@ def run_batch(
             capture = relabel(capture)
         kept.append(_keep(ctx, capture, batch_id, "ok"))
     out.captures_ok = len(kept)
+    if resume is not None and not requests:
+        out.status = RELANDED  # everything was captured before; only the landing was missing
     if kept:
         try:
             out.rows = ctx.land(ctx.settings, kept, batch_id)
@@ -286,9 +311,10 @@ def run_batch(
 def fetch_and_land_national(ctx: RunContext, period: Period, refresh: bool = False) -> BatchOutcome:
     """The period's national ranking, once per period (never once per province)."""
     requests = national_requests(period, ctx.settings)
-    if not refresh and (done := _already_done(ctx, period, NATIONAL, requests)):
-        return done
-    return run_batch(ctx, period, NATIONAL, requests)
+    prev = None if refresh else previous_batch(ctx, period, NATIONAL, requests)
+    if isinstance(prev, BatchOutcome):
+        return prev
+    return run_batch(ctx, period, NATIONAL, requests, resume=prev)
 
 
 def fetch_and_land_province(
@@ -303,9 +329,10 @@ def fetch_and_land_province(
             out = BatchOutcome(province_code, period.key, FAILED, cause=f"plan: {exc}", error_kind="plan")
             raise BatchFailed(out) from exc
     requests = province_requests(period, province_code, ctx.settings, units)
-    if not refresh and (done := _already_done(ctx, period, province_code, requests)):
-        return done
-    return run_batch(ctx, period, province_code, requests, units)
+    prev = None if refresh else previous_batch(ctx, period, province_code, requests)
+    if isinstance(prev, BatchOutcome):
+        return prev
+    return run_batch(ctx, period, province_code, requests, units, resume=prev)
 
 
 def build_warehouse(settings: Settings) -> dict[str, Any]:

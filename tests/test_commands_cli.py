@@ -8,6 +8,11 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -188,3 +193,66 @@ def test_blocks_open_the_circuit_breaker_and_stop_the_run(
     assert "STOPPED:" in out and "circuit" in err.lower()
     # the run stopped instead of trying every one of the 3 x (1 + 3 x 7) requests
     assert requests_seen(replica) <= 4
+
+
+RUN_SPECIFIC = {"captured_at", "capture_id", "raw_sha256"}
+
+
+def landing_content(root: Path) -> dict[str, list[tuple]]:
+    """Every landed row without what differs between two captures of the same answer."""
+    import pyarrow.parquet as pq
+
+    out: dict[str, list[tuple]] = {}
+    for dataset in ("unit_scores", "indicator_values", "units_seen"):
+        rows: list[tuple] = []
+        for f in sorted((root / dataset).rglob("*.parquet")):
+            t = pq.read_table(f)
+            keep = [c for c in t.column_names if c not in RUN_SPECIFIC]
+            rows += [tuple(r.values()) for r in t.select(keep).to_pylist()]
+        out[dataset] = sorted(rows, key=repr)
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("prefect_harness")
+def test_backfill_killed_mid_way_then_rerun_lands_what_an_uninterrupted_run_lands(
+    data_dir: Path,
+    replica: object,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from prefect.settings import PREFECT_API_URL
+
+    argv = ["backfill", "--from", "2026-01", "--to", "2026-03", "--provinces", "H55,H44", "--no-build"]
+    env = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value()), "DVC766_PACING_S": "0.15"}
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.Popen([sys.executable, "-m", "dvc766.cli", *argv], env=env, cwd=root,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            if len(list((data_dir / "raw").rglob("*.meta.json"))) >= 12:
+                break
+            time.sleep(0.05)
+    finally:
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL, "the backfill finished before it could be killed"
+    seen_before = requests_seen(replica)
+    assert 12 <= seen_before < 45
+
+    assert main(argv) == 0
+    capsys.readouterr()
+    resumed = landing_content(data_dir / "landing")
+    # the rerun asked only for what the killed run had not kept (plus what was in flight at the kill)
+    assert 45 <= requests_seen(replica) <= 45 + Settings.from_env().backfill_concurrency
+    assert main(["doctor"]) == 0
+    digest = tree_digest(data_dir / "landing")
+    assert main(["reland"]) == 0
+    assert tree_digest(data_dir / "landing") == digest
+
+    monkeypatch.setenv("DVC766_DATA_DIR", str(tmp_path / "uninterrupted"))
+    assert main(argv) == 0
+    assert landing_content(tmp_path / "uninterrupted" / "landing") == resumed

@@ -200,6 +200,33 @@ def test_batch_captured_but_not_landed_is_landed_from_raw_without_fetching(setti
     assert landing.batches[0][1] == list(V1_PROVINCE_ENDPOINTS)
 
 
+def test_batch_cut_off_mid_way_is_finished_under_its_own_id(settings: Settings) -> None:
+    class Killed(BaseException):  # like SIGKILL: nothing in the batch gets to clean up
+        pass
+
+    portal = Portal()
+    original = portal.fetch
+
+    def dying_fetch(endpoint: str, period: Period, province: Any, *, run_id: str = "") -> Capture:
+        if len(portal.calls) == 3:
+            raise Killed()
+        return original(endpoint, period, province, run_id=run_id)
+
+    portal.fetch = dying_fetch  # type: ignore[method-assign]
+    landing = Landing()
+    with pytest.raises(Killed):
+        tasks.fetch_and_land_province(make_ctx(settings, portal, landing), JAN, "H55")
+    assert landing.batches == []
+    first_batch = {r["extra"]["batch_id"] for r in RawStore(settings).manifest()}
+    assert len(first_batch) == 1
+
+    portal.fetch = original  # type: ignore[method-assign]
+    out = tasks.fetch_and_land_province(make_ctx(settings, portal, landing), JAN, "H55")
+    assert out.status == OK and {out.batch_id} == first_batch
+    assert [c[1] for c in portal.calls[3:]] == list(V1_PROVINCE_ENDPOINTS[3:])  # only what was missing
+    assert sorted(landing.batches[0][1]) == sorted(V1_PROVINCE_ENDPOINTS)  # the whole batch landed once
+
+
 def test_failed_province_is_reported_and_the_others_still_land(settings: Settings) -> None:
     portal = Portal()
     portal.fail[("evaluation/dvc-progress-tree", "H44")] = WrongScopeError
