@@ -194,11 +194,15 @@ def landing_sources(
         counts[dataset] = len(files)
         if files:
             pattern = f"{store.root}/{dataset}/**/*.parquet".replace("'", "''")
-            sources[dataset] = f"read_parquet('{pattern}', hive_partitioning = true, union_by_name = true)"
+            sources[dataset] = (
+                f"read_parquet('{pattern}', hive_partitioning = true, union_by_name = true, filename = true)"
+            )
         else:
             empty = f"_landing_empty_{dataset}"
             con.register("_empty_in", schema.empty_table())
-            con.execute(f"create or replace temp table {empty} as select * from _empty_in")
+            con.execute(
+                f"create or replace temp table {empty} as select *, cast(null as varchar) as filename from _empty_in"
+            )
             con.unregister("_empty_in")
             sources[dataset] = empty
     return sources, counts

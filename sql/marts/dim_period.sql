@@ -3,12 +3,30 @@
 -- key: period_type, period_key
 -- time column: period_start .. period_end (inclusive dates)
 -- number: month (1-12) for month and ytd, quarter (1-4) for quarter, 0 for year (dvc766.periods).
-with landed as (
-    select period_type, period_key, period_start, period_end from stg_landing__unit_scores
-    union
-    select period_type, period_key, period_start, period_end from stg_landing__indicator_values
-    union
-    select period_type, period_key, period_start, period_end from stg_landing__units_seen
+with score_periods as (
+    select period_type, period_key, min(period_start) as period_start, max(period_end) as period_end
+    from stg_landing__unit_scores
+    group by period_type, period_key
+),
+
+indicator_periods as (
+    select period_type, period_key, min(period_start) as period_start, max(period_end) as period_end
+    from stg_landing__indicator_values
+    group by period_type, period_key
+),
+
+unit_periods as (
+    select period_type, period_key, min(period_start) as period_start, max(period_end) as period_end
+    from stg_landing__units_seen
+    group by period_type, period_key
+),
+
+landed as (
+    select * from score_periods
+    union all
+    select * from indicator_periods
+    union all
+    select * from unit_periods
 ),
 
 periods as (

@@ -2,9 +2,16 @@
 -- grain: one row per unit × indicator × period × capture
 -- key: unit_code, indicator_code, period_type, period_key, capture_id
 -- time column: captured_at (period columns: period_start, period_end)
--- A capture relanded under another batch is the same capture: its duplicate rows collapse here.
+-- A capture's rows land together in one file; should the same capture be landed again under
+-- another batch (another file), only its first file counts, so its rows are not doubled.
 with landed as (
     select * from stg_landing__indicator_values
+),
+
+capture_files as (
+    select capture_id, min(source_file) as source_file
+    from landed
+    group by capture_id
 ),
 
 final as (
@@ -31,10 +38,7 @@ final as (
         capture_id,
         raw_sha256
     from landed
-    qualify row_number() over (
-        partition by unit_code, indicator_code, period_type, period_key, capture_id
-        order by raw_sha256
-    ) = 1
+    semi join capture_files using (capture_id, source_file)
 )
 
 select * from final

@@ -28,7 +28,8 @@ typed as (
         cast(scope as varchar) as scope,
         cast(capture_id as varchar) as capture_id,
         cast(raw_sha256 as varchar) as raw_sha256,
-        cast(derived as boolean) as derived
+        cast(derived as boolean) as derived,
+        cast(filename as varchar) as source_file
     from source
 )
 

@@ -4,6 +4,7 @@
 -- time column: captured_at (period columns: period_start, period_end)
 -- {{ landing('unit_scores') }} is replaced by the runner with a read_parquet() over the landing
 -- files, or with an empty relation of the same schema when the dataset has no files yet.
+-- source_file (lineage) is the landing file a row was read from.
 with source as (
     select * from {{ landing('unit_scores') }}
 ),
@@ -28,7 +29,8 @@ typed as (
         cast(scope as varchar) as scope,
         cast(capture_id as varchar) as capture_id,
         cast(raw_sha256 as varchar) as raw_sha256,
-        cast(derived as boolean) as derived
+        cast(derived as boolean) as derived,
+        cast(filename as varchar) as source_file
     from source
 )
 
