@@ -14,6 +14,9 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 import pytest  # noqa: E402
 
+# The one session-wide Prefect test harness, for the few tests that run real flows.
+pytest_plugins = ["tests.prefect_harness"]
+
 SHARED = ROOT.parent / "shared"
 PORTAL = SHARED / "portal"
 
