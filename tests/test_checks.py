@@ -144,6 +144,10 @@ BREAKS = {
     "unique_fct_unit_score": DUP_SCORE,
     "unique_fct_indicator": DUP_IND,
     "unique_fct_indicator_capture": DUP_CAP,
+    "unique_fct_indicator_derived": (
+        "insert into fct_indicator_derived by name select unit_code, indicator_code, 'ytd' as period_type, "
+        "'2026-YTD-08' as period_key, 'derived_x' as capture_id from fct_indicator_capture cross join range(2)"
+    ),
     "unique_dim_unit": "insert into dim_unit select * from dim_unit where unit_code = 'H44'",
     "unique_dim_indicator": "insert into dim_indicator select * from dim_indicator limit 1",
     "unique_dim_period": "insert into dim_period select * from dim_period",

@@ -2,13 +2,16 @@
 -- grain: one row per unit × indicator × period
 -- key: unit_code, indicator_code, period_type, period_key
 -- time column: period_start .. period_end; captured_at says which capture the figure comes from
--- Rule: a captured value wins over a derived one (e.g. a ytd summed from months) for the same key;
+-- Rule: a captured value wins over a derived one (a ytd summed from months, fct_indicator_derived)
+-- for the same key;
 -- among captured values the latest capture wins (the portal revises past periods).
 -- Speed: most figures were captured once. Only where a province × period × indicator has several
 -- captures (a refresh, a derived ytd, two endpoints) are its rows ranked; the rest pass straight
 -- through, which keeps the build fast on millions of rows.
 with captures as (
-    select * from fct_indicator_capture
+    select * exclude (scope, raw_sha256) from fct_indicator_capture
+    union all
+    select * exclude (scope, raw_sha256) from fct_indicator_derived
 ),
 
 contested as (
