@@ -386,6 +386,12 @@ def test_fct_indicator_derived_sums_complete_months_of_additive_indicators(tmp_p
     ]
     # fct_indicator carries them, and a captured ytd would win (tested above).
     assert rows(con, "select count(*) from fct_indicator where derived and period_type = 'ytd'") == [(4,)]
+    labels = rows(con, "select period_key, label_vi from dim_period where period_type = 'ytd' order by 1")
+    assert labels == [
+        ("2026-YTD-01", "Lũy kế đến 31/01/2026"),
+        ("2026-YTD-02", "Lũy kế đến 28/02/2026"),
+        ("2026-YTD-03", "Lũy kế đến 31/03/2026"),
+    ]
 
 
 def test_fct_indicator_derived_matches_flows_derive_ytd(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
--- Mart: every reporting period that appears in the landing zone.
+-- Mart: every reporting period in the landing zone, and the ytd periods derived from months.
 -- grain: one row per period
 -- key: period_type, period_key
 -- time column: period_start .. period_end (inclusive dates)
@@ -21,7 +21,15 @@ unit_periods as (
     group by period_type, period_key
 ),
 
+derived_periods as (
+    select period_type, period_key, min(period_start) as period_start, max(period_end) as period_end
+    from fct_indicator_derived
+    group by period_type, period_key
+),
+
 landed as (
+    select * from derived_periods
+    union all
     select * from score_periods
     union all
     select * from indicator_periods
