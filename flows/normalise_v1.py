@@ -386,4 +386,13 @@ class _V1:
             )
             frac("PAYMENT_FEE_FORMALITY_OFFERED", cnt("totalFeeDossierFormalityDistinct"), fee)
             frac("PAYMENT_FORMALITY_PAID", cnt("totalDossierOnlineFormalityPaymentSuccess"), fee)
-            frac("PAYMENT_FEE_FORMALITY_WITH_DOSSIER", cnt("totalFeeDossierFormality"), fee)
+            with_dossier = cnt("totalFeeDossierFormality")
+            if with_dossier is not None and fee is not None and with_dossier > fee:
+                # Not a proven part of totalFeeFormality (its name, without "Distinct", reads as a
+                # count over units; Thái Nguyên's 2023 appendix has 213 such procedures against 182
+                # fee-bearing ones). Land both counts, flagged so the warehouse warns instead of
+                # quarantining the province's whole view over a field no appendix line uses.
+                ind(code, province, "PAYMENT_FEE_FORMALITY_WITH_DOSSIER", group, num=with_dossier, den=fee,
+                    flag="ABOVE_BASE")  # fmt: skip
+            else:
+                frac("PAYMENT_FEE_FORMALITY_WITH_DOSSIER", with_dossier, fee)

@@ -183,6 +183,25 @@ def test_online_and_payment_trees_land_the_count_indicators() -> None:
     assert (formality["numerator"], formality["denominator"]) == (93, 310)
 
 
+def test_fee_procedures_with_dossiers_above_the_fee_base_are_flagged_not_quarantined() -> None:
+    # Thái Nguyên 2023: 213 fee-bearing procedures with dossiers against 182 fee-bearing procedures.
+    # The two counts are not a proven part and whole, so the province's view lands; the row is flagged.
+    capture = mutate(
+        "evaluation/formality-online-payment-tree",
+        lambda d: d["parent"].update(totalFeeDossierFormality=400),
+    )
+    pay = normalise(capture, build_id_to_code(h44_batch()))["indicator_values"]
+    (row,) = rows(pay, unit_code="H44", indicator_code="PAYMENT_FEE_FORMALITY_WITH_DOSSIER")
+    assert (row["numerator"], row["denominator"], row["value"], row["quality_flag"]) == (
+        400,
+        310,
+        None,
+        "ABOVE_BASE",
+    )
+    paid = rows(pay, unit_code="H44", indicator_code="PAYMENT_FORMALITY_PAID")[0]
+    assert (paid["numerator"], paid["denominator"], paid["quality_flag"]) == (93, 310, None)
+
+
 def test_shape_a_metrics_keep_nulls_and_quality_flags() -> None:
     batch = h44_batch()
     ids = build_id_to_code(batch)
