@@ -295,6 +295,17 @@ def write_months(land: Landing) -> None:
             rows.append(
                 land.value("H44.102", "PROGRESS_ON_TIME", "TDGQ", p, numerator=None, denominator=None)
             )
+        # Another province, every month from one capture: the province-level list of captures.
+        p55 = land.provenance(
+            Period.month(2026, month),
+            f"2026-{month + 1:02d}-03T01:00",
+            scope="H55",
+            endpoint="evaluation/dvc-progress-tree",
+        )
+        rows.append(land.value("H55.101", "PROGRESS_ON_TIME", "TDGQ", p55, numerator=month, denominator=10))
+        rows.append(
+            land.value("H55.102", "PROGRESS_ON_TIME", "TDGQ", p55, numerator=2 * month, denominator=10)
+        )
         # Procedures are stocks: never summed over months.
         rows.append(
             land.value("H44", "PAYMENT_FEE_FORMALITY_OFFERED", "TTTT", p, numerator=10, denominator=20)
@@ -324,7 +335,8 @@ def test_fct_indicator_derived_sums_complete_months_of_additive_indicators(tmp_p
     got = rows(
         con,
         "select unit_code, indicator_code, period_key, period_start, period_end, numerator, denominator, "
-        "round(value, 4), score, quality_flag, derived, captured_at from fct_indicator_derived order by unit_code, period_key",
+        "round(value, 4), score, quality_flag, derived, captured_at from fct_indicator_derived "
+        "where province_code = 'H44' order by unit_code, period_key",
     )
     assert got == [
         (
@@ -385,7 +397,16 @@ def test_fct_indicator_derived_sums_complete_months_of_additive_indicators(tmp_p
         ),
     ]
     # fct_indicator carries them, and a captured ytd would win (tested above).
-    assert rows(con, "select count(*) from fct_indicator where derived and period_type = 'ytd'") == [(4,)]
+    assert rows(con, "select count(*) from fct_indicator where derived and period_type = 'ytd'") == [(4 + 6,)]
+    h55 = rows(
+        con,
+        "select unit_code, period_key, numerator, denominator from fct_indicator_derived where unit_code = 'H55.102' order by 2",
+    )
+    assert h55 == [
+        ("H55.102", "2026-YTD-01", 2, 10),
+        ("H55.102", "2026-YTD-02", 6, 20),
+        ("H55.102", "2026-YTD-03", 12, 30),
+    ]
     labels = rows(con, "select period_key, label_vi from dim_period where period_type = 'ytd' order by 1")
     assert labels == [
         ("2026-YTD-01", "Lũy kế đến 31/01/2026"),
