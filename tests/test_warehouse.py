@@ -388,11 +388,11 @@ def test_cmd_build_exits_1_naming_failed_checks(
 
 
 def docs_queries() -> list[tuple[str, str]]:
-    text = (ROOT / "docs" / "warehouse.md").read_text(encoding="utf-8")
-    return re.findall(r"^### (.+?)\n(?:.*?\n)*?```sql\n(.*?)```", text, flags=re.MULTILINE | re.DOTALL)
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    return re.findall(r"^#### (.+?)\n(?:.*?\n)*?```sql\n(.*?)```", text, flags=re.MULTILINE | re.DOTALL)
 
 
-def test_the_docs_have_at_least_five_queries() -> None:
+def test_the_readme_has_at_least_five_analyst_queries() -> None:
     assert len(docs_queries()) >= 5
 
 
