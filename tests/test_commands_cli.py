@@ -23,7 +23,6 @@ from dvc766.periods import Period, month_range
 from dvc766.settings import Settings
 from flows.plan import request_count
 
-
 replica_server = pytest.importorskip("replica.server")
 
 
