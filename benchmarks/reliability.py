@@ -1,0 +1,777 @@
+"""Reliability suite: faults, crashes and hostile input thrown at the pipeline, with figures.
+
+Why a module and not only tests: the same code runs the reduced set in CI (``tests/test_reliability_*``)
+and the full set on demand (``python -m benchmarks.reliability``, ``make reliability``), and both
+write one summary (``benchmarks/results/reliability.json``): faults injected, runs killed, runs
+recovered, rows lost, corrupted publishes. The last two must be zero.
+
+What "the same warehouse" means here: every mart table's rows, hashed one by one (a multiset of
+row hashes per table), without the columns that say *when* a capture was taken (``captured_at``,
+``capture_id``, ``valid_from``...). A re-run asks the portal again at a later time, so those differ
+by design; the values, the bodies' sha256 (``raw_sha256``) and everything else must not.
+
+Everything talks to the portal replica on 127.0.0.1; nothing else is contacted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from dvc766.periods import Period
+from dvc766.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results" / "reliability.json"
+# Columns that record when (not what) a capture was taken: they differ between two runs by design.
+RUN_SPECIFIC = frozenset(
+    {"captured_at", "capture_id", "prev_captured_at", "valid_from", "valid_to", "built_at", "raw_sha256"}
+)
+# The replica's clock: a closed month (February 2026, v1; October 2025, legacy) asked in October 2026.
+CLOCK_START = datetime(2026, 10, 5, 10, 0)
+V1_PERIOD = Period.month(2026, 2)
+LEGACY_PERIOD = Period.month(2025, 10)
+
+# Endpoint families and their endpoints (the reduced matrix takes the first of each).
+FAMILIES: dict[str, tuple[str, ...]] = {
+    "service-results": ("evaluation/service-results",),
+    "shape-a": (
+        "evaluation/transparency",
+        "evaluation/handling-satisfaction",
+        "evaluation/dossier-digitized",
+    ),
+    "tree": (
+        "evaluation/dvc-progress-tree",
+        "evaluation/provide-online-tree",
+        "evaluation/formality-online-payment-tree",
+    ),
+    "legacy": ("report_tinh_766_service",),
+}
+# Fault kind -> what the run must do: recover in-run ("recover"), or reject the body and fail that
+# province with this error kind (the raw body kept as ``rejected:<kind>``).
+EXPECT: dict[str, str] = {
+    "latency": "recover",
+    "5xx": "recover",
+    "429": "recover",
+    "reset": "recover",
+    "truncated": "recover",
+    "waf": "blocked",
+    "wrong-province": "wrong_scope",
+    "renamed-field": "schema_change",
+    "empty-month": "not_published",
+}
+KINDS = tuple(EXPECT)
+# Capture history: every capture of an answer is a row, so a re-run that asks again adds rows that
+# equal earlier ones but for their time; these tables compare as sets of rows.
+HISTORY_TABLES = frozenset({"fct_indicator_capture"})
+# Version histories compare on their current versions: a faulted run keeps the good captures of a
+# failed batch, and a capture without unit IDs (service-results) is a sighting that opens a version
+# of its own (see the report of issue 7); the versions a clean run ends with must be the same.
+CURRENT_ONLY = frozenset({"dim_unit"})
+
+
+def fast_env(data_dir: Path, portal_url: str) -> dict[str, str]:
+    """Environment for CLI runs against the replica: no pacing, short timeouts and backoff."""
+    return {
+        "DVC766_DATA_DIR": str(data_dir),
+        "DVC766_PORTAL_URL": portal_url,
+        "DVC766_PACING_S": "0",
+        "DVC766_JITTER_S": "0",
+        "DVC766_CONNECT_TIMEOUT_S": "2",
+        "DVC766_READ_TIMEOUT_S": "0.4",
+        "DVC766_MAX_RETRIES": "3",
+        "DVC766_BACKOFF_BASE_S": "0.01",
+        "DVC766_BACKOFF_MAX_S": "0.05",
+        "DVC766_MAX_BLOCKS": "20",
+        "DVC766_V1_CUTOVER": "2026-01",
+        "DVC766_BACKFILL_CONCURRENCY": "1",
+    }
+
+
+def fast_settings(data_dir: Path, portal_url: str) -> Settings:
+    """The same settings as :func:`fast_env`, as an object for in-process runs."""
+    saved = dict(os.environ)
+    try:
+        os.environ.update(fast_env(data_dir, portal_url))
+        return Settings.from_env()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+# --- comparing warehouses -------------------------------------------------------------------------
+
+
+def marts_digest(warehouse: Path) -> dict[str, Counter[str]]:
+    """Per table (seeds and build info excluded): the multiset of its rows' hashes, run-specific
+    columns left out. Opened read-only, as an analyst would."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        names = [
+            n
+            for (n,) in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'main' "
+                "order by table_name"
+            ).fetchall()
+            if not n.startswith(("_", "seed_"))
+        ]
+        out: dict[str, Counter[str]] = {}
+        for name in names:
+            cols = [
+                c for (c, *_rest) in con.execute(f'describe "{name}"').fetchall() if c not in RUN_SPECIFIC
+            ]
+            # the row as DuckDB prints a struct (NULL stays NULL, text stays quoted), hashed in SQL
+            packed = ", ".join(f'"{c}"' for c in cols)
+            where = " where is_current" if name in CURRENT_ONLY else ""
+            sql = f'select md5(cast(row({packed}) as varchar)) from "{name}"{where}'
+            hashes = [h for (h,) in con.execute(sql).fetchall()]
+            out[name] = Counter(set(hashes)) if name in HISTORY_TABLES else Counter(hashes)
+        return out
+    finally:
+        con.close()
+
+
+def digest_diff(got: dict[str, Counter[str]], want: dict[str, Counter[str]]) -> list[str]:
+    """Human-readable differences between two digests; empty when the warehouses agree."""
+    out = []
+    for table in sorted(set(got) | set(want)):
+        a, b = got.get(table, Counter()), want.get(table, Counter())
+        if a != b:
+            out.append(
+                f"{table}: {sum((a - b).values())} rows not in the reference, "
+                f"{sum((b - a).values())} reference rows missing ({sum(a.values())} vs {sum(b.values())})"
+            )
+    return out
+
+
+def rows_missing(got: dict[str, Counter[str]], want: dict[str, Counter[str]]) -> int:
+    """Reference rows absent from ``got``: the "rows lost" figure."""
+    return sum(sum((want[t] - got.get(t, Counter())).values()) for t in want)
+
+
+def published_problems(warehouse: Path) -> list[str]:
+    """Why the published warehouse is not usable (empty when it opens read-only and every check
+    passes); a missing file is not a problem (nothing was ever published)."""
+    from warehouse.checks import failures, load_checks, run_checks
+
+    if not warehouse.exists():
+        return []
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error as exc:
+        return [f"published warehouse does not open read-only: {exc}"]
+    try:
+        results = run_checks(con, load_checks())
+        return [f"check failed: {f.describe()}" for f in failures(results)]
+    except duckdb.Error as exc:
+        return [f"checks cannot run on the published warehouse: {exc}"]
+    finally:
+        con.close()
+
+
+def torn_files(data_dir: Path) -> list[str]:
+    """Files that a finished (or killed) run must not leave under a final name half-written:
+    landing Parquet that does not open and raw bodies that are not gzip."""
+    import gzip
+
+    import pyarrow.parquet as pq
+
+    bad = []
+    for p in sorted((data_dir / "landing").rglob("*.parquet")):
+        try:
+            pq.read_metadata(p)
+        except Exception as exc:  # any unreadable file is torn
+            bad.append(f"{p}: {exc}")
+    for p in sorted((data_dir / "raw").rglob("*.json.gz")):
+        try:
+            gzip.decompress(p.read_bytes())
+        except Exception as exc:
+            bad.append(f"{p}: {exc}")
+    return bad
+
+
+# --- the fault matrix ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One fault kind on one endpoint, for one province and period."""
+
+    kind: str
+    family: str
+    endpoint: str
+    province: str
+
+    @property
+    def api(self) -> str:
+        return "legacy" if self.family == "legacy" else "v1"
+
+    @property
+    def period(self) -> Period:
+        return LEGACY_PERIOD if self.api == "legacy" else V1_PERIOD
+
+    @property
+    def target(self) -> str:
+        return self.endpoint.removeprefix("evaluation/")
+
+    def spec(self, read_timeout_s: float) -> str:
+        """The replica fault spec: transient faults fire once or twice, content faults persist."""
+        t = self.target
+        return {
+            "latency": f"{t}:latency={read_timeout_s * 2.5:g}:1",
+            "5xx": f"{t}:5xx:2:status=503",
+            "429": f"{t}:429:1:retry-after=1",
+            "reset": f"{t}:reset:1",
+            "truncated": f"{t}:truncated:1",
+            "waf": f"{t}:waf",
+            "wrong-province": f"{t}:wrong-province",
+            "renamed-field": f"{t}:renamed-field",
+            "empty-month": f"{t}:empty-month",
+        }[self.kind]
+
+    @property
+    def name(self) -> str:
+        return f"{self.kind}@{self.target}"
+
+
+def matrix_groups(full: bool, kinds: tuple[str, ...] = KINDS) -> list[list[Cell]]:
+    """The cells, in groups that share one data folder (one clean reference, one faulted build,
+    one converged build per group: builds dominate the cost).
+
+    Inside a group every cell has a province of its own. v1 and legacy cells never share a group:
+    both national answers list every province, with a UUID in v1 and a numeric ID in legacy, so
+    ``dim_unit`` versions (ordered by capture time) would depend on which era a re-run asked last.
+    Transient kinds and rejecting kinds go to separate v1 groups; a group never needs more
+    provinces than there are. Every kind is tried on every endpoint (full) or on the first
+    endpoint of each family (reduced).
+    """
+    from dvc766.provinces import provinces
+
+    codes = [p.code for p in provinces()]
+    v1 = [(f, e) for f, eps in FAMILIES.items() if f != "legacy" for e in (eps if full else eps[:1])]
+    legacy = [(f, e) for f, eps in FAMILIES.items() if f == "legacy" for e in eps]
+    recover = [k for k in kinds if EXPECT[k] == "recover"]
+    reject = [k for k in kinds if EXPECT[k] != "recover"]
+    groups: list[list[Cell]] = []
+    for endpoints, group_kinds in ((v1, recover), (v1, reject), (legacy, recover + reject)):
+        group: list[Cell] = []
+        for kind in group_kinds:
+            if len(group) + len(endpoints) > len(codes):
+                groups.append(group)
+                group = []
+            group += [Cell(kind, f, e, codes[len(group) + i]) for i, (f, e) in enumerate(endpoints)]
+        if group:
+            groups.append(group)
+    return groups
+
+
+def matrix_cells(full: bool, kinds: tuple[str, ...] = KINDS) -> list[Cell]:
+    return [c for g in matrix_groups(full, kinds) for c in g]
+
+
+@dataclass
+class CellResult:
+    cell: str
+    expected: str
+    outcome: str  # recovered | rejected:<kind> | failed | ...
+    cause: str
+    retries: int
+    rejected_records: list[str]
+    problems: list[str] = field(default_factory=list)
+
+
+class Clock:
+    """Moves the replica's frozen clock a second per run: a re-run is a later capture, as on the
+    real portal (two captures of one body in the same second would share a capture id). Seconds,
+    not minutes: the replica caches answers per clock hour, and a suite stays inside one hour."""
+
+    def __init__(self, replica: Any, start: datetime = CLOCK_START) -> None:
+        self.replica = replica
+        self.now = start
+
+    def tick(self) -> None:
+        self.now += timedelta(seconds=1)
+        self.replica.set_now(self.now)
+
+
+def _execute(settings: Settings, period: Period, province: str, clock: Clock | None = None) -> Any:
+    """``dvc766 run --month <period> --provinces <province> --no-build``, in-process.
+
+    The national ranking is asked for one clock second before the province (on the real portal it
+    is seconds earlier): two captures of one run never share a timestamp, so "latest capture wins"
+    orders them the same way in every run."""
+    from flows.monthly import execute
+
+    if clock is not None:
+        clock.tick()
+    national = execute("monthly", settings, [period], [], build=False, use_prefect=False)
+    if clock is not None:
+        clock.tick()
+    summary = execute("monthly", settings, [period], [province], build=False, use_prefect=False)
+    summary.batches = national.batches + summary.batches
+    summary.http = {k: national.http.get(k, 0) + v for k, v in summary.http.items()}
+    summary.stopped = national.stopped or summary.stopped
+    return summary
+
+
+def _build(settings: Settings) -> dict[str, Any]:
+    from flows.tasks import build_warehouse
+
+    return build_warehouse(settings)
+
+
+def _rejected(settings: Settings, cell: Cell) -> list[str]:
+    from flows.raw_store import RawStore
+
+    raw = RawStore(settings)
+    return [
+        f"{r['outcome']} {r['path']}"
+        for r in raw.records_for(cell.api, cell.endpoint, cell.period.key, cell.province)
+        + raw.records_for(cell.api, cell.endpoint, cell.period.key, "national")
+        if r["outcome"] != "ok"
+    ]
+
+
+def _judge(cell: Cell, summary: Any, settings: Settings) -> CellResult:
+    """Did the faulted run do what the fault kind demands?"""
+    expected = EXPECT[cell.kind]
+    batches = [b for b in summary.batches if b.scope in (cell.province, "national")]
+    mine = [b for b in batches if b.scope == cell.province]
+    text = summary.text()
+    rejected = _rejected(settings, cell)
+    res = CellResult(cell.name, expected, "", "", int(summary.http.get("retries", 0)), rejected)
+    failed = [b for b in batches if b.status == "failed"]
+    for b in failed:
+        if not b.cause or f"FAILED {b.scope} {b.period_key}: {b.cause}" not in text:
+            res.problems.append(f"{b.scope} failed without its cause in the summary")
+    if expected == "recover":
+        res.outcome = "recovered" if not failed and mine and mine[0].status == "ok" else "failed"
+        res.cause = "; ".join(b.cause for b in failed)
+        if res.outcome != "recovered":
+            res.problems.append(f"expected to recover after retries, got: {res.cause or mine}")
+        if res.retries < 1:
+            res.problems.append("the fault did not cause a single retry (did it fire?)")
+        return res
+    hit = [
+        b
+        for b in batches
+        if b.error_kind == expected or (expected == "not_published" and "not published" in b.cause)
+    ]
+    res.outcome = f"rejected:{expected}" if hit else "unexpected"
+    res.cause = "; ".join(f"{b.scope}: {b.cause}" for b in hit) or "; ".join(b.line() for b in batches)
+    if not hit:
+        res.problems.append(f"expected a {expected} rejection, got: {res.cause}")
+    if not any(r.startswith(f"rejected:{expected} ") for r in rejected):
+        res.problems.append(f"no raw body kept as rejected:{expected} for {cell.endpoint}")
+    if expected != "not_published" and not any(b.status == "failed" for b in hit):
+        res.problems.append("the province was not failed")
+    if expected != "not_published" and expected.replace("_", " ") not in text and expected not in text:
+        res.problems.append(f"the summary does not name {expected}")
+    return res
+
+
+def _published_capture_ids(warehouse: Path) -> set[str]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return {c for (c,) in con.execute("select distinct capture_id from fct_indicator_capture").fetchall()}
+    finally:
+        con.close()
+
+
+def _bad_capture_ids(settings: Settings) -> set[str]:
+    from flows.raw_store import RawStore
+
+    return {r["capture_id"] for r in RawStore(settings).manifest() if r["outcome"] != "ok"}
+
+
+@dataclass
+class MatrixReport:
+    cells: list[CellResult]
+    faults_injected: int
+    rows_lost: int
+    corrupted_publishes: int
+    problems: list[str]
+    seconds: float
+
+
+def run_matrix(
+    replica: Any, workdir: Path, *, full: bool = False, kinds: tuple[str, ...] = KINDS
+) -> MatrixReport:
+    """Run the matrix, group by group (see :func:`matrix_groups`): a clean reference run of the
+    group's provinces; every cell run with its fault (judged on its own summary and raw store);
+    a build, which must pass its checks and hold nothing from a rejected body; every cell run
+    again with the fault cleared; a build that must equal the clean one, row for row."""
+    started = time.monotonic()
+    clock = Clock(replica)
+    results: list[CellResult] = []
+    problems: list[str] = []
+    injected = rows_lost = corrupted = 0
+    for n, group in enumerate(matrix_groups(full, kinds)):
+        label = f"group {n} ({', '.join(dict.fromkeys(c.kind for c in group))})"
+        # the clean reference: the same provinces and periods, in the same order, without faults
+        replica.set_faults("")
+        clean = fast_settings(workdir / f"clean-{n}", replica.url)
+        for cell in group:
+            s = _execute(clean, cell.period, cell.province, clock)
+            if not s.ok:
+                raise RuntimeError(f"the clean reference run failed: {s.failure_line()}")
+        if _build(clean).get("status") != "ok":
+            raise RuntimeError("the clean reference build failed")
+        reference = marts_digest(clean.warehouse_path)
+
+        settings = fast_settings(workdir / f"faulted-{n}", replica.url)
+        for cell in group:
+            replica.set_faults(cell.spec(settings.read_timeout_s))
+            summary = _execute(settings, cell.period, cell.province, clock)
+            fired = sum(f["used"] for f in replica.state.faults.describe())
+            replica.set_faults("")
+            injected += fired
+            res = _judge(cell, summary, settings)
+            if not fired:
+                res.problems.append("the replica never applied the fault")
+            results.append(res)
+        # build what the faulted runs landed: it must pass its checks and hold nothing rejected
+        faulted = None
+        if _build(settings).get("status") == "ok":
+            faulted = marts_digest(settings.warehouse_path)
+            leaked = _published_capture_ids(settings.warehouse_path) & _bad_capture_ids(settings)
+            if leaked:
+                corrupted += 1
+                problems.append(f"{label}: rejected captures reached the warehouse: {sorted(leaked)[:3]}")
+            bad = published_problems(settings.warehouse_path)
+            if bad:
+                corrupted += 1
+                problems.append(f"{label}: published warehouse after faults: {bad}")
+            extra = digest_extra(faulted, reference)
+            if extra:
+                corrupted += 1
+                problems.append(f"{label}: published rows a clean run never makes: {extra}")
+        # the faults clear: every cell again (what is landed is skipped), rebuild, compare
+        landed_again = False
+        for cell in group:
+            s = _execute(settings, cell.period, cell.province, clock)
+            landed_again |= any(sum(b.rows.values()) for b in s.batches)
+            if not s.ok:
+                problems.append(f"{cell.name}: re-run after the fault cleared failed: {s.failure_line()}")
+        if landed_again or faulted is None:
+            if _build(settings).get("status") != "ok":
+                problems.append(f"{label}: the build after the re-run failed")
+                continue
+            got = marts_digest(settings.warehouse_path)
+        else:  # every fault was absorbed in-run: the faulted build is the converged one
+            got = faulted
+        rows_lost += rows_missing(got, reference)
+        diff = digest_diff(got, reference)
+        if diff:
+            problems.append(f"{label}: re-run did not converge to the clean warehouse: {diff}")
+        torn = torn_files(settings.data_dir)
+        if torn:
+            problems.append(f"{label}: torn files: {torn[:3]}")
+    for r in results:
+        problems.extend(f"{r.cell}: {p}" for p in r.problems)
+    return MatrixReport(results, injected, rows_lost, corrupted, problems, time.monotonic() - started)
+
+
+def digest_extra(got: dict[str, Counter[str]], reference: dict[str, Counter[str]]) -> list[str]:
+    """Tables of ``got`` holding rows the reference does not (a partial warehouse may lack rows,
+    but every row it has must be one a clean run also publishes). Ranks and derived report tables
+    compare against neighbours and a unit's current version may be a partial run's sighting, so
+    only the per-capture facts and the periods are held to this."""
+    out = []
+    for table in ("fct_indicator_capture", "fct_indicator", "dim_period"):
+        extra = got.get(table, Counter()) - reference.get(table, Counter())
+        if extra:
+            out.append(f"{table}: {sum(extra.values())} rows")
+    return out
+
+
+# --- crash trials -------------------------------------------------------------------------------
+
+PHASES = ("fetch", "land", "build", "publish")
+
+
+@dataclass
+class Trial:
+    n: int
+    command: str
+    phase: str
+    killed: bool
+    seconds_before_kill: float
+    problems: list[str] = field(default_factory=list)
+
+
+def cli(argv: list[str], env: dict[str, str], **kw: Any) -> subprocess.Popen[bytes]:
+    """``dvc766 <argv>`` as a separate process, the way cron or an analyst starts it."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "dvc766.cli", *argv],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        **kw,
+    )
+
+
+def _wait_for(proc: subprocess.Popen[bytes], ready: Any, timeout_s: float = 120.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        if ready():
+            return True
+        time.sleep(0.005)
+    return False
+
+
+def _count(root: Path, pattern: str) -> int:
+    return sum(1 for _ in root.rglob(pattern)) if root.exists() else 0
+
+
+def kill_at(
+    proc: subprocess.Popen[bytes], data_dir: Path, phase: str, rng: random.Random
+) -> tuple[bool, float]:
+    """SIGKILL ``proc`` at a random point of ``phase``; returns (killed, seconds it ran)."""
+    t0 = time.monotonic()
+    wh = data_dir / "warehouse.duckdb"
+    if phase == "fetch":
+        k = rng.randint(1, 6)
+        hit = _wait_for(proc, lambda: _count(data_dir / "raw", "*.meta.json") >= k)
+    elif phase == "land":
+        k = rng.randint(1, 3)
+        hit = _wait_for(proc, lambda: _count(data_dir / "landing", "*.parquet") >= k)
+    elif phase == "build":
+        hit = _wait_for(proc, lambda: any(data_dir.glob("warehouse.duckdb.building-*")))
+        if hit:
+            time.sleep(rng.uniform(0.0, 0.4))
+    else:  # publish: around the rename (the build file exists, then the warehouse changes)
+        before = wh.stat().st_ino if wh.exists() else None
+        hit = _wait_for(proc, lambda: any(data_dir.glob("warehouse.duckdb.building-*")))
+        if hit:
+            _wait_for(proc, lambda: not any(data_dir.glob("warehouse.duckdb.building-*")), 30)
+            time.sleep(rng.uniform(0.0, 0.02))
+        hit = hit or (wh.exists() and wh.stat().st_ino != before)
+    ran = time.monotonic() - t0
+    if proc.poll() is None:
+        os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=60)
+    return proc.returncode == -signal.SIGKILL and hit, ran
+
+
+@dataclass
+class CrashReport:
+    trials: list[Trial]
+    runs_killed: int
+    runs_recovered: int
+    rows_lost: int
+    corrupted_publishes: int
+    problems: list[str]
+    seconds: float
+
+
+TRIAL_COMMANDS = {
+    # phase -> argv; a run of one month for two provinces, or a build of what is landed
+    "fetch": ["run", "--month", V1_PERIOD.key, "--provinces", "H55,H44"],
+    "land": ["backfill", "--from", LEGACY_PERIOD.key, "--to", V1_PERIOD.key, "--provinces", "H55"],
+    "build": ["build"],
+    "publish": ["build"],
+}
+
+
+def crash_trials(
+    replica: Any, workdir: Path, n: int, *, seed: int = 766, base_env: dict[str, str] | None = None,
+    phases: tuple[str, ...] = PHASES,
+) -> CrashReport:  # fmt: skip
+    """``n`` trials, each: a fresh data folder; a first run (for build phases), then the command
+    killed at a random point of its phase; the published warehouse must open read-only and pass
+    every check; then the same command run to the end (plus a run of what the kill may have cut,
+    for build phases) must give marts identical to an uninterrupted run's."""
+    started = time.monotonic()
+    rng = random.Random(seed)
+    clock = Clock(replica)
+    replica.set_faults("")
+    env0 = dict(base_env or os.environ)
+    problems: list[str] = []
+
+    def env_for(d: Path, pacing: str = "0") -> dict[str, str]:
+        return {**env0, **fast_env(d, replica.url), "DVC766_PACING_S": pacing}
+
+    def run_ok(argv: list[str], d: Path) -> None:
+        clock.tick()
+        p = cli(argv, env_for(d))
+        out, err = p.communicate(timeout=300)
+        if p.returncode != 0:
+            raise RuntimeError(f"dvc766 {' '.join(argv)} failed ({p.returncode}): {err.decode()[-800:]}")
+
+    # the uninterrupted references: the run, and the backfill, each ending with its build
+    references: dict[str, dict[str, Counter[str]]] = {}
+    for phase_key, argv in (("run", TRIAL_COMMANDS["fetch"]), ("backfill", TRIAL_COMMANDS["land"])):
+        d = workdir / f"reference-{phase_key}"
+        run_ok(argv, d)
+        references[phase_key] = marts_digest(d / "warehouse.duckdb")
+
+    trials: list[Trial] = []
+    killed = recovered = lost = corrupted = 0
+    for i in range(n):
+        phase = phases[i % len(phases)]
+        d = workdir / f"trial-{i:02d}-{phase}"
+        fetch_argv = (
+            TRIAL_COMMANDS["fetch"] if phase in ("fetch", "build", "publish") else TRIAL_COMMANDS["land"]
+        )
+        ref = references["run" if fetch_argv is TRIAL_COMMANDS["fetch"] else "backfill"]
+        if phase in ("build", "publish"):
+            # something is already published; the killed build must leave it (or the new one) intact
+            run_ok([*fetch_argv, "--no-build"], d)
+            if rng.random() < 0.5:
+                run_ok(["build"], d)
+        clock.tick()
+        argv = TRIAL_COMMANDS[phase] if phase in ("build", "publish") else fetch_argv
+        pacing = "0.05" if phase == "fetch" else "0"
+        proc = cli(argv, env_for(d, pacing))
+        hit, ran = kill_at(proc, d, phase, rng)
+        trial = Trial(i, " ".join(argv), phase, hit, round(ran, 3))
+        if hit:
+            killed += 1
+        trial.problems += published_problems(d / "warehouse.duckdb")
+        trial.problems += [f"torn: {t}" for t in torn_files(d)]
+        if trial.problems:
+            corrupted += 1
+        # recover: the interrupted command again, to the end
+        try:
+            run_ok(fetch_argv, d)
+            got = marts_digest(d / "warehouse.duckdb")
+            diff = digest_diff(got, ref)
+            lost += rows_missing(got, ref)
+            if diff:
+                trial.problems.append(f"marts differ from the uninterrupted run: {diff}")
+            else:
+                recovered += 1
+        except RuntimeError as exc:
+            trial.problems.append(f"re-run failed: {exc}")
+        from flows.commands import doctor
+
+        doc, _notes = doctor(Settings(data_dir=d))
+        trial.problems += [f"doctor: {p}" for p in doc]
+        problems += [f"trial {i} ({phase}): {p}" for p in trial.problems]
+        trials.append(trial)
+    return CrashReport(trials, killed, recovered, lost, corrupted, problems, time.monotonic() - started)
+
+
+# --- the summary ----------------------------------------------------------------------------------
+
+
+def write_summary(path: Path, section: str, figures: dict[str, Any]) -> dict[str, Any]:
+    """Merge one section's figures into the summary file and recompute the totals."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        doc = {}
+    doc.setdefault("sections", {})[section] = {
+        **figures,
+        "written_at": datetime.now().isoformat(timespec="seconds"),
+    }
+    secs = doc["sections"].values()
+    doc["totals"] = {
+        key: sum(int(s.get(key, 0)) for s in secs)
+        for key in ("faults_injected", "runs_killed", "runs_recovered", "rows_lost", "corrupted_publishes")
+    }
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return doc
+
+
+def matrix_figures(rep: MatrixReport, full: bool) -> dict[str, Any]:
+    return {
+        "scope": "full" if full else "reduced",
+        "cells": len(rep.cells),
+        "faults_injected": rep.faults_injected,
+        "rows_lost": rep.rows_lost,
+        "corrupted_publishes": rep.corrupted_publishes,
+        "outcomes": dict(Counter(r.outcome for r in rep.cells)),
+        "problems": rep.problems,
+        "seconds": round(rep.seconds, 1),
+        "detail": [asdict(r) for r in rep.cells],
+    }
+
+
+def crash_figures(rep: CrashReport) -> dict[str, Any]:
+    return {
+        "trials": len(rep.trials),
+        "runs_killed": rep.runs_killed,
+        "runs_recovered": rep.runs_recovered,
+        "rows_lost": rep.rows_lost,
+        "corrupted_publishes": rep.corrupted_publishes,
+        "kills_by_phase": dict(Counter(t.phase for t in rep.trials if t.killed)),
+        "problems": rep.problems,
+        "seconds": round(rep.seconds, 1),
+        "detail": [asdict(t) for t in rep.trials],
+    }
+
+
+@contextmanager
+def prefect_server() -> Iterator[dict[str, str]]:
+    """A throw-away local Prefect API for the CLI runs (``dvc766 run`` is a Prefect flow)."""
+    os.environ.setdefault("PREFECT_HOME", str(ROOT / ".prefect"))
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    from prefect.settings import PREFECT_API_URL
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=180):
+        yield {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value())}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m benchmarks.reliability [--quick] [--trials N] [--out PATH]``: print the figures."""
+    import tempfile
+
+    from replica.server import start_replica
+
+    ap = argparse.ArgumentParser(prog="benchmarks.reliability", description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="the reduced matrix (one endpoint per family)")
+    ap.add_argument("--trials", type=int, default=20, help="crash trials (at least 20 for the full set)")
+    ap.add_argument("--seed", type=int, default=766)
+    ap.add_argument("--out", type=Path, default=RESULTS)
+    args = ap.parse_args(argv)
+    full = not args.quick
+    with (
+        tempfile.TemporaryDirectory(prefix="dvc766-reliability-") as tmp,
+        start_replica(now=CLOCK_START) as replica,
+    ):
+        work = Path(tmp)
+        rep = run_matrix(replica, work / "matrix", full=full)
+        doc = write_summary(args.out, "fault_matrix", matrix_figures(rep, full))
+        print(f"fault matrix: {len(rep.cells)} cells, {rep.faults_injected} faults injected, "
+              f"{dict(Counter(r.outcome for r in rep.cells))}, rows lost {rep.rows_lost}, "
+              f"corrupted publishes {rep.corrupted_publishes}, {rep.seconds:.1f} s")  # fmt: skip
+        with prefect_server() as env:
+            crash = crash_trials(replica, work / "crash", args.trials, seed=args.seed, base_env=env)
+        doc = write_summary(args.out, "crash", crash_figures(crash))
+        print(f"crash trials: {len(crash.trials)}, killed {crash.runs_killed}, recovered "
+              f"{crash.runs_recovered}, rows lost {crash.rows_lost}, corrupted publishes "
+              f"{crash.corrupted_publishes}, {crash.seconds:.1f} s")  # fmt: skip
+    for p in rep.problems + crash.problems:
+        print(f"PROBLEM {p}")
+    print(f"totals: {json.dumps(doc['totals'])} -> {args.out}")
+    t = doc["totals"]
+    return 1 if (rep.problems or crash.problems or t["rows_lost"] or t["corrupted_publishes"]) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
