@@ -1,0 +1,66 @@
+"""The reduced fault matrix (CI): every fault kind on one endpoint of every family, against the replica.
+
+Each cell must either land correct data after retries or fail its province with the cause named in
+the run summary, keep the bad body in raw/ as ``rejected:<kind>``, publish nothing built from it,
+and converge (after the fault clears) to the warehouse a clean run builds, row for row. The full
+matrix (every endpoint) runs on demand: ``python -m benchmarks.reliability``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from benchmarks.reliability import (
+    CLOCK_START,
+    EXPECT,
+    FAMILIES,
+    KINDS,
+    matrix_cells,
+    matrix_figures,
+    run_matrix,
+    write_summary,
+)
+from replica.server import start_replica
+
+
+def test_reduced_matrix_covers_every_kind_on_every_family_without_sharing_provinces() -> None:
+    cells = matrix_cells(full=False)
+    assert {(c.kind, c.family) for c in cells} == {(k, f) for k in KINDS for f in FAMILIES}
+    assert len(cells) == len(KINDS) * len(FAMILIES)
+    full = matrix_cells(full=True)
+    assert {c.endpoint for c in full} == {e for eps in FAMILIES.values() for e in eps}
+
+
+def test_reduced_fault_matrix_recovers_or_rejects_and_converges(tmp_path: Path) -> None:
+    with start_replica(now=CLOCK_START) as replica:
+        report = run_matrix(replica, tmp_path / "matrix", full=False)
+    assert report.problems == []
+    outcomes = Counter(r.outcome for r in report.cells)
+    recover = sum(1 for k in KINDS if EXPECT[k] == "recover") * len(FAMILIES)
+    assert outcomes["recovered"] == recover
+    for kind, expected in EXPECT.items():
+        if expected != "recover":
+            assert outcomes[f"rejected:{expected}"] == len(FAMILIES), kind
+    # every rejected cell kept the body it refused, for inspection
+    assert all(r.rejected_records for r in report.cells if r.outcome.startswith("rejected:"))
+    assert report.faults_injected >= len(report.cells)
+    assert report.rows_lost == 0 and report.corrupted_publishes == 0
+
+    out = tmp_path / "reliability.json"
+    doc = write_summary(out, "fault_matrix", matrix_figures(report, full=False))
+    saved = json.loads(out.read_text(encoding="utf-8"))
+    assert saved == doc
+    assert saved["totals"]["rows_lost"] == 0 and saved["totals"]["corrupted_publishes"] == 0
+    assert saved["totals"]["faults_injected"] == report.faults_injected
+
+
+@pytest.mark.slow
+def test_full_fault_matrix(tmp_path: Path) -> None:
+    with start_replica(now=CLOCK_START) as replica:
+        report = run_matrix(replica, tmp_path / "matrix", full=True)
+    assert report.problems == []
+    assert report.rows_lost == 0 and report.corrupted_publishes == 0
