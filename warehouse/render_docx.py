@@ -11,7 +11,7 @@ import io
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
-from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
@@ -33,7 +33,9 @@ from warehouse.report_data import AppendixData
 
 FONT = "Times New Roman"
 BODY_PT = 13
-TABLE_PT = 11  # 13 pt does not fit seven columns on A4 portrait; the tables step down as the reference does
+TABLE_PT = 10.5  # 13 pt does not fit seven columns on A4 portrait; the tables step down as the reference does
+HEADER_PT = 9  # header cells hold "ngày 31/10/2023": one line per date in the narrow rate columns
+CELL_MARGIN_MM = 1.0  # Word's default 1,9 mm each side leaves "100,00" no room in a 17 mm column
 
 
 def _set_font(style, size: int) -> None:  # type: ignore[no-untyped-def]
@@ -58,18 +60,53 @@ def _heading(doc, text: str, *, center: bool = False, size: int = BODY_PT) -> No
     p.paragraph_format.keep_with_next = True
 
 
-def _repeat_header(row) -> None:  # type: ignore[no-untyped-def]
+def _row_flag(row, tag: str) -> None:  # type: ignore[no-untyped-def]
     tr_pr = row._tr.get_or_add_trPr()
-    el = OxmlElement("w:tblHeader")
+    el = OxmlElement(tag)
     el.set(qn("w:val"), "true")
     tr_pr.append(el)
 
 
-def _table(doc, rows: list[list[str]], widths_mm: list[float]) -> None:  # type: ignore[no-untyped-def]
+def _repeat_header(row) -> None:  # type: ignore[no-untyped-def]
+    _row_flag(row, "w:tblHeader")
+
+
+def _cell_margins(table, mm: float) -> None:  # type: ignore[no-untyped-def]
+    """Narrow left/right cell margins for the whole table (tblCellMar, in twentieths of a point)."""
+    tbl_pr = table._tbl.tblPr
+    mar = OxmlElement("w:tblCellMar")
+    for side in ("left", "right"):
+        el = OxmlElement(f"w:{side}")
+        el.set(qn("w:w"), str(round(mm / 25.4 * 1440)))
+        el.set(qn("w:type"), "dxa")
+        mar.append(el)
+    tbl_pr.append(mar)
+
+
+def _add_figure_run(para, text: str):  # type: ignore[no-untyped-def]
+    """A figure's run with each "-" as Word's non-breaking hyphen, so "-54.856; -10,89" never wraps
+    into a lone "-" at a line end; python-docx and Word read it back as "-"."""
+    run = para.add_run()
+    for i, piece in enumerate(text.split("-")):
+        if i:
+            run._r.append(OxmlElement("w:noBreakHyphen"))
+        if piece:
+            t = OxmlElement("w:t")
+            t.text = piece
+            t.set(qn("xml:space"), "preserve")
+            run._r.append(t)
+    return run
+
+
+def _table(  # type: ignore[no-untyped-def]
+    doc, rows: list[list[str]], widths_mm: list[float], merge_rows: frozenset[int] = frozenset()
+) -> None:
+    """A grid table; rows never break across pages; ``merge_rows`` span each figure over its rate column."""
     table = doc.add_table(rows=len(rows), cols=len(rows[0]))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
+    _cell_margins(table, CELL_MARGIN_MM)
     # LibreOffice lays a table out from its grid (w:gridCol), Word from the cell widths: set both.
     for c, width in enumerate(widths_mm):
         table.columns[c].width = Mm(width)
@@ -79,17 +116,27 @@ def _table(doc, rows: list[list[str]], widths_mm: list[float]) -> None:  # type:
             cell = row.cells[c]
             cell.width = Mm(widths_mm[c])
             para = cell.paragraphs[0]
-            run = para.add_run(text)
-            run.font.size = Pt(TABLE_PT)
+            run = _add_figure_run(para, text) if r > 0 and c >= 2 else para.add_run(text)
+            run.font.size = Pt(HEADER_PT if r == 0 else TABLE_PT)
             if r == 0:
                 run.bold = True
                 para.alignment = WD_ALIGN_PARAGRAPH.CENTER
-            elif c >= 2:
+                cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+            elif c >= 2 or (c == 0 and len(text) <= 4):
                 para.alignment = WD_ALIGN_PARAGRAPH.CENTER
             if r > 0 and values[0] and values[0].isalpha() and values[0].isupper():
                 run.bold = True  # group rows (I, II, …) of section I
+            if r == len(rows) - 1 and not values[0] and values[1]:
+                run.bold = True  # the total row of section II
+        _row_flag(row, "w:cantSplit")  # a row split over two pages reads as two rows
         if r == 0:
             _repeat_header(row)
+        if r in merge_rows:  # the score row: "Đạt 77,79 điểm; xếp hạng 10/63 …" across figure and rate
+            for c in (2, 4):
+                assert not values[c + 1], f"merging would drop {values[c + 1]!r}"
+                merged = row.cells[c].merge(row.cells[c + 1])
+                for extra in merged.paragraphs[1:]:
+                    extra._p.getparent().remove(extra._p)
     doc.add_paragraph()
 
 
@@ -109,8 +156,9 @@ def render_docx(data: AppendixData) -> bytes:
     _heading(doc, TITLE_1, center=True, size=14)
     _heading(doc, document_title(data), center=True)
     _heading(doc, t["I"])
-    _table(doc, summary_table(data), [10, 52, 22, 15, 22, 15, 29])
-    unit_widths = [12, 70, 28, 28, 27]
+    score_rows = frozenset(i for i, row in enumerate(data.summary, start=1) if row.spec.kind == "score")
+    _table(doc, summary_table(data), [10, 40, 25, 20, 25, 20, 25], score_rows)
+    unit_widths = [12, 76, 26, 26, 25]
     _heading(doc, t["II"])
     _table(doc, unit_table(data, data.overdue, "Số lượng hồ sơ quá hạn"), unit_widths)
     for key, attr, what, num in UNIT_SECTIONS:
