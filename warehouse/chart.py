@@ -61,7 +61,8 @@ def chart_png(data: AppendixData) -> bytes:
         rank_ax = ax.twinx()
         ranks = [_num(p.rank) for p in points]
         rank_ax.plot(x, ranks, linestyle="--", marker="s", color="tab:red", label="Xếp hạng (trục phải)")
-        size = max((p.rank_size or 0 for p in points), default=0) or 34
+        # No monthly rank yet: the month-end ranking's size (63 provinces before the 2025 merger, 34 after).
+        size = max((p.rank_size or 0 for p in points), default=0) or data.score.curr_size or 34
         rank_ax.set_ylim(size + 1, 0)  # rank 1 at the top
         rank_ax.set_ylabel(f"Xếp hạng (trên {size})")
         missing = [labels[i] for i, p in enumerate(points) if p.total is None]

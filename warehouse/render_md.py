@@ -6,8 +6,10 @@ and docx renderings cannot disagree.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
+from dvc766.periods import VN_TZ
 from warehouse.appendix_lines import RATE_DECIMALS
 from warehouse.numbers_vi import (
     NO_CHANGE,
@@ -223,11 +225,19 @@ CERTIFIED_NOT_AVAILABLE = (
 )
 
 
+def _vn_time(value: object) -> str:
+    """A capture time as the analyst reads it: Vietnam time, "23:00 ngày 31/10/2023" (the warehouse keeps UTC)."""
+    if not isinstance(value, datetime):
+        return str(value)
+    t = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(VN_TZ)
+    return f"{t:%H:%M} ngày {t.day}/{t.month}/{t.year}, giờ Việt Nam"
+
+
 def provenance_lines(data: AppendixData) -> list[str]:
     """Where the figures came from: the warehouse and, for section V, the analyst's CSV."""
     lines = [
         f"Số liệu mục I–IV: kho dữ liệu {data.warehouse_path} (kỳ {data.current.key} so với {data.previous.key}"
-        + (f"; thu thập lúc {data.captured_at}" if data.captured_at else "")
+        + (f"; thu thập lúc {_vn_time(data.captured_at)}" if data.captured_at else "")
         + ")."
     ]
     if data.certified is not None:
