@@ -185,6 +185,8 @@ def test_snapshots_are_labelled_by_the_replica_clock_and_rank_among_63(run: Run)
     finally:
         con.close()
     assert got == [(PERIODS[0], 77.79, 10, 63), (PERIODS[1], 78.59, 9, 63)]
+    # The appendix names the capture time the portal's clock gave, in Vietnam time.
+    assert "thu thập lúc 23:00 ngày 31/10/2023" in Path(run.outputs["md"]).read_text(encoding="utf-8")
 
 
 def test_md_section_i_equals_every_reference_figure(run: Run) -> None:
