@@ -3,10 +3,10 @@
 Why a module of its own: request count is the politeness budget. Keeping the rule in one pure place
 lets the flows, the summary and the tests agree on it without a network:
 
-* v1 months (``settings.v1_cutover`` and later) and year-to-date snapshots: the seven evaluation
+* v1 months (``settings.v1_cutover`` and later) and their year-to-date snapshots: the seven evaluation
   endpoints once per province (``rootDepartmentId``), plus the national ranking
   (service-results, ``departmentType: ADMINISTRATIVE_UNIT``) **once per period**, not per province.
-* legacy months (before the cutover): the national ranking (``p_tinh_id`` "0") once per period;
+* legacy months and year-to-date snapshots (before the cutover): the national ranking (``p_tinh_id`` "0") once per period;
   it also carries each province's legacy numeric ID, so each requested province then costs one
   ranking request for its units. Before the 2025 merger a new province is asked for through the
   old provinces it was made of (``dvc766.provinces.merger_table``, matched on the name).
@@ -69,9 +69,12 @@ def _month_index(period: Period) -> tuple[int, int]:
 def api_for(period: Period, settings: Settings) -> str:
     """ "v1" or "legacy": months before the configurable cutover go to the legacy gateway.
 
-    Year-to-date snapshots are taken now, so they always ask the live (v1) API.
+    A year-to-date snapshot is labelled with the month it closes: one closing a month before the
+    cutover was taken while the legacy gateway was the live portal, so it asks the legacy gateway
+    too (``report_tinh_766_service`` with ``p_thang``/``p_quy`` 0, the running year). Quarters and
+    years are only ever asked of the v1 API.
     """
-    if period.period_type != "month":
+    if period.period_type not in ("month", "ytd"):
         return "v1"
     cut = Period.from_key(settings.v1_cutover)
     return "legacy" if _month_index(period) < _month_index(cut) else "v1"

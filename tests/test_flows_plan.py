@@ -27,7 +27,9 @@ def test_cutover_decides_the_api_and_is_configurable() -> None:
     assert api_for(Period.month(2025, 12), S) == "legacy"
     assert api_for(Period.month(2026, 1), S) == "v1"
     assert api_for(Period.month(2026, 1), S.with_(v1_cutover="2026-03")) == "legacy"
-    assert api_for(Period("ytd", 2025, 10), S) == "v1"  # snapshots ask the live API
+    # a snapshot asks the portal that was live when the month it closes ended
+    assert api_for(Period("ytd", 2025, 10), S) == "legacy"
+    assert api_for(Period("ytd", 2026, 1), S) == "v1"
     assert [r.scope for r in national_requests(Period.month(2025, 3), S)] == ["national"]
 
 

@@ -3,8 +3,18 @@
 --        under the code changes, in capture order (names and UUIDs change under the same code).
 -- key: unit_code, valid_from
 -- time column: valid_from (inclusive) .. valid_to (exclusive; null for the current version)
+-- IDs: the legacy gateway's numeric ID and the v1 API's UUID for one code are the same unit, so an
+-- ID starts a version only when it differs from the previous ID of the same kind (a reissue), not
+-- when a legacy capture follows a v1 capture or the other way round; `unit_id` is the latest seen.
 with seen as (
-    select * from stg_landing__units_seen
+    select
+        *,
+        case
+            when unit_id is null then null
+            when regexp_full_match(unit_id, '[0-9]+') then 'legacy'
+            else 'v1'
+        end as id_kind
+    from stg_landing__units_seen
 ),
 
 -- One sighting per unit and capture instant; several endpoints captured at the same second may
@@ -17,6 +27,7 @@ per_instant as (
         unit_name,
         unit_kind,
         parent_code,
+        id_kind,
         captured_at
     from seen
     qualify row_number() over (
@@ -25,16 +36,24 @@ per_instant as (
     ) = 1
 ),
 
+with_previous_id as (
+    select
+        *,
+        lag(unit_id) over (partition by unit_code, id_kind order by captured_at) as previous_same_kind_id
+    from per_instant
+),
+
 flagged as (
     select
         *,
         case
             when lag(captured_at) over w is null then 1
             when unit_name is distinct from lag(unit_name) over w then 1
-            when unit_id is distinct from lag(unit_id) over w then 1
+            when id_kind is not null and previous_same_kind_id is distinct from unit_id
+                and previous_same_kind_id is not null then 1
             else 0
         end as starts_version
-    from per_instant
+    from with_previous_id
     window w as (partition by unit_code order by captured_at)
 ),
 
