@@ -36,5 +36,9 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
 
+# The full reliability set (fault matrix on every endpoint, crash trials); CI runs a reduced one.
+reliability: $(STAMP)
+	$(BIN)/python -m benchmarks.reliability
+
 clean:
 	rm -rf $(VENV) .prefect .pytest_cache .ruff_cache
