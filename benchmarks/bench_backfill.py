@@ -1,0 +1,249 @@
+"""Benchmarks 2 and 3: backfill at scale (60 months × 34 provinces) and the cost of one more month.
+
+Landing (documented shortcut): fetching 60 × 239 bodies through the whole pipeline would take far
+longer than the build we want to measure, so the landing zone is made in-process, in parallel worker
+processes: each worker runs its own replica (same seed, so the same data as the HTTP replica), POSTs
+the very request bodies the v1 client builds (``benchmarks.bench_overhead.planned_requests``), wraps
+each answer in a :class:`flows.capture.Capture` exactly as the client does, and lands each province ×
+month batch with the real :func:`flows.landing.write_batch` (the real normaliser, the real Parquet
+files). Only the client's schema validation and the raw store are skipped. The v1 cutover is set
+before the first month so every month is a v1 month in the 34-province structure (agencies and
+communes), as the replica answers it.
+
+The build is the real :func:`warehouse.runner.build` (models, checks, atomic publish), run in a child
+process so its peak RSS is its own (``ru_maxrss`` of the child, which includes DuckDB's memory).
+
+Growth: a data folder holding ``small_history_months`` of history and another holding
+``history_months`` (hard links into the generated landing zone, so no copying), then the next month
+is landed into each and the warehouse published. The ratio compares the two publishes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from benchmarks import MONTH, REPLICA_NOW, BenchConfig, median, peak_rss_mb
+
+DATASET_DIRS = ("unit_scores", "indicator_values", "units_seen")
+
+
+def month_keys(last: str, count: int) -> list[str]:
+    """``count`` consecutive month keys ending with ``last`` (oldest first)."""
+    year, month = (int(x) for x in last.split("-"))
+    out = []
+    for _ in range(count):
+        out.append(f"{year:04d}-{month:02d}")
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return out[::-1]
+
+
+def previous_key(key: str) -> str:
+    return month_keys(key, 2)[0]
+
+
+def _land_months(args: tuple[Path, list[str], list[str]]) -> dict[str, Any]:
+    """Worker: land every province × month batch of ``months`` into ``data_dir`` (own replica)."""
+    data_dir, months, codes = args
+    import requests
+
+    from benchmarks.bench_overhead import ENDPOINT_PREFIX, planned_requests
+    from dvc766.periods import Period
+    from dvc766.settings import Settings
+    from flows.capture import Capture, captured_time
+    from flows.landing import write_batch
+    from replica.server import start_replica
+
+    settings = Settings(data_dir=data_dir)
+    rows = dict.fromkeys(DATASET_DIRS, 0)
+    fetch_s = land_s = 0.0
+    with start_replica(port=0, now=REPLICA_NOW) as replica, requests.Session() as http:
+        for key in months:
+            period = Period.from_key(key)
+            batches: dict[str, list[Capture]] = {}
+            start = time.perf_counter()
+            for endpoint, body in planned_requests(codes, key, v1_cutover=key):
+                scope = "national" if "departmentType" in body else _scope_of(body, codes)
+                url = replica.url + ENDPOINT_PREFIX + endpoint
+                data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+                resp = http.post(url, data=data, headers={"Content-Type": "application/json"}, timeout=60)
+                resp.raise_for_status()
+                headers = dict(resp.headers)
+                batch_id = f"bench-{scope}-{key}"
+                batches.setdefault(scope, []).append(
+                    Capture(
+                        api="v1",
+                        endpoint=endpoint,
+                        request=body,
+                        url=url,
+                        status=resp.status_code,
+                        headers=headers,
+                        body=resp.content,
+                        captured_at=captured_time(headers),
+                        scope=scope,
+                        period=period,
+                        run_id="bench",
+                        extra={"attempts": 1, "batch_id": batch_id},
+                    )
+                )
+            fetch_s += time.perf_counter() - start
+            start = time.perf_counter()
+            for scope, captures in batches.items():
+                for k, v in write_batch(settings, captures, f"bench-{scope}-{key}").items():
+                    rows[k] += v
+            land_s += time.perf_counter() - start
+    return {"months": len(months), "fetch_s": fetch_s, "land_s": land_s, "rows": rows}
+
+
+def _scope_of(body: dict[str, Any], codes: list[str]) -> str:
+    from dvc766.provinces import get_province
+
+    for code in codes:
+        if get_province(code).department_id == body.get("rootDepartmentId"):
+            return code
+    raise ValueError(f"no province for {body}")
+
+
+def generate_landing(data_dir: Path, months: list[str], codes: list[str], workers: int) -> dict[str, Any]:
+    """Land ``months`` × ``codes`` into ``data_dir`` using ``workers`` processes; wall and CPU split."""
+    chunks = [months[i::workers] for i in range(workers) if months[i::workers]]
+    start = time.perf_counter()
+    if len(chunks) == 1:
+        parts = [_land_months((data_dir, chunks[0], codes))]
+    else:
+        with ProcessPoolExecutor(max_workers=len(chunks)) as pool:
+            parts = list(pool.map(_land_months, [(data_dir, c, codes) for c in chunks]))
+    wall = time.perf_counter() - start
+    rows = dict.fromkeys(DATASET_DIRS, 0)
+    for p in parts:
+        for k, v in p["rows"].items():
+            rows[k] += v
+    return {
+        "wall_s": wall,
+        "workers": len(chunks),
+        "fetch_cpu_s": sum(p["fetch_s"] for p in parts),
+        "land_cpu_s": sum(p["land_s"] for p in parts),
+        "land_s_per_month": sum(p["land_s"] for p in parts) / max(1, len(months)),
+        "rows_landed": rows,
+    }
+
+
+def link_months(src: Path, dst: Path, months: list[str]) -> int:
+    """Hard-link the landing partitions of ``months`` from data folder ``src`` into ``dst``."""
+    n = 0
+    for dataset in DATASET_DIRS:
+        for key in months:
+            part = Path("landing", dataset, "period_type=month", f"period_key={key}")
+            if not (src / part).is_dir():
+                continue
+            (dst / part).mkdir(parents=True, exist_ok=True)
+            for f in (src / part).iterdir():
+                target = dst / part / f.name
+                if not target.exists():
+                    os.link(f, target)
+                    n += 1
+    return n
+
+
+def build_in_child(data_dir: Path) -> dict[str, Any]:
+    """Run the real ``warehouse.runner.build`` in a child process; its wall time, tables and peak RSS."""
+    env = {**os.environ, "DVC766_DATA_DIR": str(data_dir)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.bench_backfill", "--build-child"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"warehouse build failed in {data_dir}:\n{proc.stderr[-4000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _build_child() -> None:
+    from dvc766.settings import Settings
+    from warehouse.runner import build
+
+    start = time.perf_counter()
+    result = build(Settings.from_env())
+    out = {
+        "wall_s": time.perf_counter() - start,
+        "peak_rss_mb": peak_rss_mb(),
+        "tables": result.tables,
+        "checks_passed": result.checks_passed,
+        "checks": len(result.checks),
+        "warehouse_mb": result.warehouse_path.stat().st_size / 1e6,
+    }
+    print(json.dumps(out))
+
+
+def run(cfg: BenchConfig) -> dict[str, Any]:
+    """Backfill at scale and growth, from one generated landing zone."""
+    from dvc766.provinces import provinces
+
+    codes = cfg.provinces or [p.code for p in provinces()]
+    history = month_keys(previous_key(MONTH), cfg.history_months)
+    small = history[-cfg.small_history_months :]
+    work = cfg.work_dir / "backfill"
+    shutil.rmtree(work, ignore_errors=True)
+    gen = work / "generated"
+    landing = generate_landing(gen, [*history, MONTH], codes, cfg.workers)
+
+    big, little = work / "big", work / "small"
+    link_months(gen, big, history)
+    link_months(gen, little, small)
+    builds = [build_in_child(big) for _ in range(cfg.repeats)]
+    facts = {k: v for k, v in builds[-1]["tables"].items() if k.startswith("fct_")}
+
+    # Growth: land the next month into both folders (hard links of the same files), then publish.
+    # Both publishes pay the same landing cost (the month's own batches, measured above).
+    link_months(gen, big, [MONTH])
+    link_months(gen, little, [MONTH])
+    growth_runs = []
+    for _ in range(cfg.repeats):
+        b = build_in_child(big)["wall_s"] + landing["land_s_per_month"]
+        s = build_in_child(little)["wall_s"] + landing["land_s_per_month"]
+        growth_runs.append({"publish_big_s": b, "publish_small_s": s, "ratio": b / s})
+    shutil.rmtree(work, ignore_errors=True)
+    build_s = median([b["wall_s"] for b in builds])
+    rss = max(b["peak_rss_mb"] for b in builds)
+    growth_med = {k: median([g[k] for g in growth_runs]) for k in growth_runs[0]}
+    return {
+        "backfill": {
+            "months": len(history),
+            "provinces": len(codes),
+            "landing": landing,
+            "build_median_s": build_s,
+            "build_runs_s": [b["wall_s"] for b in builds],
+            "peak_rss_mb": rss,
+            "fact_rows": facts,
+            "checks_passed": f"{builds[-1]['checks_passed']}/{builds[-1]['checks']}",
+            "warehouse_mb": builds[-1]["warehouse_mb"],
+            "target_build_s": 30.0,
+            "target_rss_mb": 1536.0,
+            "meets_target": build_s <= 30.0 and rss <= 1536.0,
+        },
+        "growth": {
+            "small_history_months": len(small),
+            "big_history_months": len(history),
+            "median": growth_med,
+            "runs": growth_runs,
+            "target_ratio": 1.5,
+            "meets_target": growth_med["ratio"] <= 1.5,
+        },
+    }
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--build-child", action="store_true", help="internal: one build, JSON on stdout")
+    if parser.parse_args().build_child:
+        _build_child()
