@@ -317,6 +317,15 @@ def canonical_endpoint(endpoint: str) -> str:
 # --- the checker --------------------------------------------------------------------------------------
 
 
+# Exact Python types that certainly fit a scalar kind (bool is not an int here): a cheap first test.
+_EXACT_TYPES: dict[str, frozenset[type]] = {
+    "str": frozenset({str}),
+    "num": frozenset({int, float}),
+    "int": frozenset({int}),
+    "bool": frozenset({bool}),
+}
+
+
 def _type_ok(kind: str, value: Any) -> bool:
     if kind == "any":
         return True
@@ -386,7 +395,16 @@ def check_shape(endpoint: str, spec: Any, value: Any, path: str = "") -> None:
         if key not in value:
             raise SchemaChangeError(f"{endpoint}: missing field {prefix}{key}")
     for key, item in value.items():
-        check_shape(endpoint, spec.required.get(key, spec.optional.get(key)), item, f"{prefix}{key}")
+        sub = spec.required.get(key, spec.optional.get(key))
+        # Fast path for the leaves (most of a body): a fitting scalar or a null where null is allowed
+        # needs no recursion and no path string; anything else recurses and reports the same error.
+        leaf = sub.inner if type(sub) is Nullable else sub
+        if (item is None and leaf is not sub) or (
+            type(leaf) is Scalar
+            and (type(item) in _EXACT_TYPES.get(leaf.kind, ()) or _type_ok(leaf.kind, item))
+        ):
+            continue
+        check_shape(endpoint, sub, item, f"{prefix}{key}")
 
 
 def _all_null(value: Any) -> bool:
