@@ -51,6 +51,18 @@ class RawIntegrityError(RawStoreError):
     """A stored body no longer matches the sha256 its record holds."""
 
 
+def _record_seq(name: str, capture_id: str) -> int | None:
+    """1 for ``<capture_id>.meta.json``, N for ``<capture_id>.rN.meta.json``, None otherwise."""
+    if not name.startswith(capture_id) or not name.endswith(META_SUFFIX):
+        return None
+    middle = name[len(capture_id) : -len(META_SUFFIX)]
+    if middle == "":
+        return 1
+    if middle.startswith(".r") and middle[2:].isdigit():
+        return int(middle[2:])
+    return None
+
+
 def _gzip(body: bytes) -> bytes:
     return gzip.compress(body, compresslevel=6, mtime=0)
 
@@ -87,7 +99,7 @@ class RawStore:
         folder = capture_dir(capture.api, capture.endpoint, capture.period.key, capture.scope)
         return f"{folder}/{capture.capture_id}{BODY_SUFFIX}"
 
-    def put(self, capture: Capture, outcome: str = "ok") -> str:
+    def put(self, capture: Capture, outcome: str = "ok", *, reason: str = "") -> str:
         """Keep the body and its record; returns the body's path relative to the data dir.
 
         Callers that land the capture must set ``capture.extra["batch_id"]`` *before* calling this,
@@ -99,6 +111,8 @@ class RawStore:
         rel = self.body_path(capture)
         meta_rel = rel[: -len(BODY_SUFFIX)] + META_SUFFIX
         record = {**capture.meta(), "outcome": outcome, "path": rel}
+        if reason:  # why a body was rejected, for whoever inspects it later
+            record["reason"] = reason
         meta_bytes = (
             json.dumps(record, ensure_ascii=False, sort_keys=True, indent=1, default=str) + "\n"
         ).encode()
@@ -111,19 +125,92 @@ class RawStore:
                 )
         else:
             self.store.write_bytes(rel, _gzip(capture.body), overwrite=False)
-        if self.store.exists(meta_rel):
-            if self.store.read_bytes(meta_rel) != meta_bytes:
+        existing_records = self._record_files(meta_rel) if self.store.exists(meta_rel) else []
+        if not existing_records:
+            self.store.write_bytes(meta_rel, meta_bytes, overwrite=False)
+            return rel
+        batch = (capture.extra or {}).get("batch_id")
+        for path in existing_records:
+            data = self.store.read_bytes(path)
+            if data == meta_bytes:
+                return rel  # the same capture recorded again: a no-op
+            try:
+                other = json.loads(data.decode("utf-8"))
+            except (ValueError, UnicodeDecodeError):
+                other = {}
+            if batch is None or (other.get("extra") or {}).get("batch_id") == batch:
                 raise RawStoreError(
                     f"refusing to overwrite {meta_rel}: capture {capture.capture_id} is already recorded "
                     "with other metadata (outcome, run or batch)"
                 )
-            return rel
-        self.store.write_bytes(meta_rel, meta_bytes, overwrite=False)
+        # The same body, asked again within the same second under another batch: the body is
+        # shared, the new batch gets a record of its own (append-only: nothing existing changes).
+        self._append_record(meta_rel, record)
         return rel
+
+    def _record_files(self, meta_rel: str) -> list[str]:
+        """Every record file of one capture: ``<id>.meta.json`` then ``<id>.rN.meta.json`` by N."""
+        folder, name = meta_rel.rsplit("/", 1)
+        stem = name[: -len(META_SUFFIX)]
+        found = []
+        for path in self.store.list_files(folder, suffix=META_SUFFIX):
+            seq = _record_seq(path.rsplit("/", 1)[-1], stem)
+            if seq is not None:
+                found.append((seq, path))
+        return [p for _seq, p in sorted(found)]
+
+    def _append_record(self, meta_rel: str, record: dict[str, Any]) -> str:
+        """Write ``record`` as the capture's next record file (``<id>.rN.meta.json``)."""
+        files = self._record_files(meta_rel)
+        stem = meta_rel[: -len(META_SUFFIX)]
+        seq = max((_record_seq(f.rsplit("/", 1)[-1], stem.rsplit("/", 1)[-1]) or 1) for f in files) + 1
+        while True:
+            rel = f"{stem}.r{seq}{META_SUFFIX}"
+            data = (
+                json.dumps(record, ensure_ascii=False, sort_keys=True, indent=1, default=str) + "\n"
+            ).encode()
+            try:
+                self.store.write_bytes(rel, data, overwrite=False)
+                return rel
+            except FileExistsError:  # another writer took that number: take the next
+                seq += 1
+
+    def amend_outcome(self, record: dict[str, Any], outcome: str, reason: str) -> dict[str, Any]:
+        """Record that a stored capture has a new outcome (e.g. ``rejected:quarantine`` when its
+        body turned out not to normalise at landing time), by appending a record: the original
+        stays as written, and the newest record of a (capture, batch) is the one that counts
+        (:meth:`manifest`, :meth:`records_for`). Returns the record now in effect."""
+        if not _OUTCOME_RE.fullmatch(outcome):
+            raise RawStoreError(f"outcome {outcome!r} is not 'ok' or 'rejected:<kind>'")
+        if record.get("outcome") == outcome:
+            return record
+        amended = dict(record)
+        amended.update(outcome=outcome, amends=record.get("outcome"), reason=reason)
+        meta_rel = record["path"][: -len(BODY_SUFFIX)] + META_SUFFIX
+        self._append_record(meta_rel, amended)
+        return amended
 
     # --- reading ------------------------------------------------------------------------------
 
     def _read_records(self, rel: str) -> list[dict[str, Any]]:
+        """The records in effect below ``rel``: per (capture, batch) the newest record file wins
+        (an outcome amendment); the same capture under two batches gives two records."""
+        by_key: dict[tuple[str, str, str], tuple[int, dict[str, Any]]] = {}
+        for path, rec in self._read_record_files(rel):
+            name = path.rsplit("/", 1)[-1]
+            seq = _record_seq(name, str(rec["capture_id"])) or 1
+            key = (
+                path.rsplit("/", 1)[0],
+                str(rec["capture_id"]),
+                str((rec.get("extra") or {}).get("batch_id")),
+            )
+            if key not in by_key or seq > by_key[key][0]:
+                by_key[key] = (seq, rec)
+        return [
+            rec for _key, (_seq, rec) in sorted(by_key.items(), key=lambda kv: (kv[1][1]["path"], kv[1][0]))
+        ]
+
+    def _read_record_files(self, rel: str) -> list[tuple[str, dict[str, Any]]]:
         out = []
         for path in self.store.list_files(rel, suffix=META_SUFFIX):
             try:
@@ -137,7 +224,7 @@ class RawStore:
                 self.manifest_errors.append((path, str(exc)))
                 log.warning("raw store: unreadable manifest record %s: %s", path, exc)
                 continue
-            out.append(rec)
+            out.append((path, rec))
         return out
 
     def manifest(self) -> list[dict[str, Any]]:
@@ -178,7 +265,7 @@ class RawStore:
     def records_for(self, api: str, endpoint: str, period_key: str, scope: str) -> list[dict[str, Any]]:
         """Records of one (api, endpoint, period, scope), oldest capture first."""
         recs = self._read_records(capture_dir(api, endpoint, period_key, scope))
-        return sorted(recs, key=lambda r: r["capture_id"])
+        return sorted(recs, key=lambda r: r["capture_id"])  # stable: a later record stays later
 
     def latest(
         self, api: str, endpoint: str, period_key: str, scope: str, *, outcome: str | None = "ok"
