@@ -14,6 +14,7 @@ import sys
 from collections import defaultdict
 from typing import Any
 
+from dvc766.cli import require_writable_dir
 from dvc766.periods import parse_month, previous_month
 from dvc766.settings import Settings
 from flows.capture import Capture
@@ -51,6 +52,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     period = parse_month(args.month, history_start=settings.history_start) if args.month else previous_month()
     codes = province_codes(args.provinces)
+    require_writable_dir(settings.data_dir)
     return _run_flow(monthly_flow, settings, month=period.key, provinces=codes, build=not args.no_build)
 
 
@@ -61,6 +63,7 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     codes = province_codes(args.provinces)
+    require_writable_dir(settings.data_dir)
     return _run_flow(snapshot_flow, settings, provinces=codes, build=not getattr(args, "no_build", False))
 
 
@@ -72,6 +75,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     periods = backfill_periods(args.from_month, args.to_month, settings)
     codes = province_codes(args.provinces)
+    require_writable_dir(settings.data_dir)
     return _run_flow(
         backfill_flow,
         settings,
@@ -88,6 +92,7 @@ def cmd_reland(args: argparse.Namespace) -> int:
     from flows.landing import reland
 
     settings = Settings.from_env()
+    require_writable_dir(settings.data_dir)
     summary = reland(settings)
     rows = ", ".join(f"{k} {v}" for k, v in summary.rows.items())
     print(f"relanded {summary.batches} batches ({summary.captures} captures) into {settings.landing_dir}")
@@ -107,20 +112,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _expected_files(captures: list[Capture], batch_id: str) -> set[str]:
-    """The landing files write_batch makes for a batch: one per dataset × period × scope with rows."""
-    from flows.normalise import build_id_to_code, normalise
+    """The landing files write_batch makes for a batch (see :func:`flows.landing.expected_files`)."""
+    from flows.landing import expected_files
 
-    ordered = sorted(captures, key=lambda c: (c.capture_id, c.endpoint, c.scope))
-    id_to_code = build_id_to_code(ordered)
-    out = set()
-    for c in ordered:
-        for name, table in normalise(c, id_to_code).items():
-            if table.num_rows:
-                out.add(
-                    f"landing/{name}/period_type={c.period.period_type}/period_key={c.period.key}/"
-                    f"{c.scope}__{batch_id}.parquet"
-                )
-    return out
+    return expected_files(captures, batch_id)
 
 
 def doctor(settings: Settings) -> tuple[list[str], list[str]]:

@@ -90,6 +90,18 @@ def _tables_for(captures: list[Capture]) -> dict[tuple[str, str, str, str], list
     return out
 
 
+def _rel(root: str, name: str, ptype: str, pkey: str, scope: str, batch_id: str) -> str:
+    return f"{root}/{name}/period_type={ptype}/period_key={pkey}/{scope}__{batch_id}.parquet"
+
+
+def expected_files(captures: list[Capture], batch_id: str) -> set[str]:
+    """The landing files (relative to the data dir) :func:`write_batch` makes for this batch: one
+    per dataset × period × scope with rows. A batch is landed only when every one of them exists
+    (a run killed, or a disk that filled up, between two of them leaves the batch part-landed).
+    Raises the normaliser's PortalError like :func:`write_batch`."""
+    return {_rel(LANDING, *key, batch_id) for key in _tables_for(captures)}
+
+
 def _write(store: Store, root: str, captures: list[Capture], batch_id: str) -> dict[str, int]:
     _check_batch_id(batch_id)
     for c in captures:
@@ -106,7 +118,7 @@ def _write(store: Store, root: str, captures: list[Capture], batch_id: str) -> d
     counts = dict.fromkeys(DATASETS, 0)
     for (name, ptype, pkey, scope), tables in sorted(grouped.items()):
         table = pa.concat_tables(tables).sort_by([(k, "ascending") for k in SORT_KEYS[name]])
-        rel = f"{root}/{name}/period_type={ptype}/period_key={pkey}/{scope}__{batch_id}.parquet"
+        rel = _rel(root, name, ptype, pkey, scope, batch_id)
         store.write_bytes(rel, parquet_bytes(table))
         counts[name] += table.num_rows
     return counts

@@ -150,6 +150,18 @@ class RunContext:
                 return True
         return False
 
+    def is_fully_landed(self, captures: list[Capture], batch_id: str) -> bool:
+        """True when every landing file the batch's captures make exists: a batch cut off between
+        two of its files (a kill, a full disk) is not done, whatever one file says."""
+        from flows.landing import expected_files
+
+        try:
+            expected = expected_files(captures, batch_id)
+        except PortalError:
+            return False  # it does not normalise now: never call it done
+        store = Store(self.settings.data_dir)
+        return all(store.exists(rel) for rel in expected)
+
     def legacy_national_rows(self, period: Period) -> list[dict[str, Any]]:
         """The period's legacy national ranking rows, from the raw store (the latest ok capture)."""
         with self._lock:
@@ -175,10 +187,14 @@ def make_context(settings: Settings, flow: str) -> RunContext:
 # --- one batch ---------------------------------------------------------------------------------
 
 
-def _keep(ctx: RunContext, capture: Capture, batch_id: str, outcome: str) -> Capture:
-    """Put a capture in the raw store under its batch; returns the capture as stored."""
+def _keep(ctx: RunContext, capture: Capture, batch_id: str, outcome: str, reason: str = "") -> Capture:
+    """Put a capture in the raw store under its batch; returns the capture as stored. A rejected
+    body's record says why (``reason``), so inspecting raw/ needs no log."""
     capture = replace(capture, extra={**capture.extra, "batch_id": batch_id})
-    ctx.raw.put(capture, outcome)
+    if reason:
+        ctx.raw.put(capture, outcome, reason=reason)
+    else:
+        ctx.raw.put(capture, outcome)
     return capture
 
 
@@ -212,17 +228,38 @@ def previous_batch(
     if len(batch_ids) != 1 or None in batch_ids:
         return None
     batch_id = str(batch_ids.pop())
-    if ctx.is_landed(period, batch_id):
-        if len(present) == len(metas):
-            return BatchOutcome(scope, period.key, SKIPPED, captures_ok=len(metas), batch_id=batch_id)
+    landed = ctx.is_landed(period, batch_id)
+    if landed and len(present) != len(metas):
         return None
     carried = []
     for r in requests:
         for rec in ctx.raw.records_for(r.api, r.endpoint, period.key, r.scope):
             if rec.get("outcome") == "ok" and (rec.get("extra") or {}).get("batch_id") == batch_id:
                 carried.append(ctx.raw.load(rec))
+    if landed and ctx.is_fully_landed(carried, batch_id):
+        return BatchOutcome(scope, period.key, SKIPPED, captures_ok=len(metas), batch_id=batch_id)
+    # never landed, or cut off between its landing files: finish it under its own id (landing
+    # the whole batch again writes the files it already has with the same bytes)
     missing = [i for i, m in enumerate(metas) if m is None]
     return Resume(batch_id, carried, missing)
+
+
+def _same_capture(a: Capture, b: Capture) -> bool:
+    return (a.capture_id, a.endpoint, a.scope, a.api) == (b.capture_id, b.endpoint, b.scope, b.api)
+
+
+def _reject_at_landing(ctx: RunContext, bad: Capture, batch_id: str, exc: PortalError) -> bool:
+    """The normaliser refused a capture stored as ``ok`` (e.g. a quarantine): append its new
+    outcome ``rejected:<kind>`` to the raw store (append-only), so reland, doctor and later runs
+    see it as rejected. False when the store cannot amend or the record is not found."""
+    amend = getattr(ctx.raw, "amend_outcome", None)
+    if amend is None:
+        return False
+    for rec in ctx.raw.records_for(bad.api, bad.endpoint, bad.period.key, bad.scope):
+        if rec["capture_id"] == bad.capture_id and (rec.get("extra") or {}).get("batch_id") == batch_id:
+            amend(rec, f"rejected:{exc.kind}", f"{exc.kind}: {exc}")
+            return True
+    return False
 
 
 def _fetch(ctx: RunContext, period: Period, req: Request, unit: LegacyUnit | None) -> Capture:
@@ -269,7 +306,7 @@ def run_batch(
         except PortalError as exc:
             if isinstance(exc.capture, Capture):
                 cap = relabel(exc.capture) if relabel else exc.capture
-                _keep(ctx, cap, batch_id, f"rejected:{exc.kind}")
+                _keep(ctx, cap, batch_id, f"rejected:{exc.kind}", f"{exc.kind}: {exc}")
                 out.captures_rejected += 1
             if isinstance(exc, NotPublishedError):
                 not_published.append(req.endpoint)
@@ -287,11 +324,20 @@ def run_batch(
     out.captures_ok = len(kept)
     if resume is not None and not requests:
         out.status = RELANDED  # everything was captured before; only the landing was missing
-    if kept:
+    landable = list(kept)
+    while landable:
         try:
-            out.rows = ctx.land(ctx.settings, kept, batch_id)
+            out.rows = ctx.land(ctx.settings, landable, batch_id)
+            break
         except PortalError as exc:
             errors.append(exc)
+            bad = exc.capture if isinstance(exc.capture, Capture) else None
+            if bad is None or not _reject_at_landing(ctx, bad, batch_id, exc):
+                break
+            # the rest of the batch lands without it, as `reland` (ok captures only) rebuilds it
+            landable = [c for c in landable if not _same_capture(c, bad)]
+            out.captures_ok -= 1
+            out.captures_rejected += 1
     if fatal is not None or errors:
         first = fatal or errors[0]
         out.status, out.error_kind = FAILED, first.kind
