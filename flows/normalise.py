@@ -37,6 +37,8 @@ from flows.landing_schema import DATASETS
 
 log = logging.getLogger(__name__)
 
+# The largest figure a real body can carry (counts of dossiers are below 10^9).
+NUMBER_LIMIT = 1e15
 RATIO_LIMIT = 100.005  # ratios are rounded to two decimals by the portal
 SCORE_SLACK = 0.005
 DISTRICT_LEVEL_ENDS = date(2025, 7, 1)  # the 2025 reorganisation ended the district level
@@ -153,6 +155,12 @@ class Checker:
             raise self.quarantine(where, field, value, "not a finite number")
         if f < 0:
             raise self.quarantine(where, field, value, "negative")
+        if f > NUMBER_LIMIT:
+            # no count, ratio or day figure of the index comes near; beyond 2^53 a count is not even
+            # exact in a double, and beyond 2^63 it no longer fits the landing's int64 columns
+            raise self.quarantine(
+                where, field, value, f"a number too large to be real (above {NUMBER_LIMIT:g})"
+            )
         return f
 
     def num(self, obj: Any, field: str, where: str) -> float | None:
