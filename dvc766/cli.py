@@ -22,6 +22,30 @@ class UserError(Exception):
 
 BAD_INPUT = (UserError, PeriodError, UnknownProvinceError, SettingsError)
 
+
+def require_writable_dir(folder: object, what: str = "data folder") -> None:
+    """Raise :class:`UserError` (one line, exit 2) when ``folder`` cannot be created or written,
+    *before* a command fetches or writes anything: finding out after an hour of fetching, or with
+    a traceback, is worse. Creates nothing. Remote stores (``s3://...``) are left to the store."""
+    import os
+    from pathlib import Path
+
+    text = str(folder)
+    if "://" in text:
+        return
+    path = Path(text).absolute()
+    probe = path
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if not probe.is_dir():
+        blocker = "it" if probe == path else str(probe)
+        raise UserError(f"{what} {path} cannot be used: {blocker} is not a directory (Not a directory)")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise UserError(f"{what} {path} cannot be written: no write permission on {probe}")
+
+
 # subcommand -> "module:function"; each function takes the parsed args and returns an exit code.
 HANDLERS: dict[str, str] = {
     "run": "flows.commands:cmd_run",

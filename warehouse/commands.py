@@ -61,6 +61,9 @@ def cmd_build(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
     """Build, check and publish; exit 1 naming the failing checks when nothing could be published."""
     out = out or sys.stdout
     settings = Settings.from_env()
+    from dvc766.cli import require_writable_dir
+
+    require_writable_dir(settings.data_dir)
     try:
         result = build(settings)
     except CheckFailedError as exc:

@@ -81,6 +81,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     month = parse_month(args.month, history_start=settings.history_start)
     fmt = getattr(args, "format", None) or "docx"
     out = Path(args.out) if getattr(args, "out", None) else None
+    from dvc766.cli import require_writable_dir
+
+    require_writable_dir(out.parent if out else settings.data_dir, "report folder" if out else "data folder")
     cc = getattr(args, "certified_copies", None)
     path = build_report(settings, args.province, month, fmt, out, Path(cc) if cc else None)
     print(path)
