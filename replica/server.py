@@ -280,6 +280,9 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802 - stdlib naming
         try:
             self._post()
+        except (BrokenPipeError, ConnectionResetError):
+            # the client gave up (e.g. its read timeout during a latency fault): expected, not a bug
+            self.close_connection = True
         except Exception as exc:  # a replica bug must surface as a 500 with its cause, not a silent hang-up
             traceback.print_exc(file=sys.stderr)
             with contextlib.suppress(OSError):
