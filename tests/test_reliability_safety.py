@@ -248,7 +248,7 @@ def test_data_folder_under_a_regular_file_gets_one_line_and_no_files(
     _use_env(monkeypatch, blocker / "data", replica)
     code = main(["run", "--month", V1_PERIOD.key, "--provinces", "H55", "--no-build"])
     out, err = capsys.readouterr()
-    assert code in (1, 2)
+    assert code == 2  # bad input (a folder that cannot be used): one line, before any request
     # the replica shares this process's stderr; the command's own report is one line
     mine = [line for line in err.splitlines() if line.startswith(("dvc766", "monthly run"))]
     assert len(mine) == 1 and "Not a directory" in mine[0]
@@ -282,14 +282,9 @@ def test_full_disk_fails_the_run_with_a_clear_cause_and_nothing_half_written(
     assert not list(data.rglob(".tmp-*")) and torn_files(data) == []
     monkeypatch.setattr(Store, "write_bytes", real)
     capsys.readouterr()
-    # space is back: the same run completes; a batch cut off between its landing files is
-    # reported by doctor with its repair, and after `reland` the folder is sound
+    # space is back: the same run completes, including a batch cut off between its landing files
     assert main(["run", "--month", V1_PERIOD.key, "--provinces", "H55", "--no-build"]) == 0
     capsys.readouterr()
-    if main(["doctor"]) != 0:
-        out = capsys.readouterr().out
-        assert all("run `dvc766 reland`" in line for line in out.splitlines() if line.startswith("PROBLEM"))
-        assert main(["reland"]) == 0
     assert main(["doctor"]) == 0
 
 
