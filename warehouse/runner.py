@@ -12,6 +12,7 @@ provided it reads only marts and seeds).
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from collections.abc import Iterable
@@ -34,6 +35,8 @@ from warehouse.publish import building_path, connect_for_build, discard, publish
 
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
 SEEDS = ("seed_indicator", "seed_province_merger", "seed_province")
+# Memory DuckDB may use while building (override with DVC766_BUILD_MEMORY_LIMIT, e.g. "2GB").
+BUILD_MEMORY_LIMIT = "1GB"
 CATALOGUE_COLUMNS = {
     "indicator_code": "varchar",
     "group_code": "varchar",
@@ -231,6 +234,9 @@ def build_models(
     # parallelise the large copies (several times faster on millions of indicator rows).
     con.execute("set enable_progress_bar = false")
     con.execute("set preserve_insertion_order = false")
+    # DuckDB's default limit is 80 % of RAM, which it then uses: a 60-month build peaked at 4 GB.
+    # Capped, it spills to ``<file>.tmp`` and runs faster too (24 months: 66 s / 2.2 GB -> 51 s / 1.3 GB).
+    con.execute(f"set memory_limit = '{os.environ.get('DVC766_BUILD_MEMORY_LIMIT', BUILD_MEMORY_LIMIT)}'")
     load_seeds(con, catalogue)
     sources, counts = landing_sources(con, landing_dir)
     for model in order_models(discover_models(sql_dir)):
