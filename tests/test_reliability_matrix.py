@@ -35,6 +35,28 @@ def test_reduced_matrix_covers_every_kind_on_every_family_without_sharing_provin
     assert {c.endpoint for c in full} == {e for eps in FAMILIES.values() for e in eps}
 
 
+def test_sampled_matrix_has_every_kind_once_and_every_family() -> None:
+    cells = matrix_cells(full=False, sample=True)
+    assert sorted(c.kind for c in cells) == sorted(KINDS)
+    assert {c.family for c in cells} == set(FAMILIES) - {"legacy"}
+
+
+def test_sampled_fault_matrix_recovers_or_rejects_and_converges(tmp_path: Path) -> None:
+    """The default suite: every fault kind once (families in turn), the whole judgement."""
+    with start_replica(now=CLOCK_START) as replica:
+        report = run_matrix(replica, tmp_path / "matrix", full=False, sample=True)
+    assert report.problems == []
+    outcomes = Counter(r.outcome for r in report.cells)
+    assert outcomes["recovered"] == sum(1 for k in KINDS if EXPECT[k] == "recover")
+    for kind, expected in EXPECT.items():
+        if expected != "recover":
+            assert outcomes[f"rejected:{expected}"] == 1, kind
+    assert all(r.rejected_records for r in report.cells if r.outcome.startswith("rejected:"))
+    assert report.faults_injected >= len(report.cells)
+    assert report.rows_lost == 0 and report.corrupted_publishes == 0
+
+
+@pytest.mark.slow
 def test_reduced_fault_matrix_recovers_or_rejects_and_converges(tmp_path: Path) -> None:
     with start_replica(now=CLOCK_START) as replica:
         report = run_matrix(replica, tmp_path / "matrix", full=False)
