@@ -50,6 +50,14 @@ class BenchConfig:
     workers: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
     # Prefect's ephemeral server takes tens of seconds to start: the smoke test runs the flows plain.
     prefect: bool = True
+    # Build in a child process, so its peak RSS is its own (the smoke test builds in-process: faster).
+    isolate_builds: bool = True
+    # Repeats of the 60-month builds (each is minutes on a 2-core machine); None = ``repeats``.
+    build_repeats: int | None = None
+
+    @property
+    def builds(self) -> int:
+        return self.build_repeats or self.repeats
 
     @classmethod
     def full(cls, work_dir: Path) -> BenchConfig:
@@ -71,6 +79,7 @@ class BenchConfig:
             small_history_months=1,
             workers=1,
             prefect=False,
+            isolate_builds=False,
         )
 
 

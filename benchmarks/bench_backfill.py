@@ -153,8 +153,17 @@ def link_months(src: Path, dst: Path, months: list[str]) -> int:
     return n
 
 
-def build_in_child(data_dir: Path) -> dict[str, Any]:
-    """Run the real ``warehouse.runner.build`` in a child process; its wall time, tables and peak RSS."""
+def build_in_child(data_dir: Path, isolate: bool = True) -> dict[str, Any]:
+    """Run the real ``warehouse.runner.build`` in a child process; its wall time, tables and peak RSS.
+
+    ``isolate=False`` builds in this process (the smoke test): same figures but the RSS is this
+    process's peak, not the build's.
+    """
+    if not isolate:
+        from benchmarks import environ
+
+        with environ({"DVC766_DATA_DIR": str(data_dir)}):
+            return _build_once()
     env = {**os.environ, "DVC766_DATA_DIR": str(data_dir)}
     proc = subprocess.run(
         [sys.executable, "-m", "benchmarks.bench_backfill", "--build-child"],
@@ -168,7 +177,7 @@ def build_in_child(data_dir: Path) -> dict[str, Any]:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def _build_child() -> None:
+def _build_once() -> dict[str, Any]:
     from dvc766.settings import Settings
     from warehouse.runner import build
 
@@ -182,7 +191,7 @@ def _build_child() -> None:
         "checks": len(result.checks),
         "warehouse_mb": result.warehouse_path.stat().st_size / 1e6,
     }
-    print(json.dumps(out))
+    return out
 
 
 def run(cfg: BenchConfig) -> dict[str, Any]:
@@ -200,7 +209,7 @@ def run(cfg: BenchConfig) -> dict[str, Any]:
     big, little = work / "big", work / "small"
     link_months(gen, big, history)
     link_months(gen, little, small)
-    builds = [build_in_child(big) for _ in range(cfg.repeats)]
+    builds = [build_in_child(big, cfg.isolate_builds) for _ in range(cfg.builds)]
     facts = {k: v for k, v in builds[-1]["tables"].items() if k.startswith("fct_")}
 
     # Growth: land the next month into both folders (hard links of the same files), then publish.
@@ -208,9 +217,9 @@ def run(cfg: BenchConfig) -> dict[str, Any]:
     link_months(gen, big, [MONTH])
     link_months(gen, little, [MONTH])
     growth_runs = []
-    for _ in range(cfg.repeats):
-        b = build_in_child(big)["wall_s"] + landing["land_s_per_month"]
-        s = build_in_child(little)["wall_s"] + landing["land_s_per_month"]
+    for _ in range(cfg.builds):
+        b = build_in_child(big, cfg.isolate_builds)["wall_s"] + landing["land_s_per_month"]
+        s = build_in_child(little, cfg.isolate_builds)["wall_s"] + landing["land_s_per_month"]
         growth_runs.append({"publish_big_s": b, "publish_small_s": s, "ratio": b / s})
     shutil.rmtree(work, ignore_errors=True)
     build_s = median([b["wall_s"] for b in builds])
@@ -246,4 +255,4 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--build-child", action="store_true", help="internal: one build, JSON on stdout")
     if parser.parse_args().build_child:
-        _build_child()
+        print(json.dumps(_build_once()))

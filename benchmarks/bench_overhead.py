@@ -165,8 +165,10 @@ def run(cfg: BenchConfig) -> dict[str, Any]:
                 startup_s, _ = timed(lambda: flow_run(codes[:1]))
         for i in range(cfg.repeats):
             bare_s, _ = timed(lambda i=i: bare_loop(replica.url, planned, work / f"bare{i}"))
+            replica.reset_stats()  # the request count is taken from the last plain run
             with environ(settings_env(replica.url, work / f"plain{i}")):
                 plain_s, stages, _ = plain_run(codes)
+            made = int(replica.stats()["total"])
             row = {"bare_s": bare_s, "plain_s": plain_s, "plain_ratio": plain_s / bare_s}
             if cfg.prefect:
                 with environ(settings_env(replica.url, work / f"flow{i}")):
@@ -184,13 +186,6 @@ def run(cfg: BenchConfig) -> dict[str, Any]:
                 )
             rows.append(row)
             stage_runs.append(stages)
-        replica.reset_stats()
-        with environ(settings_env(replica.url, work / "count")):
-            if cfg.prefect:
-                flow_run(flow_codes)
-            else:
-                plain_run(codes)
-        made = int(replica.stats()["total"])
     shutil.rmtree(work, ignore_errors=True)
     med = {k: median([r[k] for r in rows]) for k in rows[0]}
     stage_med = {k: median([s.get(k, 0.0) for s in stage_runs]) for k in stage_runs[0]}

@@ -51,6 +51,7 @@ def run_all(
             "provinces": cfg.provinces or "all 34",
             "history_months": cfg.history_months,
             "small_history_months": cfg.small_history_months,
+            "build_repeats": cfg.builds,
             "workers": cfg.workers,
             "prefect": cfg.prefect,
         },
@@ -132,6 +133,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="reduced sizes, one repeat (indicative figures)")
     parser.add_argument("--only", nargs="+", choices=NAMES, help="run only these benchmarks")
+    parser.add_argument("--repeats", type=int, help="timed repeats (default 3, 1 with --quick)")
+    parser.add_argument(
+        "--build-repeats", type=int, help="repeats of the backfill/growth builds (default: --repeats)"
+    )
     parser.add_argument("--out", type=Path, help="results file (default benchmarks/results/latest.json)")
     args = parser.parse_args(argv)
 
@@ -139,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="dvc766-bench-"))
     try:
         cfg = BenchConfig.quick(work) if args.quick else BenchConfig.full(work)
+        cfg.repeats = args.repeats or cfg.repeats
+        cfg.build_repeats = args.build_repeats or cfg.build_repeats
         results = run_all(cfg, tuple(args.only or NAMES))
     finally:
         shutil.rmtree(work, ignore_errors=True)
