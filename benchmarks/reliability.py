@@ -39,8 +39,21 @@ from dvc766.settings import Settings
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "reliability.json"
 # Columns that record when (not what) a capture was taken: they differ between two runs by design.
+# Columns that describe *when* and *how often* something was captured, not what the portal said:
+# a killed run followed by a re-run captures at other times than an uninterrupted run, and
+# fct_unit_score.score_capture_count counts the captures that won per group (a kill during fetch
+# spreads a province's groups over two capture times: same scores, another count).
 RUN_SPECIFIC = frozenset(
-    {"captured_at", "capture_id", "prev_captured_at", "valid_from", "valid_to", "built_at", "raw_sha256"}
+    {
+        "captured_at",
+        "capture_id",
+        "prev_captured_at",
+        "valid_from",
+        "valid_to",
+        "built_at",
+        "raw_sha256",
+        "score_capture_count",
+    }
 )
 # The replica's clock: a closed month (February 2026, v1; October 2025, legacy) asked in October 2026.
 CLOCK_START = datetime(2026, 10, 5, 10, 0)
