@@ -8,7 +8,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
 export PREFECT_HOME ?= $(CURDIR)/.prefect
 
-.PHONY: install lock test lint demo bench reliability clean
+.PHONY: install lock test test-all lint demo bench reliability clean
 
 install: $(STAMP)
 
@@ -23,7 +23,11 @@ $(STAMP): pyproject.toml requirements.lock
 lock:
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
 
+# The whole suite but the minutes-long reliability sets (those: make test-all, make reliability).
 test: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not ondemand"
+
+test-all: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)

@@ -115,14 +115,19 @@ class Landing:
     def __call__(self, settings: Settings, captures: list[Capture], batch_id: str) -> dict[str, int]:
         assert all(c.extra.get("batch_id") == batch_id for c in captures)
         store = Store(settings.data_dir)
-        for c in captures:
-            rel = (
-                f"landing/units_seen/period_type={c.period.period_type}/period_key={c.period.key}/"
-                f"{c.scope}__{batch_id}.parquet"
-            )
+        for rel in self.expected_files(captures, batch_id):
             store.write_bytes(rel, hashlib.sha256(batch_id.encode()).digest())
         self.batches.append((batch_id, [c.endpoint for c in captures]))
         return {"units_seen": len(captures)}
+
+    @staticmethod
+    def expected_files(captures: list[Capture], batch_id: str) -> set[str]:
+        """The files this fake writes for a batch, so the 'fully landed' check can be asked."""
+        return {
+            f"landing/units_seen/period_type={c.period.period_type}/period_key={c.period.key}/"
+            f"{c.scope}__{batch_id}.parquet"
+            for c in captures
+        }
 
 
 @pytest.fixture()

@@ -56,7 +56,7 @@ def test_sampled_fault_matrix_recovers_or_rejects_and_converges(tmp_path: Path) 
     assert report.rows_lost == 0 and report.corrupted_publishes == 0
 
 
-@pytest.mark.slow
+@pytest.mark.ondemand
 def test_reduced_fault_matrix_recovers_or_rejects_and_converges(tmp_path: Path) -> None:
     with start_replica(now=CLOCK_START) as replica:
         report = run_matrix(replica, tmp_path / "matrix", full=False)
@@ -80,7 +80,7 @@ def test_reduced_fault_matrix_recovers_or_rejects_and_converges(tmp_path: Path) 
     assert saved["totals"]["faults_injected"] == report.faults_injected
 
 
-@pytest.mark.slow
+@pytest.mark.ondemand
 def test_full_fault_matrix(tmp_path: Path) -> None:
     with start_replica(now=CLOCK_START) as replica:
         report = run_matrix(replica, tmp_path / "matrix", full=True)

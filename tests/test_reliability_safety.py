@@ -85,7 +85,7 @@ def test_build_killed_mid_build_or_publish_leaves_a_sound_warehouse_and_rebuilds
     assert killed or proc.returncode == 0
 
 
-@pytest.mark.slow
+@pytest.mark.ondemand
 @pytest.mark.usefixtures("prefect_harness")
 def test_crash_trials_script_subset(tmp_path: Path, replica: object) -> None:
     from prefect.settings import PREFECT_API_URL
