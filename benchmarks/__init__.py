@@ -50,6 +50,8 @@ class BenchConfig:
     workers: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
     # Prefect's ephemeral server takes tens of seconds to start: the smoke test runs the flows plain.
     prefect: bool = True
+    # Month-end snapshots before the report's month (2: 30/9 and 31/10, as make demo; 1: 31/10 only).
+    report_snapshots: int = 2
     # Build in a child process, so its peak RSS is its own (the smoke test builds in-process: faster).
     isolate_builds: bool = True
     # Repeats of the 60-month builds (each is minutes on a 2-core machine); None = ``repeats``.
@@ -80,6 +82,7 @@ class BenchConfig:
             workers=1,
             prefect=False,
             isolate_builds=False,
+            report_snapshots=1,
         )
 
 

@@ -20,7 +20,7 @@ FORMATS = ("docx", "xlsx")
 SNAPSHOT_CLOCKS = ("2026-09-30T23:00", "2026-10-31T23:00")
 
 
-def publish_month(replica: Any, codes: list[str]) -> None:
+def publish_month(replica: Any, codes: list[str], snapshots: int = len(SNAPSHOT_CLOCKS)) -> None:
     """Snapshots at both month ends, then fetch, land and build ``MONTH`` for ``codes``."""
     from dvc766.periods import Period
     from dvc766.settings import Settings
@@ -28,7 +28,7 @@ def publish_month(replica: Any, codes: list[str]) -> None:
     from flows.snapshot import take_snapshot
 
     settings = Settings.from_env()
-    for month_end in SNAPSHOT_CLOCKS:
+    for month_end in SNAPSHOT_CLOCKS[-snapshots:]:
         replica.set_now(month_end)
         snap = take_snapshot(settings, codes, build=False, use_prefect=False)
         if not snap.ok:
@@ -60,7 +60,7 @@ def run(cfg: BenchConfig) -> dict[str, Any]:
     work = cfg.work_dir / "report"
     shutil.rmtree(work, ignore_errors=True)
     with start_replica(port=0, now=REPLICA_NOW) as replica, environ(settings_env(replica.url, work / "data")):
-        publish_month(replica, codes)
+        publish_month(replica, codes, cfg.report_snapshots)
         out: dict[str, Any] = {"province": PROVINCE, "month": MONTH, "provinces_in_warehouse": len(codes)}
         for fmt in FORMATS:
             target = work / f"{PROVINCE}_{MONTH}.{fmt}"
