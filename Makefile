@@ -8,7 +8,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
 export PREFECT_HOME ?= $(CURDIR)/.prefect
 
-.PHONY: install lock test test-all lint demo bench reliability clean
+.PHONY: install lock test test-all lint demo bench bench-quick reliability clean
 
 install: $(STAMP)
 
@@ -39,6 +39,9 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
+
+bench-quick: $(STAMP)
+	$(BIN)/python -m benchmarks.run --quick
 
 # The full reliability set (fault matrix on every endpoint, crash trials); CI runs a reduced one.
 reliability: $(STAMP)
