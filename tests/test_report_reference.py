@@ -20,6 +20,7 @@ import duckdb
 import pytest
 
 from tests.conftest import SHARED
+from warehouse.runner import discover_models, order_models
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = SHARED / "reference" / "000_043cba9f507b194d.txt"
@@ -414,13 +415,13 @@ HISTORY_RPT_MODELS = frozenset({"rpt_revisions", "rpt_province_history"})
 def run_rpt_models(con: duckdb.DuckDBPyConnection) -> None:
     """Materialise the appendix's sql/marts/rpt_*.sql the way the warehouse runner does.
 
-    (``create table … as <file>``). The history reports (issue 6) read marts this hand-made
+    (``create table … as <file>``, in the order of the names each reads: the per-unit tables read
+    ``rpt_unit_month_end_pairs``). The history reports (issue 6) read marts this hand-made
     warehouse does not have, and are tested against full builds instead.
     """
-    for sql_file in sorted((ROOT / "sql" / "marts").glob("rpt_*.sql")):
-        if sql_file.stem in HISTORY_RPT_MODELS:
-            continue
-        con.execute(f'create or replace table "{sql_file.stem}" as {sql_file.read_text(encoding="utf-8")}')
+    models = [m for m in discover_models() if m.name.startswith("rpt_") and m.name not in HISTORY_RPT_MODELS]
+    for model in order_models(models):
+        con.execute(f'create or replace table "{model.name}" as {model.sql}')
 
 
 def _reference_lines() -> list[list[str]]:

@@ -5,93 +5,30 @@
 -- Grain: one row per province × ytd period × child unit.
 -- Key:   (province_code, period_key, unit_code).
 --
--- Source: fct_indicator ONLINE_SERVICE_RATE value (provide-online-tree child ratio), rounded half-up to one
--- decimal on exact decimals before differencing, so the change equals the difference of the printed
--- figures. A unit seen in only one of the two periods has the other side null (change null). unit_part
--- 'agency' (Hnn.xx departments) or 'local' (district/commune People's Committees); order: part, then unit
--- code (sort_key).
+-- Source: rpt_unit_month_end_pairs ONLINE_SERVICE_RATE value (provide-online-tree child ratio), which says
+-- which units a period lists, their names, unit_part and order. Rounded half-up to one decimal on exact
+-- decimals before differencing, so the change equals the difference of the printed figures. A unit seen
+-- in only one of the two periods has the other side null (change null).
 
 with
 
-facts as (
+rates as (
     select
-        split_part(f.unit_code, '.', 1) as province_code,
-        f.unit_code,
-        f.period_key,
-        f.period_end,
-        year(f.period_end) * 12 + month(f.period_end) as month_index,
+        province_code,
+        period_key,
+        period_end,
+        unit_code,
+        unit_name,
+        unit_part,
+        part_order,
+        sort_key,
         -- one decimal, half-up on exact decimals, as the appendix prints it (98,0)
-        round(cast(cast(f.value as varchar) as decimal(38, 10)), 1) as rate,
-        f.captured_at
-    from fct_indicator as f
-    where f.period_type = 'ytd'
-      and f.indicator_code = 'ONLINE_SERVICE_RATE'
-      and f.unit_code like '%.%'
-),
-
-periods as (
-    select distinct province_code, period_key, period_end, month_index
-    from facts
-),
-
-unit_periods as (
-    select distinct p.province_code, p.period_key, p.period_end, p.month_index, f.unit_code
-    from periods as p
-    inner join facts as f
-        on f.province_code = p.province_code
-        and f.month_index in (p.month_index, p.month_index - 1)
-),
-
-unit_names as (
-    -- The name and kind a unit had when this period was captured (latest version not after the capture),
-    -- else its earliest version: a backfill may capture a 2023 period long after the unit was renamed.
-    select
-        up.province_code,
-        up.period_key,
-        up.unit_code,
-        d.unit_name,
-        d.unit_kind,
-        row_number() over (
-            partition by up.province_code, up.period_key, up.unit_code
-            order by
-                case when d.valid_from <= coalesce(cur.captured_at, up.period_end) then 0 else 1 end,
-                case when d.valid_from <= coalesce(cur.captured_at, up.period_end) then d.valid_from end desc,
-                d.valid_from
-        ) as version_rank
-    from unit_periods as up
-    left join facts as cur
-        on cur.unit_code = up.unit_code and cur.period_key = up.period_key
-    left join dim_unit as d on d.unit_code = up.unit_code
-),
-
-all_rows as (
-    select
-        up.province_code,
-        up.period_key,
-        up.period_end,
-        up.unit_code,
-        coalesce(n.unit_name, up.unit_code) as unit_name,
-        case
-            when coalesce(n.unit_kind, '') = 'agency' then 'agency'
-            when n.unit_kind in ('district', 'commune') then 'local'
-            when length(split_part(up.unit_code, '.', 2)) <= 2 then 'agency'
-            else 'local'
-        end as unit_part,
-        cur.rate,
-        prev.period_key as prev_period_key,
-        prev.rate as prev_rate
-    from unit_periods as up
-    left join unit_names as n
-        on n.province_code = up.province_code
-        and n.period_key = up.period_key
-        and n.unit_code = up.unit_code
-        and n.version_rank = 1
-    left join facts as cur
-        on cur.unit_code = up.unit_code and cur.month_index = up.month_index
-    left join facts as prev
-        on prev.unit_code = up.unit_code and prev.month_index = up.month_index - 1
+        round(cast(cast(cur_value as varchar) as decimal(38, 10)), 1) as rate,
+        prev_period_key,
+        round(cast(cast(prev_value as varchar) as decimal(38, 10)), 1) as prev_rate
+    from rpt_unit_month_end_pairs
+    where indicator_code = 'ONLINE_SERVICE_RATE'
 )
-
 
 select
     province_code,
@@ -100,11 +37,11 @@ select
     unit_code,
     unit_name,
     unit_part,
-    case unit_part when 'agency' then 1 else 2 end as part_order,
-    lpad(split_part(unit_code, '.', 2), 6, '0') as sort_key,
+    part_order,
+    sort_key,
     rate,
     prev_period_key,
     prev_rate,
     rate - prev_rate as change_rate
-from all_rows
+from rates
 order by province_code, period_key, part_order, sort_key
