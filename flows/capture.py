@@ -75,3 +75,32 @@ def captured_time(headers: dict[str, str], fallback: datetime | None = None) -> 
             except (TypeError, ValueError):
                 break
     return (fallback or datetime.now(UTC)).astimezone(UTC)
+
+
+def capture_from_response(
+    api: str,
+    endpoint: str,
+    request: dict[str, Any],
+    result: Any,
+    *,
+    scope: str,
+    period: Period,
+    run_id: str,
+    extra: dict[str, Any] | None = None,
+) -> Capture:
+    """The Capture of one HTTP answer (``result``: a ``flows.portal_http.HttpResult``), timed by its
+    ``Date`` header. One constructor for both clients, so v1 and legacy captures cannot drift apart."""
+    return Capture(
+        api=api,
+        endpoint=endpoint,
+        request=request,
+        url=result.url,
+        status=result.status,
+        headers=dict(result.headers),
+        body=result.body,
+        captured_at=captured_time(result.headers),
+        scope=scope,
+        period=period,
+        run_id=run_id,
+        extra={**(extra or {}), "attempts": result.attempts},
+    )

@@ -18,7 +18,7 @@ from typing import Any
 
 from dvc766.periods import Period
 from dvc766.settings import Settings
-from flows.capture import Capture, captured_time
+from flows.capture import Capture, capture_from_response
 from flows.errors import BlockedError, EnvelopeError, PortalError, SchemaChangeError
 from flows.legacy_schema import MONTH_SUM_SERVICE, RANKING_SERVICE, validate_legacy
 from flows.portal_http import HttpResult, PoliteSession
@@ -84,19 +84,15 @@ class LegacyClient:
         run_id: str,
         tinh_id: str,
     ) -> Capture:
-        return Capture(
-            api="legacy",
-            endpoint=service,
-            request=params,
-            url=result.url,
-            status=result.status,
-            headers=dict(result.headers),
-            body=result.body,
-            captured_at=captured_time(result.headers),
+        return capture_from_response(
+            "legacy",
+            service,
+            params,
+            result,
             scope=scope,
             period=period,
             run_id=run_id,
-            extra={"legacy_id": str(tinh_id), "attempts": result.attempts},
+            extra={"legacy_id": str(tinh_id)},
         )
 
     def _fetch(

@@ -13,6 +13,12 @@ The body is written before its record: a crash between the two leaves a body wit
 (invisible to ``manifest()``, healed by the next ``put`` of the same capture), never a record that
 points at nothing.
 
+A capture can have more than one record, each a file of its own and never rewritten: the same body
+captured again in the same second under another batch gets ``<capture_id>.r2.meta.json`` (and so on),
+and a capture the normaliser later quarantines gets an appended record whose ``outcome`` is
+``rejected:<kind>`` with a ``reason`` (:meth:`RawStore.amend_outcome`). Within a batch, the newest
+record of a capture is the one that counts.
+
 Scope and period come from the capture, not from the portal's answer, but are still checked before
 they become path parts: the scope must be ``national`` or a safe unit code.
 """

@@ -21,7 +21,7 @@ from typing import Any
 from dvc766.periods import Period, now_vn
 from dvc766.provinces import Province
 from dvc766.settings import Settings
-from flows.capture import Capture, captured_time
+from flows.capture import Capture, capture_from_response
 from flows.errors import BlockedError, EnvelopeError, PortalError, SchemaChangeError
 from flows.portal_http import HttpResult, PoliteSession
 from flows.v1_schema import canonical_endpoint, validate_v1
@@ -110,19 +110,8 @@ class V1Client:
         period: Period,
         run_id: str,
     ) -> Capture:
-        return Capture(
-            api="v1",
-            endpoint=endpoint,
-            request=request,
-            url=result.url,
-            status=result.status,
-            headers=dict(result.headers),
-            body=result.body,
-            captured_at=captured_time(result.headers),
-            scope=scope,
-            period=period,
-            run_id=run_id,
-            extra={"attempts": result.attempts},
+        return capture_from_response(
+            "v1", endpoint, request, result, scope=scope, period=period, run_id=run_id
         )
 
     def _post(
