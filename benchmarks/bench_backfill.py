@@ -32,22 +32,22 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import MONTH, REPLICA_NOW, BenchConfig, median, peak_rss_mb
+from dvc766.periods import Period
+from flows.landing_schema import DATASETS
 
-DATASET_DIRS = ("unit_scores", "indicator_values", "units_seen")
+DATASET_DIRS = tuple(DATASETS)
 
 
 def month_keys(last: str, count: int) -> list[str]:
     """``count`` consecutive month keys ending with ``last`` (oldest first)."""
-    year, month = (int(x) for x in last.split("-"))
-    out = []
-    for _ in range(count):
-        out.append(f"{year:04d}-{month:02d}")
-        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
-    return out[::-1]
+    months = [Period.from_key(last)]
+    while len(months) < count:
+        months.append(months[-1].previous_month())
+    return [m.key for m in reversed(months)]
 
 
 def previous_key(key: str) -> str:
-    return month_keys(key, 2)[0]
+    return Period.from_key(key).previous_month().key
 
 
 def _land_months(args: tuple[Path, list[str], list[str]]) -> dict[str, Any]:
