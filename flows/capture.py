@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from typing import Any
 
 from dvc766.periods import Period
@@ -43,7 +44,7 @@ class Capture:
         return f"{self.captured_at.astimezone(UTC):%Y%m%dT%H%M%SZ}_{self.sha256[:12]}"
 
     def json(self) -> Any:
-        return json.loads(self.body.decode("utf-8"))
+        return parse_body(self.body)
 
     def meta(self) -> dict[str, Any]:
         """The manifest record for this capture (everything but the body)."""
@@ -104,3 +105,12 @@ def capture_from_response(
         run_id=run_id,
         extra={**(extra or {}), "attempts": result.attempts},
     )
+
+
+@lru_cache(maxsize=32)
+def parse_body(body: bytes) -> Any:
+    """The body's JSON, parsed once: the client validates it, then the landing step resolves unit
+    IDs and normalises it, all from the same bytes object (bytes cache their hash, so a hit costs an
+    identity check). Callers must treat the result as read-only. Invalid UTF-8 or JSON raises
+    ``UnicodeDecodeError`` / ``ValueError`` and is not cached."""
+    return json.loads(body.decode("utf-8"))

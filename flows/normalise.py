@@ -21,7 +21,6 @@ cannot be resolved are dropped and counted in one warning per capture.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 from collections.abc import Iterable, Mapping
@@ -31,7 +30,7 @@ from typing import Any
 import pyarrow as pa
 
 from dvc766.provinces import is_safe_unit_code, normalise_code, province_by_code
-from flows.capture import Capture
+from flows.capture import Capture, parse_body
 from flows.errors import EnvelopeError, QuarantineError, SchemaChangeError
 from flows.landing_schema import DATASETS
 
@@ -82,7 +81,7 @@ def build_id_to_code(captures: Iterable[Capture]) -> dict[str, str]:
         if c.api != "v1":
             continue
         try:
-            walk(json.loads(c.body.decode("utf-8")))
+            walk(parse_body(c.body))
         except (UnicodeDecodeError, ValueError):
             continue
     return out
@@ -93,7 +92,7 @@ def build_id_to_code(captures: Iterable[Capture]) -> dict[str, str]:
 
 def load_json(capture: Capture) -> Any:
     try:
-        return json.loads(capture.body.decode("utf-8"))
+        return parse_body(capture.body)
     except (UnicodeDecodeError, ValueError) as exc:
         raise EnvelopeError(f"{capture.endpoint}: body is not UTF-8 JSON ({exc})", capture) from exc
 

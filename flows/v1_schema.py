@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, overload
 
 from dvc766.provinces import is_safe_unit_code, province_by_code, provinces
-from flows.capture import Capture
+from flows.capture import Capture, parse_body
 from flows.errors import EnvelopeError, NotPublishedError, SchemaChangeError, WrongScopeError
 
 # --- a tiny type language for JSON shapes ---------------------------------------------------------
@@ -420,8 +420,7 @@ def _all_null(value: Any) -> bool:
 
 def _decode(endpoint: str, body: bytes | str) -> Any:
     try:
-        text = body.decode("utf-8") if isinstance(body, bytes) else body
-        doc = json.loads(text)
+        doc = parse_body(body) if isinstance(body, bytes) else json.loads(body)
     except (UnicodeDecodeError, ValueError) as exc:
         head = (body[:60] if isinstance(body, bytes) else body[:60].encode()).decode("utf-8", "replace")
         raise EnvelopeError(f"{endpoint}: body is not JSON ({exc}); starts with {head!r}") from None
