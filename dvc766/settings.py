@@ -108,7 +108,3 @@ class Settings:
             history_start=os.environ.get("DVC766_HISTORY_START") or d.history_start,
             backfill_concurrency=_env_int("DVC766_BACKFILL_CONCURRENCY", d.backfill_concurrency),
         )
-
-
-def get_settings() -> Settings:
-    return Settings.from_env()

@@ -432,15 +432,6 @@ def year_block(
     return np.stack([np.broadcast_to(scope[name], (12, n)).astype(np.int32) for name in FIELDS], axis=2)
 
 
-def month_matrix(
-    seed: int, tree: ProvinceTree, year: int, month: int, num: int = 1, den: int = 1
-) -> np.ndarray:
-    """Counts of every child of ``tree`` for one month (rows in ``tree.children`` order, columns
-    ``FIELDS``); ``num/den`` is the share of a running month counted so far."""
-    partial = None if num == den else (month, num, den)
-    return year_block(seed, tree, year, partial)[month - 1]
-
-
 _TRAITS: dict[tuple[int, str, str], dict[str, np.ndarray]] = {}
 _TRAITS_LOCK = threading.Lock()
 

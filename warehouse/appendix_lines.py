@@ -190,11 +190,6 @@ SUMMARY_LINES: tuple[LineSpec, ...] = (
 )
 
 
-def indicator_codes() -> tuple[str, ...]:
-    """The indicator codes section I reads, in line order, without repeats."""
-    return tuple(dict.fromkeys(s.indicator for s in SUMMARY_LINES if s.indicator))
-
-
 def line(key: str) -> LineSpec:
     """The spec of one line by key (``"1.2a"``); KeyError names the key."""
     for spec in SUMMARY_LINES:
