@@ -47,6 +47,7 @@ RUN_SPECIFIC = frozenset(
     {
         "captured_at",
         "capture_id",
+        "is_current",
         "prev_captured_at",
         "valid_from",
         "valid_to",
@@ -91,7 +92,7 @@ EXPECT: dict[str, str] = {
 KINDS = tuple(EXPECT)
 # Capture history: every capture of an answer is a row, so a re-run that asks again adds rows that
 # equal earlier ones but for their time; these tables compare as sets of rows.
-HISTORY_TABLES = frozenset({"fct_indicator_capture"})
+HISTORY_TABLES = frozenset({"fct_indicator_capture", "fct_unit_sighting"})
 # Version histories compare on their current versions: a faulted run keeps the good captures of a
 # failed batch, and a capture without unit IDs (service-results) is a sighting that opens a version
 # of its own (see the report of issue 7); the versions a clean run ends with must be the same.

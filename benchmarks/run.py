@@ -125,6 +125,14 @@ def table(results: dict[str, Any]) -> str:
             "≤ 1.5",
             m["ratio"] <= 1.5,
         )
+        add(
+            "3   (incremental: years rebuilt)",
+            ", ".join(g.get("years_rebuilt", [])) or "-",
+            "",
+            None,
+        )
+        if "full_build_ratio" in g:
+            add("3   (full builds, 60 vs 12 mo, for scale)", f"{g['full_build_ratio']:.2f}×", "", None)
     w = [max(len(row[i]) for row in lines) for i in range(4)] if lines else [0, 0, 0, 0]
     return "\n".join(f"{a:<{w[0]}}  {b:<{w[1]}}  {c:<{w[2]}}  {d}" for a, b, c, d in lines)
 

@@ -95,7 +95,12 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--now", help="simulated clock YYYY-MM-DDTHH:MM (Vietnam time)")
     rep.add_argument("--seed", type=int, default=766)
 
-    sub.add_parser("build", help="build, check and atomically publish the warehouse")
+    bld = sub.add_parser("build", help="build, check and atomically publish the warehouse")
+    bld.add_argument(
+        "--full",
+        action="store_true",
+        help="rebuild every year from the landing zone (default: only the years whose landing changed)",
+    )
 
     sql = sub.add_parser("sql", help="query the published warehouse read-only")
     sql.add_argument("query")

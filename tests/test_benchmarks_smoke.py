@@ -65,6 +65,7 @@ def test_backfill_growth_and_report(results: dict) -> None:
     assert passed == total
     assert back["peak_rss_mb"] > 0
     assert results["growth"]["median"]["ratio"] > 0
+    assert results["growth"]["years_rebuilt"] == ["2026"]  # the month was published incrementally
     for fmt in ("docx", "xlsx"):
         assert results["report"][fmt]["bytes"] > 1000
 

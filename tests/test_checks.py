@@ -136,9 +136,12 @@ def test_all_checks_pass_on_clean_data(con: duckdb.DuckDBPyConnection) -> None:
 
 
 DUP_SCORE = "insert into fct_unit_score select * from fct_unit_score where unit_code = 'H44'"
-DUP_IND = "insert into fct_indicator select * from fct_indicator where indicator_code = 'DOSSIER_SYNC'"
+# fct_indicator is a view of the current rows of fct_indicator_capture (and _derived): break its base.
+DUP_IND = "insert into fct_indicator_capture select * from fct_indicator_capture where indicator_code = 'DOSSIER_SYNC'"
 DUP_CAP = "insert into fct_indicator_capture select * from fct_indicator_capture limit 1"
-SET_IND = "update fct_indicator set {} where unit_code = 'H44' and indicator_code = '{}'"
+SET_IND = (
+    "update fct_indicator_capture set {} where unit_code = 'H44' and indicator_code = '{}' and is_current"
+)
 
 BREAKS = {
     "unique_fct_unit_score": DUP_SCORE,
@@ -170,8 +173,8 @@ BREAKS = {
         "update fct_unit_score set total_score = total_score + 0.5, score_capture_count = 2 where unit_code = 'H55'"
     ),
     "children_counts_sum_to_province": (
-        "update fct_indicator set denominator = denominator + 1 "
-        "where unit_code = 'H44.102' and indicator_code = 'PROGRESS_ON_TIME'"
+        "update fct_indicator_capture set denominator = denominator + 1 "
+        "where unit_code = 'H44.102' and indicator_code = 'PROGRESS_ON_TIME' and is_current"
     ),
     "fact_units_in_dim_unit": "delete from dim_unit where unit_code = 'H44.102'",
     "fact_indicators_in_dim_indicator": "delete from dim_indicator where indicator_code = 'PAYMENT_ONLINE_DOSSIER'",

@@ -65,7 +65,7 @@ def cmd_build(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
 
     require_writable_dir(settings.data_dir)
     try:
-        result = build(settings)
+        result = build(settings, full=bool(getattr(args, "full", False)))
     except CheckFailedError as exc:
         print("dvc766 build: checks failed, nothing published:", file=sys.stderr)
         for f in exc.failures:
@@ -77,6 +77,11 @@ def cmd_build(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
         return 1
     facts = {k: v for k, v in result.tables.items() if not k.startswith(("seed_", "_"))}
     print(f"built {result.warehouse_path} in {result.duration_s:.1f} s", file=out)
+    if result.mode == "incremental":
+        rebuilt = ", ".join(result.years_rebuilt) or "none (the landing zone is unchanged)"
+        print(f"incremental build: years rebuilt: {rebuilt}", file=out)
+    else:
+        print(f"full build ({result.reason or 'all years'})", file=out)
     print(f"landing files read: {sum(result.landing_files.values())}", file=out)
     print(format_table(["table", "rows"], sorted(facts.items())), file=out)
     print(

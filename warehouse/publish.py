@@ -32,9 +32,11 @@ def discard(path: Path) -> None:
         p.unlink(missing_ok=True)
 
 
-def connect_for_build(path: Path) -> duckdb.DuckDBPyConnection:
-    """A fresh database file written in the pinned storage format."""
-    discard(path)
+def connect_for_build(path: Path, *, fresh: bool = True) -> duckdb.DuckDBPyConnection:
+    """A database file written in the pinned storage format: a new one, or (``fresh=False``) the
+    copy of the published file an incremental build works in (it keeps the format it was made in)."""
+    if fresh:
+        discard(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     return duckdb.connect(str(path), config={"storage_compatibility_version": STORAGE_VERSION})
 

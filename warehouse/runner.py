@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -29,7 +30,27 @@ from dvc766.provinces import merger_table, provinces
 from dvc766.settings import Settings
 from dvc766.storage import Store
 from flows.landing_schema import DATASETS
-from warehouse.checks import CHECKS_DIR, CheckFailedError, CheckResult, failures, load_checks, run_checks
+from warehouse.checks import (
+    CHECKS_DIR,
+    Check,
+    CheckFailedError,
+    CheckResult,
+    failures,
+    load_checks,
+    run_check,
+    run_checks,
+)
+from warehouse.incremental import (
+    PARTITION_EXPR,
+    LandingState,
+    Partitioning,
+    PreviousBuild,
+    changed_years,
+    code_fingerprint,
+    read_previous_build,
+    seeds_digest,
+    write_state,
+)
 from warehouse.lock import build_lock
 from warehouse.publish import building_path, connect_for_build, discard, publish
 
@@ -65,6 +86,16 @@ class Model:
     path: Path
     depends_on: frozenset[str] = frozenset()
 
+    @property
+    def partitioning(self) -> Partitioning:
+        return Partitioning.from_sql(self.sql)
+
+    @property
+    def landing_dataset(self) -> str | None:
+        """The landing dataset a staging model reads (``{{ landing('<dataset>') }}``)."""
+        m = _LANDING_RE.search(self.sql)
+        return m.group(1) if m else None
+
 
 @dataclass
 class BuildResult:
@@ -76,6 +107,11 @@ class BuildResult:
     landing_files: dict[str, int]
     tables: dict[str, int]
     checks: list[CheckResult] = field(default_factory=list)
+    # "full", or "incremental" when the published file was copied and only changed years rebuilt.
+    mode: str = "full"
+    # Incremental: the years rebuilt in some model, and why a full build was chosen otherwise.
+    years_rebuilt: list[str] = field(default_factory=list)
+    reason: str = ""
 
     @property
     def checks_passed(self) -> int:
@@ -181,33 +217,50 @@ def load_seeds(con: duckdb.DuckDBPyConnection, catalogue: Any | None = None) -> 
     con.unregister("_seed_province_in")
 
 
+def _parquet_source(paths: list[str]) -> str:
+    listed = ", ".join("'" + p.replace("'", "''") + "'" for p in paths)
+    return f"read_parquet([{listed}], hive_partitioning = true, union_by_name = true, filename = true)"
+
+
+def _empty_source(con: duckdb.DuckDBPyConnection, dataset: str) -> str:
+    """An empty temp table with the landing contract's schema (so staging views stay typed)."""
+    empty = f"_landing_empty_{dataset}"
+    con.register("_empty_in", DATASETS[dataset].empty_table())
+    con.execute(
+        f"create or replace temp table {empty} as select *, cast(null as varchar) as filename from _empty_in"
+    )
+    con.unregister("_empty_in")
+    return empty
+
+
 def landing_sources(
-    con: duckdb.DuckDBPyConnection, landing_dir: Path
+    con: duckdb.DuckDBPyConnection,
+    landing_dir: Path,
+    landing: LandingState | None = None,
+    years: set[str] | None = None,
 ) -> tuple[dict[str, str], dict[str, int]]:
     """The relation each ``{{ landing('<dataset>') }}`` stands for, and the file count per dataset.
 
-    A dataset without files is an empty temp table with the contract's schema, so the staging view
-    is still typed and the marts build empty instead of failing.
+    All files of a dataset (a glob) unless ``years`` restricts it to the files of those years (an
+    incremental build). A dataset without files is an empty temp table with the contract's schema,
+    so the staging view is still typed and the marts build empty instead of failing.
     """
     store = Store(landing_dir)
+    landing = landing or LandingState.scan(Path(store.root), DATASETS)
     sources: dict[str, str] = {}
     counts: dict[str, int] = {}
-    for dataset, schema in DATASETS.items():
-        files = store.list_files(dataset, suffix=".parquet")
-        counts[dataset] = len(files)
-        if files:
+    for dataset in DATASETS:
+        counts[dataset] = landing.count(dataset)
+        paths = landing.paths(dataset, years)
+        if not paths:
+            sources[dataset] = _empty_source(con, dataset)
+        elif years is None:
             pattern = f"{store.root}/{dataset}/**/*.parquet".replace("'", "''")
             sources[dataset] = (
                 f"read_parquet('{pattern}', hive_partitioning = true, union_by_name = true, filename = true)"
             )
         else:
-            empty = f"_landing_empty_{dataset}"
-            con.register("_empty_in", schema.empty_table())
-            con.execute(
-                f"create or replace temp table {empty} as select *, cast(null as varchar) as filename from _empty_in"
-            )
-            con.unregister("_empty_in")
-            sources[dataset] = empty
+            sources[dataset] = _parquet_source([f"{store.root}/{p}" for p in paths])
     return sources, counts
 
 
@@ -222,14 +275,8 @@ def render(model: Model, sources: dict[str, str]) -> str:
     return _LANDING_RE.sub(sub, model.sql).strip().rstrip(";")
 
 
-def build_models(
-    con: duckdb.DuckDBPyConnection,
-    landing_dir: Path,
-    *,
-    sql_dir: Path = SQL_DIR,
-    catalogue: Any | None = None,
-) -> dict[str, int]:
-    """Create seeds, staging views and marts in ``con``; returns landing files per dataset."""
+def configure_build_connection(con: duckdb.DuckDBPyConnection) -> None:
+    """Settings every build connection runs with."""
     # Marts are keyed tables, not ordered lists: letting DuckDB write rows in any order lets it
     # parallelise the large copies (several times faster on millions of indicator rows).
     con.execute("set enable_progress_bar = false")
@@ -237,23 +284,198 @@ def build_models(
     # DuckDB's default limit is 80 % of RAM, which it then uses: a 60-month build peaked at 4 GB.
     # Capped, it spills to ``<file>.tmp`` and runs faster too (24 months: 66 s / 2.2 GB -> 51 s / 1.3 GB).
     con.execute(f"set memory_limit = '{os.environ.get('DVC766_BUILD_MEMORY_LIMIT', BUILD_MEMORY_LIMIT)}'")
+
+
+def _create(con: duckdb.DuckDBPyConnection, model: Model, body: str) -> None:
+    kind = {"temp_view": "temp view", "view": "view", "table": "table"}[model.materialized]
+    try:
+        con.execute(f'create or replace {kind} "{model.name}" as {body}')
+    except duckdb.Error as exc:
+        raise ModelError(f"model {model.name} ({model.path}) failed: {exc}") from exc
+
+
+def build_models(
+    con: duckdb.DuckDBPyConnection,
+    landing_dir: Path,
+    *,
+    sql_dir: Path = SQL_DIR,
+    catalogue: Any | None = None,
+    landing: LandingState | None = None,
+) -> dict[str, int]:
+    """Create seeds, staging views and every mart in ``con`` (a full build); landing files per dataset."""
+    configure_build_connection(con)
     load_seeds(con, catalogue)
-    sources, counts = landing_sources(con, landing_dir)
+    sources, counts = landing_sources(con, landing_dir, landing)
     for model in order_models(discover_models(sql_dir)):
-        body = render(model, sources)
-        kind = {"temp_view": "temp view", "view": "view", "table": "table"}[model.materialized]
-        try:
-            con.execute(f'create or replace {kind} "{model.name}" as {body}')
-        except duckdb.Error as exc:
-            raise ModelError(f"model {model.name} ({model.path}) failed: {exc}") from exc
+        _create(con, model, render(model, sources))
     return counts
+
+
+def _year_list(years: set[str]) -> str:
+    """``years`` as a SQL list of string literals (years are four digits: nothing to escape)."""
+    if any(not (y.isdigit() and len(y) == 4) for y in years):
+        raise ModelError(f"partition years must be four digits: {sorted(years)}")
+    return "(" + ", ".join(f"'{y}'" for y in sorted(years)) + ")" if years else "(select null where false)"
+
+
+@dataclass
+class IncrementalBuild:
+    """Rebuild, inside a copy of the published file, only what changed in the landing zone.
+
+    ``dirty`` holds, for each year-partitioned model (and staging view), the years whose rows must
+    be rebuilt; ``changed`` says of every other model (and seed) whether its content changed. An
+    incremental model rebuilds the years its inputs' changes reach (``affected_years``), reading
+    only the years it needs (``input_years``): its inputs are shadowed, for one statement, by temp
+    views restricted to those years. A whole-table model is rebuilt when an input changed and
+    compared with the rows it replaces; when they differ, its readers rebuild every year.
+    """
+
+    con: duckdb.DuckDBPyConnection
+    landing_dir: Path
+    landing: LandingState
+    changed_landing: dict[str, set[str]]
+    all_years: set[str]
+    models: list[Model]
+    dirty: dict[str, set[str]] = field(default_factory=dict)
+    changed: dict[str, bool] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.by_name = {m.name: m for m in self.models}
+        self.database = self.con.execute("select current_database()").fetchone()[0]  # type: ignore[index]
+        for seed in SEEDS:
+            self.changed[seed] = False  # the code fingerprint covers the seeds
+
+    def run(self) -> None:
+        for model in self.models:
+            if model.layer == "staging":
+                self.dirty[model.name] = set(self.changed_landing.get(model.landing_dataset or "", set()))
+            elif model.partitioning.incremental:
+                self._rebuild_years(model)
+            else:
+                self._rebuild_whole(model)
+
+    def years_rebuilt(self) -> list[str]:
+        return sorted(
+            {y for name, ys in self.dirty.items() if self.by_name[name].layer != "staging" for y in ys}
+        )
+
+    def _incremental(self, name: str) -> bool:
+        m = self.by_name.get(name)
+        return m is not None and (m.layer == "staging" or m.partitioning.incremental)
+
+    def _rebuild_years(self, model: Model) -> None:
+        part = model.partitioning
+        whole_inputs_changed = any(
+            self.changed.get(d, False) for d in model.depends_on if not self._incremental(d)
+        )
+        if whole_inputs_changed:
+            years = set(self.all_years)
+        else:
+            years = set()
+            for d in model.depends_on:
+                if self._incremental(d):
+                    years |= part.affected_years(self.dirty[d])
+        years &= self.all_years  # a lookback reaching past the last year has nothing to rebuild
+        self.dirty[model.name] = years
+        if not years or model.materialized == "view":
+            return  # a view (its definition is in the copy) shows its inputs' rebuilt years as it stands
+        self._shadow_inputs(model, part.input_years(years))
+        try:
+            body = self._render_scoped(model, part.input_years(years))
+            try:
+                self.con.execute(f'delete from "{model.name}" where {PARTITION_EXPR} in {_year_list(years)}')
+                self.con.execute(
+                    f'insert into "{model.name}" select * from ({body}) where {PARTITION_EXPR} in {_year_list(years)}'
+                )
+            except duckdb.Error as exc:
+                raise ModelError(f"model {model.name} ({model.path}) failed: {exc}") from exc
+        finally:
+            self._drop_shadows(model)
+
+    def _rebuild_whole(self, model: Model) -> None:
+        inputs_changed = any(self.dirty.get(d) or self.changed.get(d, False) for d in model.depends_on)
+        if not inputs_changed:
+            self.changed[model.name] = False
+            return
+        body = self._render_scoped(model, None)
+        if model.materialized != "table":
+            _create(self.con, model, body)
+            self.changed[model.name] = True
+            return
+        previous = f"_previous_{model.name}"
+        self.con.execute(f'alter table "{model.name}" rename to "{previous}"')
+        _create(self.con, model, body)
+        differs = self.con.execute(
+            f'select exists (select * from "{model.name}" except all select * from "{previous}") '
+            f'or exists (select * from "{previous}" except all select * from "{model.name}")'
+        ).fetchone()[0]  # type: ignore[index]
+        self.con.execute(f'drop table "{previous}"')
+        self.changed[model.name] = bool(differs)
+
+    def _render_scoped(self, model: Model, years: set[str] | None) -> str:
+        """The model's SQL; staging views it reads are re-created over the files of ``years``."""
+        staging = [
+            self.by_name[d]
+            for d in sorted(model.depends_on)
+            if d in self.by_name and self.by_name[d].layer == "staging"
+        ]
+        if staging:
+            sources, _ = landing_sources(self.con, self.landing_dir, self.landing, years)
+            for view in staging:
+                _create(self.con, view, render(view, sources))
+        return render(model, {})
+
+    def _shadow_inputs(self, model: Model, years: set[str]) -> None:
+        for d in sorted(model.depends_on):
+            m = self.by_name.get(d)
+            if m is not None and m.layer == "marts" and m.partitioning.incremental:
+                self.con.execute(
+                    f'create or replace temp view "{d}" as select * from "{self.database}".main."{d}" '
+                    f"where {PARTITION_EXPR} in {_year_list(years)}"
+                )
+
+    def _drop_shadows(self, model: Model) -> None:
+        for d in sorted(model.depends_on):
+            m = self.by_name.get(d)
+            if m is not None and m.layer == "marts" and m.partitioning.incremental:
+                self.con.execute(f'drop view if exists temp.main."{d}"')
+
+    def run_check(self, check: Check) -> CheckResult:
+        """A year-partitioned ``error`` check looks only at the rebuilt years of the tables it reads;
+        warnings and whole-table checks look at everything (their counts are reported as a whole)."""
+        refs = {r.lower() for r in _REF_RE.findall(_COMMENT_RE.sub("", check.sql))}
+        part = Partitioning.from_sql(check.sql)
+        scoped = (
+            part.incremental
+            and check.severity == "error"
+            and not any(self.changed.get(r, False) for r in refs if not self._incremental(r))
+        )
+        if not scoped:
+            return run_check(self.con, check)
+        years = set().union(*(self.dirty.get(r, set()) for r in refs if self._incremental(r)))
+        shadowed = [
+            r
+            for r in sorted(refs)
+            if r in self.by_name and self.by_name[r].layer == "marts" and self._incremental(r)
+        ]
+        for r in shadowed:
+            self.con.execute(
+                f'create or replace temp view "{r}" as select * from "{self.database}".main."{r}" '
+                f"where {PARTITION_EXPR} in {_year_list(years)}"
+            )
+        try:
+            return run_check(self.con, check)
+        finally:
+            for r in shadowed:
+                self.con.execute(f'drop view if exists temp.main."{r}"')
 
 
 def table_rows(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Row count of every persistent table and view in the build (what analysts will see)."""
     names = con.execute(
         "select table_name from information_schema.tables "
-        "where table_catalog = current_database() and table_schema = 'main' order by table_name"
+        "where table_catalog = current_database() and table_schema = 'main' "
+        "and not starts_with(table_name, '_') order by table_name"
     ).fetchall()
     out = {}
     for (name,) in names:
@@ -276,6 +498,9 @@ def write_build_info(
     landing_files: dict[str, int],
     tables: dict[str, int],
     results: list[CheckResult],
+    *,
+    mode: str = "full",
+    years_rebuilt: list[str] | None = None,
 ) -> None:
     """Record how this file was made, in the file itself."""
     warned = [r.name for r in failures(results, "warn")]
@@ -290,7 +515,9 @@ def write_build_info(
             cast(? as integer) as checks_run,
             cast(? as integer) as checks_passed,
             cast(? as integer) as checks_warned,
-            cast(? as varchar[]) as warned_checks
+            cast(? as varchar[]) as warned_checks,
+            cast(? as varchar) as build_mode,
+            cast(? as varchar[]) as years_rebuilt
         """,
         [
             built_at,
@@ -302,8 +529,48 @@ def write_build_info(
             sum(1 for r in results if r.passed),
             len(warned),
             warned,
+            mode,
+            years_rebuilt or [],
         ],
     )
+
+
+def sql_texts(sql_dir: Path, checks_dir: Path) -> dict[str, str]:
+    """Every model and check, by path: part of the code fingerprint."""
+    out = {}
+    for layer, folder in (
+        ("staging", sql_dir / "staging"),
+        ("marts", sql_dir / "marts"),
+        ("checks", checks_dir),
+    ):
+        for path in sorted(folder.glob("*.sql")):
+            out[f"{layer}/{path.name}"] = path.read_text(encoding="utf-8")
+    return out
+
+
+def current_code_fingerprint(sql_dir: Path, checks_dir: Path, catalogue: Any | None) -> str:
+    """The fingerprint of what a build would be made with now (seeds loaded in a scratch database)."""
+    scratch = duckdb.connect()
+    try:
+        load_seeds(scratch, catalogue)
+        digest = seeds_digest(scratch, SEEDS)
+    finally:
+        scratch.close()
+    contract = json.dumps({name: str(schema) for name, schema in DATASETS.items()})
+    return code_fingerprint(sql_texts(sql_dir, checks_dir), digest, contract)
+
+
+def plan_incremental(
+    previous: PreviousBuild | None, code: str, landing: LandingState, *, full: bool
+) -> tuple[dict[str, set[str]] | None, str]:
+    """The years changed per dataset when an incremental build is possible, else None and why not."""
+    if full:
+        return None, "asked for a full build"
+    if previous is None:
+        return None, "no published warehouse with a build state to build upon"
+    if previous.code != code:
+        return None, "the models, checks, seeds or landing contract changed"
+    return changed_years(previous.landing, landing.fingerprints()), ""
 
 
 def build(
@@ -313,9 +580,12 @@ def build(
     checks_dir: Path = CHECKS_DIR,
     catalogue: Any | None = None,
     lock_timeout_s: float = 60.0,
+    full: bool = False,
 ) -> BuildResult:
-    """Build every model from the landing zone into a new file, check it, and publish it.
+    """Build the warehouse from the landing zone into a new file, check it, and publish it.
 
+    Incremental when it can be: the published file is copied and only the years whose landing files
+    changed are rebuilt (see ``warehouse.incremental``); a full build otherwise, or when ``full``.
     On a failing ``error`` check raises ``CheckFailedError`` and on any other failure re-raises;
     either way the new file is deleted and the published warehouse is left exactly as it was.
     """
@@ -325,18 +595,48 @@ def build(
     with build_lock(settings.data_dir / ".build.lock", timeout_s=lock_timeout_s):
         for stale in target.parent.glob(f"{target.name}.building-*"):
             stale.unlink(missing_ok=True)  # left by a build that died; we hold the lock
+        landing = LandingState.scan(settings.landing_dir, DATASETS)
+        code = current_code_fingerprint(sql_dir, checks_dir, catalogue)
+        previous = None if full else read_previous_build(target)
+        changed, reason = plan_incremental(previous, code, landing, full=full)
         tmp = building_path(target)
-        con = connect_for_build(tmp)
+        if changed is None:
+            con = connect_for_build(tmp)
+        else:
+            discard(tmp)
+            shutil.copyfile(target, tmp)
+            con = connect_for_build(tmp, fresh=False)
         closed = False
         try:
-            landing_files = build_models(con, settings.landing_dir, sql_dir=sql_dir, catalogue=catalogue)
-            results = run_checks(con, load_checks(checks_dir))
+            checks = load_checks(checks_dir)
+            if changed is None:
+                landing_files = build_models(
+                    con, settings.landing_dir, sql_dir=sql_dir, catalogue=catalogue, landing=landing
+                )
+                results = run_checks(con, checks)
+                mode, years = "full", sorted(landing.years())
+            else:
+                configure_build_connection(con)
+                assert previous is not None
+                inc = IncrementalBuild(
+                    con,
+                    settings.landing_dir,
+                    landing,
+                    changed,
+                    landing.years() | {y for _d, y in previous.landing},
+                    order_models(discover_models(sql_dir)),
+                )
+                inc.run()
+                results = [inc.run_check(c) for c in checks]
+                landing_files = {d: landing.count(d) for d in DATASETS}
+                mode, years = "incremental", inc.years_rebuilt()
             errors = failures(results)
             if errors:
                 raise CheckFailedError(errors)
             built_at = datetime.now(UTC)
             tables = table_rows(con)
-            write_build_info(con, built_at, landing_files, tables, results)
+            write_build_info(con, built_at, landing_files, tables, results, mode=mode, years_rebuilt=years)
+            write_state(con, code, landing.fingerprints())
             con.execute("checkpoint")
             con.close()
             closed = True
@@ -346,4 +646,6 @@ def build(
                 con.close()
             discard(tmp)
             raise
-    return BuildResult(target, built_at, time.monotonic() - started, landing_files, tables, results)
+    return BuildResult(
+        target, built_at, time.monotonic() - started, landing_files, tables, results, mode, years, reason
+    )

@@ -1,4 +1,5 @@
 -- severity: error
+-- incremental: year
 -- Check: every indicator in fct_indicator is in the catalogue (dim_indicator): an unknown code
 -- means the normaliser and the catalogue disagree.
 select distinct f.indicator_code

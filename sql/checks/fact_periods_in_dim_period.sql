@@ -1,4 +1,5 @@
 -- severity: error
+-- incremental: year
 -- Check: every period in a fact table exists in dim_period.
 with fact_periods as (
     select distinct 'fct_unit_score' as source_table, period_type, period_key from fct_unit_score

@@ -1,4 +1,5 @@
 -- severity: error
+-- incremental: year
 -- Check: every unit in a fact table exists in dim_unit. Returns the missing units per table.
 with fact_units as (
     select distinct 'fct_unit_score' as source_table, unit_code from fct_unit_score

@@ -1,4 +1,5 @@
 -- severity: error
+-- incremental: year
 -- Check: where a single capture gave a unit's total and all six group scores (the national
 -- ranking does), the groups sum to the total within 0.01. Rows mixing captures are checked by
 -- the warn check group_scores_sum_to_total_mixed.

@@ -1,4 +1,5 @@
 -- severity: error
+-- incremental: year
 -- Check: the key and time columns of fct_indicator_capture are never null. Returns the offending rows.
 select *
 from fct_indicator_capture

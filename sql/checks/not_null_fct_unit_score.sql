@@ -1,4 +1,5 @@
 -- severity: error
+-- incremental: year
 -- Check: the key and time columns of fct_unit_score are never null. Returns the offending rows.
 select *
 from fct_unit_score

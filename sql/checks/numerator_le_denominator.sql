@@ -1,4 +1,5 @@
 -- severity: error
+-- incremental: year
 -- Check: numerator ≤ denominator where both are known. Rows the portal itself flags with a
 -- data-quality status (e.g. DOSSIER_SYNC's TEMP_NATIONAL_REPORT_DENOMINATOR, a provisional
 -- denominator) are left to the warn check numerator_le_denominator_flagged.

@@ -1,4 +1,5 @@
 -- severity: error
+-- incremental: year
 -- Check: a percentage indicator's value lies within 0..100 (a ratio the portal computed from
 -- counts cannot leave that range; +0.005 for the portal's two-decimal rounding). Returns the
 -- offending fct_indicator rows.

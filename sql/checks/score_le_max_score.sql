@@ -1,4 +1,5 @@
 -- severity: error
+-- incremental: year
 -- Check: no score exceeds its maximum (+0.005 for the portal's rounding): indicator scores
 -- against their own max_score, group scores against the group maxima, totals against 100.
 with indicator_breaches as (

@@ -1,4 +1,5 @@
 -- severity: error
+-- incremental: year
 -- Check: scores, counts and values are never negative (the portal publishes none).
 select
     unit_code, indicator_code, period_type, period_key, numerator, denominator, value, score

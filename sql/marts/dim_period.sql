@@ -1,4 +1,5 @@
 -- Mart: every reporting period in the landing zone, and the ytd periods derived from months.
+-- incremental: year
 -- grain: one row per period
 -- key: period_type, period_key
 -- time column: period_start .. period_end (inclusive dates)

@@ -6,20 +6,10 @@
 -- IDs: the legacy gateway's numeric ID and the v1 API's UUID for one code are the same unit, so an
 -- ID starts a version only when it differs from the previous ID of the same kind (a reissue), not
 -- when a legacy capture follows a v1 capture or the other way round; `unit_id` is the latest seen.
-with seen as (
-    select
-        *,
-        case
-            when unit_id is null then null
-            when regexp_full_match(unit_id, '[0-9]+') then 'legacy'
-            else 'v1'
-        end as id_kind
-    from stg_landing__units_seen
-),
-
--- One sighting per unit and capture instant; several endpoints captured at the same second may
--- spell the name differently, and a deterministic pick keeps the versions stable.
-per_instant as (
+-- Sightings come from fct_unit_sighting (one per unit, instant and period year); a unit seen at one
+-- instant in periods of two years (a month-end snapshot takes the month and last year's ranking)
+-- keeps one sighting per instant, by the same pick fct_unit_sighting makes.
+with per_instant as (
     select
         unit_code,
         province_code,
@@ -29,7 +19,7 @@ per_instant as (
         parent_code,
         id_kind,
         captured_at
-    from seen
+    from fct_unit_sighting
     qualify row_number() over (
         partition by unit_code, captured_at
         order by unit_name is null, unit_id is null, unit_name, unit_id, capture_id

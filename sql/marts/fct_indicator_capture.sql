@@ -1,9 +1,16 @@
 -- Mart: every captured (or derived) indicator value, so the portal's revisions can be traced.
+-- incremental: year
 -- grain: one row per unit × indicator × period × capture
 -- key: unit_code, indicator_code, period_type, period_key, capture_id
 -- time column: captured_at (period columns: period_start, period_end)
 -- A capture's rows land together in one file; should the same capture be landed again under
 -- another batch (another file), only its first file counts, so its rows are not doubled.
+-- is_current: this row is the value fct_indicator shows for its unit × indicator × period: among
+-- landed values a captured one before a derived one, then the latest capture (the portal revises
+-- past periods). A landed value always wins over one the warehouse derives (fct_indicator_derived).
+-- Speed: most figures were captured once. The ranking reads only the key and time columns, and
+-- only where a province × period × indicator has several captures (a refresh, two endpoints); it
+-- yields the few superseded rows, and every other row is current as it stands.
 with landed as (
     select * from stg_landing__indicator_values
 ),
@@ -14,31 +21,61 @@ capture_files as (
     group by capture_id
 ),
 
-final as (
-    select
-        unit_code,
-        province_code,
-        indicator_code,
-        group_code,
-        period_type,
-        period_key,
-        period_start,
-        period_end,
-        numerator,
-        denominator,
-        value,
-        score,
-        max_score,
-        quality_flag,
-        derived,
-        captured_at,
-        source_api,
-        endpoint,
-        scope,
-        capture_id,
-        raw_sha256
+captured_keys as (
+    select unit_code, province_code, indicator_code, period_type, period_key, derived, captured_at, capture_id
     from landed
     semi join capture_files using (capture_id, source_file)
+),
+
+contested as (
+    select period_type, period_key, province_code, indicator_code
+    from captured_keys
+    group by period_type, period_key, province_code, indicator_code
+    having count(distinct capture_id) > 1
+),
+
+superseded as (
+    select unit_code, indicator_code, period_type, period_key, capture_id
+    from captured_keys
+    semi join contested using (period_type, period_key, province_code, indicator_code)
+    qualify row_number() over (
+        partition by unit_code, indicator_code, period_type, period_key
+        order by derived asc, captured_at desc, capture_id desc
+    ) > 1
+),
+
+final as (
+    select
+        landed.unit_code,
+        landed.province_code,
+        landed.indicator_code,
+        landed.group_code,
+        landed.period_type,
+        landed.period_key,
+        landed.period_start,
+        landed.period_end,
+        landed.numerator,
+        landed.denominator,
+        landed.value,
+        landed.score,
+        landed.max_score,
+        landed.quality_flag,
+        landed.derived,
+        landed.captured_at,
+        landed.source_api,
+        landed.endpoint,
+        landed.scope,
+        landed.capture_id,
+        landed.raw_sha256,
+        superseded.capture_id is null as is_current
+    from landed
+    semi join capture_files using (capture_id, source_file)
+    left join superseded
+        on superseded.unit_code = landed.unit_code
+        and superseded.indicator_code = landed.indicator_code
+        and superseded.period_type = landed.period_type
+        and superseded.period_key = landed.period_key
+        and superseded.capture_id = landed.capture_id
 )
 
 select * from final

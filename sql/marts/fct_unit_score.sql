@@ -1,4 +1,5 @@
 -- Mart: each unit's total and six group scores per period, with its rank.
+-- incremental: year
 -- grain: one row per unit × period
 -- key: unit_code, period_type, period_key
 -- time column: period_start .. period_end; captured_at is the latest capture used in the row

@@ -1,4 +1,5 @@
 -- rpt_online_service_by_unit: the online-service rate of each unit of a province, year to date at each month
+-- incremental: year
 -- end, next to the previous month end, with the change in percentage points. Section III of the monthly
 -- appendix (agencies and local People's Committees in separate tables).
 --

@@ -1,4 +1,5 @@
 -- rpt_overdue_by_unit: overdue dossiers per unit of a province, year to date at each month end, next to the
+-- incremental: year
 -- previous month end, with the change; plus one total row per province × period. Section II of the
 -- monthly appendix.
 --

@@ -1,4 +1,5 @@
 -- Report: each of the 34 provinces' score series across the 2025 reorganisation, with the series of
+-- incremental: year
 -- the pre-merger provinces it was formed from side by side (never combined).
 -- grain: one row per new province × series (the province itself, or one predecessor) × period
 -- key: new_code, series_code, period_type, period_key

@@ -1,4 +1,6 @@
 -- rpt_province_summary: a province's year-to-date figures at each month end next to those at the previous
+-- incremental: year
+-- lookback: 1 year
 -- month end, with the change. Section I of the monthly appendix is assembled from this table by
 -- warehouse/report_data.py; warehouse/appendix_lines.py says which indicator each line reads and whether
 -- it prints the indicator itself (count, rate) or its complement (rest_count, rest_rate).

@@ -1,4 +1,5 @@
 -- Report: every figure the portal revised after it was first captured, with both values and times.
+-- incremental: year
 -- grain: one row per figure × revision (a capture whose value differs from the capture before it)
 -- key: unit_code, period_type, period_key, figure_source, figure_code, measure, endpoint, scope,
 --      revised_capture_id
@@ -11,7 +12,9 @@
 -- went from unpublished (NULL) to a value, or back, is a revision too. Derived rows (summed by the
 -- pipeline) are not captures and never appear. The facts (fct_unit_score, fct_indicator) show the
 -- latest capture; `is_latest` marks the revision that produced the value they show.
--- Speed: only unit × period × endpoint × scope combinations captured more than once are compared.
+-- Speed: only unit × period × endpoint × scope combinations captured more than once are compared,
+-- and those are looked for only among period × endpoint × scope combinations with more than one
+-- capture (a figure captured twice needs its request made twice), which most months are not.
 with scores as (
     select * from stg_landing__unit_scores
     where not derived
@@ -29,9 +32,17 @@ score_rows as (
     semi join score_files using (capture_id, source_file)
 ),
 
+score_requests_repeated as (
+    select period_type, period_key, endpoint, scope
+    from score_rows
+    group by all
+    having count(distinct capture_id) > 1
+),
+
 score_repeated as (
     select unit_code, period_type, period_key, endpoint, scope
     from score_rows
+    semi join score_requests_repeated using (period_type, period_key, endpoint, scope)
     group by all
     having count(distinct capture_id) > 1
 ),
@@ -58,15 +69,27 @@ indicators as (
     where not derived
 ),
 
-indicator_repeated as (
-    select unit_code, period_type, period_key, endpoint, scope
+indicator_requests_repeated as (
+    select period_type, period_key, endpoint, scope
     from indicators
     group by all
     having count(distinct capture_id) > 1
 ),
 
-indicator_wide as (
+indicator_candidates as (
     select * from indicators
+    semi join indicator_requests_repeated using (period_type, period_key, endpoint, scope)
+),
+
+indicator_repeated as (
+    select unit_code, period_type, period_key, endpoint, scope
+    from indicator_candidates
+    group by all
+    having count(distinct capture_id) > 1
+),
+
+indicator_wide as (
+    select * from indicator_candidates
     semi join indicator_repeated using (unit_code, period_type, period_key, endpoint, scope)
 ),
 

@@ -1,4 +1,6 @@
 -- rpt_score_history: each province's total and six group scores and its national rank per month (period
+-- incremental: year
+-- lookback: 1 year
 -- 'month', for the appendix's chart page) and per month-end year-to-date capture (period 'ytd', for the
 -- total-score line of section I), with the previous month's values and the change.
 --

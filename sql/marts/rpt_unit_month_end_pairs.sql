@@ -1,4 +1,6 @@
 -- rpt_unit_month_end_pairs: each child unit's year-to-date figure at a month end next to the same unit's
+-- incremental: year
+-- lookback: 1 year
 -- figure at the previous month end, with the unit's name and part as of that capture. The common base of
 -- the appendix's per-unit tables (rpt_overdue_by_unit, rpt_online_service_by_unit,
 -- rpt_online_payment_by_unit), which add only their own arithmetic, so the three cannot drift apart on

@@ -1,0 +1,44 @@
+-- Mart: how the portal named and identified each unit at each capture instant: the sightings
+-- dim_unit's versions are made from.
+-- incremental: year
+-- grain: one row per unit × capture instant × year of the period captured
+-- key: unit_code, captured_at, left(period_key, 4)
+-- time column: captured_at
+-- Why a table of its own: versions run across all of history, but sightings belong to periods, so
+-- keeping them here lets a build re-read only the years whose landing changed; dim_unit then
+-- reads this small table instead of every units_seen file.
+-- Several endpoints captured at the same second may spell a name differently: one sighting per
+-- unit, instant and year is kept by the same deterministic pick dim_unit applies across years,
+-- so the pick of picks equals the pick over all rows.
+with seen as (
+    select
+        *,
+        case
+            when unit_id is null then null
+            when regexp_full_match(unit_id, '[0-9]+') then 'legacy'
+            else 'v1'
+        end as id_kind
+    from stg_landing__units_seen
+),
+
+final as (
+    select
+        unit_code,
+        province_code,
+        unit_id,
+        unit_name,
+        unit_kind,
+        parent_code,
+        id_kind,
+        captured_at,
+        capture_id,
+        period_type,
+        period_key
+    from seen
+    qualify row_number() over (
+        partition by unit_code, captured_at, left(period_key, 4)
+        order by unit_name is null, unit_id is null, unit_name, unit_id, capture_id
+    ) = 1
+)
+
+select * from final
