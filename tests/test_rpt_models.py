@@ -102,7 +102,7 @@ def test_models_read_only_marts(tmp_path: Path) -> None:
     for f in root.glob("rpt_*.sql"):
         text = re.sub(r"--[^\n]*", "", f.read_text(encoding="utf-8"))
         refs = set(re.findall(r"\b(?:from|join)\s+([a-z_]+)", text, flags=re.I))
-        ctes = set(re.findall(r"\b([a-z_]+)\s+as\s*\(", text, flags=re.I))
+        ctes = set(re.findall(r"\b([a-z_]+)\s+as\s*(?:not\s+)?(?:materialized\s*)?\(", text, flags=re.I))
         allowed = {"dim_unit", "fct_indicator", "fct_unit_score"}
         if f.name in UNIT_PAIR_MODELS:  # the per-unit tables share their month-end pairing
             allowed |= {"rpt_unit_month_end_pairs"}

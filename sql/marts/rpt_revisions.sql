@@ -15,7 +15,7 @@
 -- Speed: only unit × period × endpoint × scope combinations captured more than once are compared,
 -- and those are looked for only among period × endpoint × scope combinations with more than one
 -- capture (a figure captured twice needs its request made twice), which most months are not.
-with scores as (
+with scores as not materialized (
     select * from stg_landing__unit_scores
     where not derived
 ),
@@ -27,7 +27,7 @@ score_files as (
     group by capture_id
 ),
 
-score_rows as (
+score_rows as not materialized (
     select * from scores
     semi join score_files using (capture_id, source_file)
 ),
@@ -39,10 +39,14 @@ score_requests_repeated as (
     having count(distinct capture_id) > 1
 ),
 
+score_candidates as (
+    select * from score_rows
+    semi join score_requests_repeated using (period_type, period_key, endpoint, scope)
+),
+
 score_repeated as (
     select unit_code, period_type, period_key, endpoint, scope
-    from score_rows
-    semi join score_requests_repeated using (period_type, period_key, endpoint, scope)
+    from score_candidates
     group by all
     having count(distinct capture_id) > 1
 ),
@@ -52,19 +56,19 @@ score_measures as (
         unit_code, province_code, period_type, period_key, period_start, period_end,
         'unit_score' as figure_source, group_code as figure_code, 'score' as measure,
         endpoint, scope, source_api, captured_at, capture_id, score as figure_value
-    from score_rows
+    from score_candidates
     semi join score_repeated using (unit_code, period_type, period_key, endpoint, scope)
     union all
     select
         unit_code, province_code, period_type, period_key, period_start, period_end,
         'unit_score', 'TOTAL', 'rank',
         endpoint, scope, source_api, captured_at, capture_id, cast(rank_in_scope as double)
-    from score_rows
+    from score_candidates
     semi join score_repeated using (unit_code, period_type, period_key, endpoint, scope)
     where group_code = 'TOTAL'
 ),
 
-indicators as (
+indicators as not materialized (
     select * from fct_indicator_capture
     where not derived
 ),
