@@ -82,7 +82,8 @@ def cmd_build(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
         print(f"incremental build: years rebuilt: {rebuilt}", file=out)
     else:
         print(f"full build ({result.reason or 'all years'})", file=out)
-    print(f"landing files read: {sum(result.landing_files.values())}", file=out)
+    read = "read only those of the rebuilt years" if result.mode == "incremental" else "all read"
+    print(f"landing files: {sum(result.landing_files.values())} ({read})", file=out)
     print(format_table(["table", "rows"], sorted(facts.items())), file=out)
     print(
         f"checks: {result.checks_passed} passed, {len(result.warnings)} warned, 0 failed",
