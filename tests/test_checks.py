@@ -152,6 +152,7 @@ BREAKS = {
         "'2026-YTD-08' as period_key, 'derived_x' as capture_id from fct_indicator_capture cross join range(2)"
     ),
     "unique_dim_unit": "insert into dim_unit select * from dim_unit where unit_code = 'H44'",
+    "one_current_version_dim_unit": "update dim_unit set is_current = false where unit_code = 'H44'",
     "unique_dim_indicator": "insert into dim_indicator select * from dim_indicator limit 1",
     "unique_dim_period": "insert into dim_period select * from dim_period",
     "unique_dim_province_merger": "insert into dim_province_merger select * from dim_province_merger limit 1",
