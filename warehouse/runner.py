@@ -383,7 +383,8 @@ class IncrementalBuild:
         self.dirty[model.name] = years
         if not years or model.materialized == "view":
             return  # a view (its definition is in the copy) shows its inputs' rebuilt years as it stands
-        self._shadow_inputs(model, part.input_years(years))
+        shadowed = self._partitioned_marts(model.depends_on)
+        self._shadow(shadowed, part.input_years(years))
         try:
             body = self._render_scoped(model, part.input_years(years))
             try:
@@ -394,7 +395,7 @@ class IncrementalBuild:
             except duckdb.Error as exc:
                 raise ModelError(f"model {model.name} ({model.path}) failed: {exc}") from exc
         finally:
-            self._drop_shadows(model)
+            self._unshadow(shadowed)
 
     def _rebuild_whole(self, model: Model) -> None:
         inputs_changed = any(self.dirty.get(d) or self.changed.get(d, False) for d in model.depends_on)
@@ -429,20 +430,25 @@ class IncrementalBuild:
                 _create(self.con, view, render(view, sources))
         return render(model, {})
 
-    def _shadow_inputs(self, model: Model, years: set[str]) -> None:
-        for d in sorted(model.depends_on):
-            m = self.by_name.get(d)
-            if m is not None and m.layer == "marts" and m.partitioning.incremental:
-                self.con.execute(
-                    f'create or replace temp view "{d}" as select * from "{self.database}".main."{d}" '
-                    f"where {PARTITION_EXPR} in {_year_list(years)}"
-                )
+    def _partitioned_marts(self, names: Iterable[str]) -> list[str]:
+        return sorted(
+            n
+            for n in names
+            if n in self.by_name and self.by_name[n].layer == "marts" and self._incremental(n)
+        )
 
-    def _drop_shadows(self, model: Model) -> None:
-        for d in sorted(model.depends_on):
-            m = self.by_name.get(d)
-            if m is not None and m.layer == "marts" and m.partitioning.incremental:
-                self.con.execute(f'drop view if exists temp.main."{d}"')
+    def _shadow(self, names: list[str], years: set[str]) -> None:
+        """Temp views named like the marts ``names``, showing only ``years`` (temp objects come first
+        in DuckDB's search path, so the SQL reading them is unchanged)."""
+        for name in names:
+            self.con.execute(
+                f'create or replace temp view "{name}" as select * from "{self.database}".main."{name}" '
+                f"where {PARTITION_EXPR} in {_year_list(years)}"
+            )
+
+    def _unshadow(self, names: list[str]) -> None:
+        for name in names:
+            self.con.execute(f'drop view if exists temp.main."{name}"')
 
     def run_check(self, check: Check) -> CheckResult:
         """A year-partitioned ``error`` check looks only at the rebuilt years of the tables it reads;
@@ -457,21 +463,12 @@ class IncrementalBuild:
         if not scoped:
             return run_check(self.con, check)
         years = set().union(*(self.dirty.get(r, set()) for r in refs if self._incremental(r)))
-        shadowed = [
-            r
-            for r in sorted(refs)
-            if r in self.by_name and self.by_name[r].layer == "marts" and self._incremental(r)
-        ]
-        for r in shadowed:
-            self.con.execute(
-                f'create or replace temp view "{r}" as select * from "{self.database}".main."{r}" '
-                f"where {PARTITION_EXPR} in {_year_list(years)}"
-            )
+        shadowed = self._partitioned_marts(refs)
+        self._shadow(shadowed, years)
         try:
             return run_check(self.con, check)
         finally:
-            for r in shadowed:
-                self.con.execute(f'drop view if exists temp.main."{r}"')
+            self._unshadow(shadowed)
 
 
 def table_rows(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
