@@ -6,9 +6,9 @@
 -- IDs: the legacy gateway's numeric ID and the v1 API's UUID for one code are the same unit, so an
 -- ID starts a version only when it differs from the previous ID of the same kind (a reissue), not
 -- when a legacy capture follows a v1 capture or the other way round; `unit_id` is the latest seen.
--- Sightings come from fct_unit_sighting (one per unit, instant and period year); a unit seen at one
--- instant in periods of two years (a month-end snapshot takes the month and last year's ranking)
--- keeps one sighting per instant, by the same pick fct_unit_sighting makes.
+-- Sightings come from fct_unit_sighting (one per unit, instant and period); a unit seen at one
+-- instant in several periods (a month-end snapshot takes the month, the year to date and last
+-- year's ranking) keeps one sighting per instant, by the same pick fct_unit_sighting makes.
 with per_instant as (
     select
         unit_code,

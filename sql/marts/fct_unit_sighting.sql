@@ -1,15 +1,17 @@
 -- Mart: how the portal named and identified each unit at each capture instant: the sightings
 -- dim_unit's versions are made from.
 -- incremental: year
--- grain: one row per unit × capture instant × year of the period captured
--- key: unit_code, captured_at, left(period_key, 4)
+-- grain: one row per unit × capture instant × period captured
+-- key: unit_code, captured_at, period_type, period_key
 -- time column: captured_at
 -- Why a table of its own: versions run across all of history, but sightings belong to periods, so
 -- keeping them here lets a build re-read only the years whose landing changed; dim_unit then
 -- reads this small table instead of every units_seen file.
 -- Several endpoints captured at the same second may spell a name differently: one sighting per
--- unit, instant and year is kept by the same deterministic pick dim_unit applies across years,
--- so the pick of picks equals the pick over all rows.
+-- unit, instant and period is kept by the same deterministic pick dim_unit applies across periods,
+-- so the pick of picks equals the pick over all rows. Not one per instant across periods: which
+-- periods share a second is an accident of timing (a backfill asks 2025-10 and 2025-11 within a
+-- second or not), and the sightings of a period must not depend on it.
 with seen as (
     select
         *,
@@ -36,7 +38,7 @@ final as (
         period_key
     from seen
     qualify row_number() over (
-        partition by unit_code, captured_at, left(period_key, 4)
+        partition by unit_code, captured_at, period_type, period_key
         order by unit_name is null, unit_id is null, unit_name, unit_id, capture_id
     ) = 1
 )
