@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from dvc766.cli import main
 from dvc766.periods import Period, month_range
+from tests.published import query, replica_env
 
 replica_server = pytest.importorskip("replica.server")
 
@@ -27,24 +27,10 @@ ALL_MONTHS = [p.key for p in month_range(Period.month(2024, 1), Period.month(202
 def warehouse(tmp_path_factory: pytest.TempPathFactory, prefect_harness: None) -> Iterator[Path]:
     data = tmp_path_factory.mktemp("backfill_history") / "data"
     with pytest.MonkeyPatch.context() as mp, replica_server.start_replica() as replica:
-        for key, value in {
-            "DVC766_DATA_DIR": str(data),
-            "DVC766_PORTAL_URL": replica.url,
-            "DVC766_PACING_S": "0",
-            "DVC766_JITTER_S": "0",
-            "DVC766_V1_CUTOVER": "2026-01",
-        }.items():
+        for key, value in replica_env(data, replica.url).items():
             mp.setenv(key, value)
         assert main(["backfill", "--from", "2024-01", "--to", "2026-10", "--provinces", "H55,H01"]) == 0
     yield data / "warehouse.duckdb"
-
-
-def query(path: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_both_apis_and_both_structures_were_used(warehouse: Path) -> None:

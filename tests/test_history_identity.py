@@ -14,7 +14,6 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from dvc766.cli import main
@@ -24,6 +23,7 @@ from flows import legacy_client
 from flows.errors import SchemaChangeError
 from flows.legacy_client import LegacyClient
 from replica.generator import pre_merger_provinces
+from tests.published import query, replica_env
 
 replica_server = pytest.importorskip("replica.server")
 REAL = Path(__file__).resolve().parents[1] / "replica" / "scenarios" / "real_bodies" / "legacy"
@@ -77,26 +77,12 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory, prefect_harness: None) -
         pytest.MonkeyPatch.context() as mp,
         replica_server.start_replica(scenario=root / "scenario") as replica,
     ):
-        for key, value in {
-            "DVC766_DATA_DIR": str(data),
-            "DVC766_PORTAL_URL": replica.url,
-            "DVC766_PACING_S": "0",
-            "DVC766_JITTER_S": "0",
-            "DVC766_V1_CUTOVER": "2026-01",
-        }.items():
+        for key, value in replica_env(data, replica.url).items():
             mp.setenv(key, value)
         for clock in ("2025-10-20T09:00", "2025-11-05T09:00"):
             replica.set_now(clock)
             assert main(["snapshot", "--provinces", "H01"]) == 0
     yield data / "warehouse.duckdb"
-
-
-def query(path: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_a_renamed_unit_keeps_one_code_two_name_versions_and_one_series(warehouse: Path) -> None:

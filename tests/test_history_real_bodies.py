@@ -14,10 +14,10 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from dvc766.cli import main
+from tests.published import query, replica_env
 
 replica_server = pytest.importorskip("replica.server")
 
@@ -28,26 +28,12 @@ CLOCKS = ("2025-10-11T09:00", "2025-10-15T09:00", "2025-10-16T09:00")
 def warehouse(tmp_path_factory: pytest.TempPathFactory, prefect_harness: None) -> Iterator[Path]:
     data = tmp_path_factory.mktemp("real_history") / "data"
     with pytest.MonkeyPatch.context() as mp, replica_server.start_replica(scenario="real_bodies") as replica:
-        for key, value in {
-            "DVC766_DATA_DIR": str(data),
-            "DVC766_PORTAL_URL": replica.url,
-            "DVC766_PACING_S": "0",
-            "DVC766_JITTER_S": "0",
-            "DVC766_V1_CUTOVER": "2026-01",
-        }.items():
+        for key, value in replica_env(data, replica.url).items():
             mp.setenv(key, value)
         for clock in CLOCKS:
             replica.set_now(clock)
             assert main(["snapshot", "--provinces", "H55,H01"]) == 0
     yield data / "warehouse.duckdb"
-
-
-def query(path: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_the_three_snapshots_asked_the_legacy_gateway_for_the_running_year(warehouse: Path) -> None:

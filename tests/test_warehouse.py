@@ -12,13 +12,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from dvc766.cli import UserError
 from dvc766.periods import Period
 from dvc766.settings import Settings
 from tests.landing_factory import Landing, capture_time
+from tests.published import query
 from tests.test_checks import write_clean_landing
 from warehouse import commands
 from warehouse.checks import CheckFailedError
@@ -36,14 +36,6 @@ FACT_KEYS = {
     "dim_period": "period_type, period_key",
     "dim_indicator": "indicator_code",
 }
-
-
-def query(path: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def sha(path: Path) -> str:

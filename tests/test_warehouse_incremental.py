@@ -20,6 +20,7 @@ import pytest
 
 from benchmarks.bench_backfill import generate_landing
 from dvc766.settings import Settings
+from tests.published import query
 from warehouse.commands import cmd_build
 from warehouse.runner import SQL_DIR, build
 
@@ -27,17 +28,11 @@ CODES = ["H55", "H01"]
 
 
 def published_tables(path: Path) -> list[str]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return [
-            r[0]
-            for r in con.execute(
-                "select table_name from information_schema.tables where table_schema = 'main' "
-                "and not starts_with(table_name, '_') order by 1"
-            ).fetchall()
-        ]
-    finally:
-        con.close()
+    sql = (
+        "select table_name from information_schema.tables where table_schema = 'main' "
+        "and not starts_with(table_name, '_') order by 1"
+    )
+    return [name for (name,) in query(path, sql)]
 
 
 def differences(a: Path, b: Path) -> dict[str, tuple[int, int]]:
