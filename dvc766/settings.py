@@ -35,6 +35,15 @@ def _env_int(name: str, default: int) -> int:
         raise SettingsError(f"{name}={raw!r} is not an integer") from exc
 
 
+def _env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = (os.environ.get(name) or "").strip().lower()
+    if raw == "":
+        return default
+    if raw not in choices:
+        raise SettingsError(f"{name}={raw!r} is not one of {', '.join(choices)}")
+    return raw
+
+
 class SettingsError(ValueError):
     """A setting from the environment cannot be used."""
 
@@ -61,6 +70,9 @@ class Settings:
     history_start: str = "2023-01"
     # Bounded concurrency for backfills; politeness is still enforced by one shared limiter.
     backfill_concurrency: int = 2
+    # A field the portal adds: "record" lands the known fields and reports the new one (run summary,
+    # warehouse table schema_drift); "freeze" rejects the body as a schema change.
+    schema_drift: str = "record"
     user_agent: str = "dvc766/0.1 (+monthly 766 appendix; contact: provincial analyst)"
 
     @property
@@ -107,4 +119,5 @@ class Settings:
             v1_cutover=os.environ.get("DVC766_V1_CUTOVER") or d.v1_cutover,
             history_start=os.environ.get("DVC766_HISTORY_START") or d.history_start,
             backfill_concurrency=_env_int("DVC766_BACKFILL_CONCURRENCY", d.backfill_concurrency),
+            schema_drift=_env_choice("DVC766_SCHEMA_DRIFT", d.schema_drift, ("record", "freeze")),
         )

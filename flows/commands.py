@@ -111,11 +111,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve_main(dry_run=bool(args.dry_run))
 
 
-def _expected_files(captures: list[Capture], batch_id: str) -> set[str]:
+def _expected_files(captures: list[Capture], batch_id: str, drift_mode: str) -> set[str]:
     """The landing files write_batch makes for a batch (see :func:`flows.landing.expected_files`)."""
     from flows.landing import expected_files
 
-    return expected_files(captures, batch_id)
+    return expected_files(captures, batch_id, drift_mode)
 
 
 def doctor(settings: Settings) -> tuple[list[str], list[str]]:
@@ -176,7 +176,7 @@ def doctor(settings: Settings) -> tuple[list[str], list[str]]:
             problems.append(f"landing: {rel} belongs to no batch in raw/ — run `dvc766 reland`")
     for batch, captures in sorted(ok_batches.items()):
         try:
-            expected = _expected_files(captures, batch)
+            expected = _expected_files(captures, batch, settings.schema_drift)
         except PortalError as exc:
             problems.append(f"raw: batch {batch} no longer normalises ({exc}); see the capture named in it")
             continue

@@ -38,6 +38,9 @@ class Indicator:
     source_field: str
     additive: bool = False
     is_group: bool = False
+    # True when the numerator counts a part of what the denominator counts, so num > den cannot be
+    # real and quarantines the body; False for a pair that is only a comparison of two counts.
+    nests: bool = True
 
 
 _D = ("hồ sơ", "dossiers")
@@ -67,6 +70,7 @@ def _i(
     *,
     unit: str = PCT,
     additive: bool | None = None,
+    nests: bool = True,
 ) -> Indicator:
     if additive is None:
         additive = counts in (_D, _K)
@@ -83,6 +87,7 @@ def _i(
         endpoint,
         field,
         additive,
+        nests=nests,
     )
 
 
@@ -368,6 +373,9 @@ INDICATORS: tuple[Indicator, ...] = (
         True,
         _PA,
         "totalFeeDossierFormality/totalFeeFormality",
+        # Not a proven part of totalFeeFormality: its name, without "Distinct", reads as a count over
+        # units, and Thái Nguyên's 2023 appendix has 213 such procedures against 182 fee-bearing ones.
+        nests=False,
     ),
     # MDHL — satisfaction
     _i(
@@ -544,6 +552,7 @@ _ARROW_TYPES = {
     "higher_is_better": pa.bool_(),
     "additive": pa.bool_(),
     "is_group": pa.bool_(),
+    "nests": pa.bool_(),
 }
 
 

@@ -50,6 +50,9 @@ SORT_KEYS: dict[str, list[str]] = {
     "unit_scores": ["unit_code", "group_code", "endpoint", "capture_id"],
     "indicator_values": ["unit_code", "indicator_code", "endpoint", "capture_id"],
     "units_seen": ["unit_code", "endpoint", "capture_id"],
+    "procedure_unit_scores": ["unit_code", "formality_id", "group_code", "endpoint", "capture_id"],
+    "procedure_indicator_values": ["unit_code", "formality_id", "indicator_code", "endpoint", "capture_id"],
+    "schema_drift": ["endpoint", "field_path", "capture_id"],
 }
 
 
@@ -78,13 +81,15 @@ def parquet_bytes(table: pa.Table) -> bytes:
     return buf.getvalue()
 
 
-def _tables_for(captures: list[Capture]) -> dict[tuple[str, str, str, str], list[pa.Table]]:
+def _tables_for(
+    captures: list[Capture], drift_mode: str = "record"
+) -> dict[tuple[str, str, str, str], list[pa.Table]]:
     """Normalise every capture of a batch (UUID→code from the whole batch), grouped by output file."""
     ordered = sorted(captures, key=lambda c: (c.capture_id, c.endpoint, c.scope))
     id_to_code = build_id_to_code(ordered)
     out: dict[tuple[str, str, str, str], list[pa.Table]] = defaultdict(list)
     for c in ordered:
-        for name, table in normalise(c, id_to_code).items():
+        for name, table in normalise(c, id_to_code, drift_mode).items():
             if table.num_rows:
                 out[(name, c.period.period_type, c.period.key, c.scope)].append(table)
     return out
@@ -94,15 +99,17 @@ def _rel(root: str, name: str, ptype: str, pkey: str, scope: str, batch_id: str)
     return f"{root}/{name}/period_type={ptype}/period_key={pkey}/{scope}__{batch_id}.parquet"
 
 
-def expected_files(captures: list[Capture], batch_id: str) -> set[str]:
+def expected_files(captures: list[Capture], batch_id: str, drift_mode: str = "record") -> set[str]:
     """The landing files (relative to the data dir) :func:`write_batch` makes for this batch: one
     per dataset × period × scope with rows. A batch is landed only when every one of them exists
     (a run killed, or a disk that filled up, between two of them leaves the batch part-landed).
     Raises the normaliser's PortalError like :func:`write_batch`."""
-    return {_rel(LANDING, *key, batch_id) for key in _tables_for(captures)}
+    return {_rel(LANDING, *key, batch_id) for key in _tables_for(captures, drift_mode)}
 
 
-def _write(store: Store, root: str, captures: list[Capture], batch_id: str) -> dict[str, int]:
+def _write(
+    store: Store, root: str, captures: list[Capture], batch_id: str, drift_mode: str = "record"
+) -> dict[str, int]:
     _check_batch_id(batch_id)
     for c in captures:
         got = c.extra.get("batch_id")
@@ -114,7 +121,7 @@ def _write(store: Store, root: str, captures: list[Capture], batch_id: str) -> d
         if c.scope != "national" and not is_safe_unit_code(c.scope):
             raise LandingError(f"scope {c.scope!r} is not safe inside a file name")
     # Normalise everything first: one bad capture writes nothing of the batch.
-    grouped = _tables_for(captures)
+    grouped = _tables_for(captures, drift_mode)
     counts = dict.fromkeys(DATASETS, 0)
     for (name, ptype, pkey, scope), tables in sorted(grouped.items()):
         table = pa.concat_tables(tables).sort_by([(k, "ascending") for k in SORT_KEYS[name]])
@@ -131,7 +138,7 @@ def write_batch(settings: Settings, captures: list[Capture], batch_id: str) -> d
     WrongScopeError, NotPublishedError) before anything is written, and :class:`LandingError` for a
     batch that could not be relanded later. Pass only captures stored with outcome ``ok``.
     """
-    return _write(Store(settings.data_dir), LANDING, captures, batch_id)
+    return _write(Store(settings.data_dir), LANDING, captures, batch_id, settings.schema_drift)
 
 
 @dataclass
@@ -192,7 +199,7 @@ def reland(settings: Settings) -> RelandSummary:
     for batch_id in sorted(batches):
         captures = [raw.load(rec) for rec in batches[batch_id]]
         try:
-            counts = _write(store, tmp, captures, batch_id)
+            counts = _write(store, tmp, captures, batch_id, settings.schema_drift)
         except PortalError as exc:
             summary.failed_batches.append((batch_id, f"{exc.kind}: {exc}"))
             log.warning("reland: batch %s not landed (%s: %s)", batch_id, exc.kind, exc)

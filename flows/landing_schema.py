@@ -77,10 +77,30 @@ UNITS_SEEN = pa.schema(
     ]
 )
 
+# Per-procedure (TTHC) figures: the same rows as above for a request filtered by ``formalityId``,
+# keyed by the procedure's portal ID as well. Kept apart so a unit's own figures never mix with the
+# share of them one procedure accounts for.
+_FORMALITY = pa.field("formality_id", pa.string(), nullable=False)
+PROCEDURE_UNIT_SCORES = pa.schema([UNIT_SCORES.field(0), _FORMALITY, *list(UNIT_SCORES)[1:]])
+PROCEDURE_INDICATOR_VALUES = pa.schema([INDICATOR_VALUES.field(0), _FORMALITY, *list(INDICATOR_VALUES)[1:]])
+
+# One row per field the source contract did not know × capture (schema drift, dlt-style): the known
+# fields of that body landed; this says what else it carried.
+SCHEMA_DRIFT = pa.schema(
+    [
+        pa.field("field_path", pa.string(), nullable=False),  # e.g. children[].totalLate
+        pa.field("example_value", pa.string()),  # the first value seen, shortened
+        *_PERIOD_AND_PROVENANCE,
+    ]
+)
+
 DATASETS: dict[str, pa.Schema] = {
     "unit_scores": UNIT_SCORES,
     "indicator_values": INDICATOR_VALUES,
     "units_seen": UNITS_SEEN,
+    "procedure_unit_scores": PROCEDURE_UNIT_SCORES,
+    "procedure_indicator_values": PROCEDURE_INDICATOR_VALUES,
+    "schema_drift": SCHEMA_DRIFT,
 }
 
 GROUP_CODES = ("CKMB", "TDGQ", "CLGQ", "TTTT", "MDHL", "MDSH")

@@ -20,11 +20,10 @@ from dvc766.periods import Period
 from dvc766.settings import Settings
 from flows.capture import Capture, capture_from_response
 from flows.errors import BlockedError, EnvelopeError, PortalError, SchemaChangeError
-from flows.legacy_schema import MONTH_SUM_SERVICE, RANKING_SERVICE, validate_legacy
 from flows.portal_http import HttpResult, PoliteSession
+from flows.sources.legacy import parse_legacy
+from flows.sources.legacy.settings import MAX_PAGES, MONTH_SUM_SERVICE, PAGE_SIZE, RANKING_SERVICE
 
-PAGE_SIZE = 1000
-MAX_PAGES = 20
 NATIONAL = "national"
 
 
@@ -97,7 +96,7 @@ class LegacyClient:
 
     def _fetch(
         self, params: dict[str, Any], scope: str, period: Period, run_id: str
-    ) -> tuple[Capture, list[dict[str, str]]]:
+    ) -> tuple[Capture, tuple[Any, ...]]:
         service = params["service"]
         tinh_id = str(params["p_tinh_id"])
         url = self.settings.legacy_url
@@ -112,12 +111,7 @@ class LegacyClient:
         capture = self._capture(service, params, result, scope, period, run_id, tinh_id)
         if result.status not in (200, 201):
             raise EnvelopeError(f"{service} {period.key} ({scope}): HTTP {result.status} from {url}", capture)
-        try:
-            rows = validate_legacy(service, result.body, scope=scope, period=period.key)
-        except PortalError as exc:
-            exc.capture = capture
-            raise
-        return capture, rows
+        return capture, parse_legacy(capture, self.settings.schema_drift).rows
 
     def fetch_ranking_pages(
         self,

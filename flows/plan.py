@@ -22,20 +22,11 @@ from typing import Any
 from dvc766.periods import Period
 from dvc766.provinces import MERGER_DATE, is_safe_unit_code, merger_table, normalise_code
 from dvc766.settings import Settings
+from flows.sources.legacy.settings import RANKING_SERVICE as LEGACY_RANKING
+from flows.sources.v1.settings import ENDPOINTS as V1_PROVINCE_ENDPOINTS
+from flows.sources.v1.settings import SERVICE_RESULTS as V1_SERVICE_RESULTS
 
 NATIONAL = "national"
-V1_SERVICE_RESULTS = "evaluation/service-results"
-# The seven evaluation endpoints asked for per province (flows.v1_client.ENDPOINTS, same order).
-V1_PROVINCE_ENDPOINTS: tuple[str, ...] = (
-    "evaluation/service-results",
-    "evaluation/transparency",
-    "evaluation/handling-satisfaction",
-    "evaluation/dossier-digitized",
-    "evaluation/dvc-progress-tree",
-    "evaluation/provide-online-tree",
-    "evaluation/formality-online-payment-tree",
-)
-LEGACY_RANKING = "report_tinh_766_service"
 _MERGER = Period.from_key(MERGER_DATE[:7])
 _NAME_PREFIX = re.compile(r"^\s*UBND\s+(tỉnh|thành\s+phố)\s+", re.IGNORECASE)
 

@@ -22,32 +22,27 @@ from dvc766.periods import Period, now_vn
 from dvc766.provinces import Province
 from dvc766.settings import Settings
 from flows.capture import Capture, capture_from_response
-from flows.errors import BlockedError, EnvelopeError, PortalError, SchemaChangeError
+from flows.errors import BlockedError, EnvelopeError, SchemaChangeError
 from flows.portal_http import HttpResult, PoliteSession
-from flows.v1_schema import canonical_endpoint, validate_v1
+from flows.sources.v1 import V1Body, endpoint_name, parse_v1
+from flows.sources.v1.settings import (
+    ENDPOINTS,
+    FORMALITIES_PAGE_SIZE,
+    FORMALITY_FILTER,
+    MAX_PAGES,
+    SATISFACTION,
+    SHAPE_A_GROUP,
+    SHAPE_A_PAGE_SIZE,
+    TREE_PAGE_SIZE,
+)
 
-ENDPOINTS = (
-    "evaluation/service-results",
-    "evaluation/transparency",
-    "evaluation/handling-satisfaction",
-    "evaluation/dossier-digitized",
-    "evaluation/dvc-progress-tree",
-    "evaluation/provide-online-tree",
-    "evaluation/formality-online-payment-tree",
-)
-SHAPE_A = frozenset(
-    {"evaluation/transparency", "evaluation/handling-satisfaction", "evaluation/dossier-digitized"}
-)
-TREE_PAGE_SIZE = 200  # ignored by the tree endpoints; sent because the portal's page sends it
-SHAPE_A_PAGE_SIZE = 500
-MAX_PAGES = 20
-FORMALITIES_PAGE_SIZE = 100
+SHAPE_A = frozenset(SHAPE_A_GROUP)
 NATIONAL = "national"
 
 
 def period_fields(endpoint: str, period: Period) -> dict[str, Any]:
     """The period part of a request body: timeType/year/... or, for satisfaction, fromDate/toDate."""
-    if endpoint == "evaluation/handling-satisfaction":
+    if endpoint == SATISFACTION:
         start = date(period.year, 1, 1) if period.period_type == "ytd" else period.start
         return {"fromDate": start.isoformat(), "toDate": period.end.isoformat()}
     if period.period_type == "month":
@@ -67,7 +62,7 @@ def build_request(
     formality_id: str | None = None,
 ) -> dict[str, Any]:
     """The JSON body for one evaluation request, field for field as in v1-api.md §3.4."""
-    endpoint = canonical_endpoint(endpoint)
+    endpoint = endpoint_name(endpoint)
     if endpoint not in ENDPOINTS:
         raise ValueError(f"{endpoint} is not an evaluation endpoint")
     paged = endpoint in SHAPE_A
@@ -86,11 +81,10 @@ def build_request(
         body["pageSize"] = SHAPE_A_PAGE_SIZE if paged else TREE_PAGE_SIZE
         body.update(period_fields(endpoint, period))
     if formality_id is not None:
-        if endpoint in ("evaluation/handling-satisfaction", "evaluation/service-results"):
+        if endpoint not in FORMALITY_FILTER:
             raise ValueError(f"{endpoint} has no procedure (formality) filter")
-        # The portal spells the filter with a capital ID on this one endpoint only.
-        key = "formalityID" if endpoint == "evaluation/dossier-digitized" else "formalityId"
-        body[key] = formality_id
+        # The portal spells the filter with a capital ID on dossier-digitized only.
+        body[FORMALITY_FILTER[endpoint]] = formality_id
     return body
 
 
@@ -132,12 +126,9 @@ class V1Client:
             )
         return capture
 
-    def _validated(self, capture: Capture, expected_code: str | None) -> Any:
-        try:
-            return validate_v1(capture, expected_code)
-        except PortalError as exc:
-            exc.capture = capture
-            raise
+    def _validated(self, capture: Capture) -> V1Body:
+        """The fetch-time check: the contract's one parse (kept for the landing step to reuse)."""
+        return parse_v1(capture, self.settings.schema_drift)
 
     def fetch_pages(
         self,
@@ -149,18 +140,17 @@ class V1Client:
         formality_id: str | None = None,
     ) -> list[Capture]:
         """Every page of one evaluation answer (one Capture per page; one page except for Shape A)."""
-        endpoint = canonical_endpoint(endpoint)
+        endpoint = endpoint_name(endpoint)
         scope = province.code if province else NATIONAL
-        expected = province.code if province else None
         captures: list[Capture] = []
         page = 1
         while True:
             request = build_request(endpoint, period, province, page=page, formality_id=formality_id)
             capture = self._post(endpoint, request, scope, period, run_id)
-            data = self._validated(capture, expected)
+            body = self._validated(capture)
             captures.append(capture)
-            pagination = data.get("pagination") if endpoint in SHAPE_A else None
-            total_pages = pagination["totalPages"] if pagination else 1
+            pagination = body.pagination if endpoint in SHAPE_A else None
+            total_pages = (pagination.totalPages or 1) if pagination else 1
             if page >= total_pages:
                 return captures
             if total_pages > MAX_PAGES:
@@ -185,16 +175,16 @@ class V1Client:
         Raises a PortalError subclass (with ``.capture`` when a body arrived) on any bad answer, and
         SchemaChangeError when a Shape A answer does not fit on one page (use ``fetch_pages``).
         """
-        endpoint = canonical_endpoint(endpoint)
+        endpoint = endpoint_name(endpoint)
         scope = province.code if province else NATIONAL
         request = build_request(endpoint, period, province, formality_id=formality_id)
         capture = self._post(endpoint, request, scope, period, run_id)
-        data = self._validated(capture, province.code if province else None)
-        pagination = data.get("pagination") if endpoint in SHAPE_A else None
-        if pagination and pagination["totalPages"] > 1:
+        body = self._validated(capture)
+        pagination = body.pagination if endpoint in SHAPE_A else None
+        if pagination and (pagination.totalPages or 1) > 1:
             raise SchemaChangeError(
-                f"{endpoint} {period.key} ({scope}): answer spans {pagination['totalPages']} pages "
-                f"of {pagination['pageSize']} rows ({pagination['total']} rows); expected one page",
+                f"{endpoint} {period.key} ({scope}): answer spans {pagination.totalPages} pages "
+                f"of {pagination.pageSize} rows ({pagination.total} rows); expected one page",
                 capture,
             )
         return capture
@@ -216,14 +206,14 @@ class V1Client:
             request: dict[str, Any] = {} if q is None else {"q": q}
             request.update({"currentPage": page, "pageSize": page_size})
             capture = self._post(endpoint, request, NATIONAL, period, run_id)
-            data = self._validated(capture, None)
+            pagination = self._validated(capture).pagination
+            assert pagination is not None  # the formalities model requires it
             captures.append(capture)
-            total_pages = data["pagination"]["totalPages"]
+            total_pages = pagination.totalPages or 0
             limit = total_pages if limit is None else limit
-            if data["pagination"]["currentPage"] != page:
+            if pagination.currentPage != page:
                 raise SchemaChangeError(
-                    f"formalities: asked for page {page}, got page {data['pagination']['currentPage']}",
-                    capture,
+                    f"formalities: asked for page {page}, got page {pagination.currentPage}", capture
                 )
             if page >= total_pages or page >= limit:
                 return captures

@@ -1,4 +1,4 @@
-"""Test-wide settings: a project-local Prefect home, no telemetry, fixtures from ../shared."""
+"""Test-wide settings: a project-local Prefect home, no telemetry, the repo's own fixtures."""
 
 from __future__ import annotations
 
@@ -17,13 +17,13 @@ import pytest  # noqa: E402
 # The one session-wide Prefect test harness, for the few tests that run real flows.
 pytest_plugins = ["tests.prefect_harness"]
 
-SHARED = ROOT.parent / "shared"
-PORTAL = SHARED / "portal"
+FIXTURES = ROOT / "tests" / "fixtures"
+PORTAL = FIXTURES / "portal"
+# The reference appendix (Thái Nguyên, October 2023), kept once beside the replica scenario.
+REFERENCE = ROOT / "replica" / "scenarios" / "thai_nguyen_2023" / "reference_appendix.txt"
 
 
 @pytest.fixture(scope="session")
 def portal_dir() -> Path:
-    """The real captured portal bodies (read-only)."""
-    if not PORTAL.is_dir():
-        pytest.skip("../shared/portal is not present")
+    """The real captured portal bodies and the API notes (read-only copies in tests/fixtures)."""
     return PORTAL

@@ -1,4 +1,4 @@
-"""LegacyClient and validate_legacy on the real 2025 rows (shared/portal/legacy/) via a local stub."""
+"""LegacyClient and the legacy contract on the real 2025 rows (tests/fixtures/portal/legacy/) via a local stub."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from dvc766.periods import Period
 from dvc766.settings import Settings
 from flows.errors import EnvelopeError, NotPublishedError, SchemaChangeError, WrongScopeError
 from flows.legacy_client import LegacyClient, month_sum_params, ranking_params
-from flows.legacy_schema import MONTH_SUM_SERVICE, RANKING_SERVICE, validate_legacy
 from flows.portal_http import PoliteSession
+from flows.sources.legacy import parse_legacy_body
+from flows.sources.legacy.settings import MONTH_SUM_SERVICE, RANKING_SERVICE
 from tests.httpstub import Reply, StubServer
 
 OCT_2025 = Period.month(2025, 10)
@@ -22,6 +23,12 @@ OCT_2025 = Period.month(2025, 10)
 
 def rows_file(portal_dir: Path, folder: str, name: str) -> bytes:
     return (portal_dir / "legacy" / folder / name).read_bytes()
+
+
+def validate_legacy(
+    service: str, body: bytes | str, scope: str | None = None, drift_mode: str = "record"
+) -> tuple:
+    return parse_legacy_body(service, body, scope=scope, drift_mode=drift_mode).rows
 
 
 def client_for(stub: StubServer) -> LegacyClient:
@@ -109,17 +116,19 @@ def test_province_ranking_of_another_province_is_rejected(portal_dir: Path) -> N
 
 def test_bad_rows_are_schema_changes(portal_dir: Path) -> None:
     rows = json.loads(rows_file(portal_dir, "bao_cao_T10_2025__7c5e62b", "diem_thang.json"))
-    renamed = [dict(rows[0], TONG_DIEM=rows[0]["TONG_SCORE"])] + rows[1:]
-    with pytest.raises(SchemaChangeError, match=r"unknown field \[\]\.TONG_DIEM"):
-        validate_legacy(RANKING_SERVICE, json.dumps(renamed))
+    added = [dict(rows[0], TONG_DIEM=rows[0]["TONG_SCORE"])] + rows[1:]
+    parsed = parse_legacy_body(RANKING_SERVICE, json.dumps(added))
+    assert [d.path for d in parsed.drift] == ["[].TONG_DIEM"] and len(parsed.rows) == 34
+    with pytest.raises(SchemaChangeError, match=r"unknown field \[\]\.TONG_DIEM .*freeze"):
+        validate_legacy(RANKING_SERVICE, json.dumps(added), drift_mode="freeze")
     missing = [{k: v for k, v in rows[0].items() if k != "CKMB"}]
-    with pytest.raises(SchemaChangeError, match=r"missing field \[\]\.CKMB"):
+    with pytest.raises(SchemaChangeError, match=r"missing field \[0\]\.CKMB"):
         validate_legacy(RANKING_SERVICE, json.dumps(missing))
     number = [dict(rows[0], TDGQ=19.05)]
-    with pytest.raises(SchemaChangeError, match=r"TDGQ is float .* expected string"):
+    with pytest.raises(SchemaChangeError, match=r"\[0\]\.TDGQ is number \(19\.05\), expected a string"):
         validate_legacy(RANKING_SERVICE, json.dumps(number))
     garbled = [dict(rows[0], MDHL="18,5")]
-    with pytest.raises(SchemaChangeError, match="MDHL = '18,5' in row 1 is not a number"):
+    with pytest.raises(SchemaChangeError, match=r"\[0\]\.MDHL: value '18,5' is not a decimal string"):
         validate_legacy(RANKING_SERVICE, json.dumps(garbled))
     # The documented object form is accepted.
     assert len(validate_legacy(RANKING_SERVICE, json.dumps({"data": rows}))) == 34
@@ -142,8 +151,10 @@ def test_month_sum_rows() -> None:
     with StubServer([Reply(200, json.dumps([row]).encode())]) as stub:
         capture = client_for(stub).fetch_month_sum(OCT_2025, "370865", "H55")
     assert capture.endpoint == MONTH_SUM_SERVICE and capture.request["p_thang"] == "10"
+    drifted = parse_legacy_body(MONTH_SUM_SERVICE, json.dumps([dict(row, HS_NEW="1")]))
+    assert [d.path for d in drifted.drift] == ["[].HS_NEW"]
     with pytest.raises(SchemaChangeError, match=r"unknown field \[\]\.HS_NEW"):
-        validate_legacy(MONTH_SUM_SERVICE, json.dumps([dict(row, HS_NEW="1")]))
+        validate_legacy(MONTH_SUM_SERVICE, json.dumps([dict(row, HS_NEW="1")]), drift_mode="freeze")
 
 
 def test_ranking_pages_on_while_pages_are_full(portal_dir: Path) -> None:

@@ -10,7 +10,7 @@ from flows.landing_schema import GROUP_CODES, GROUP_MAX
 from flows.normalise import build_id_to_code, normalise
 from tests.test_normalise_v1 import h44_batch, national_capture
 
-API_DOC = Path(__file__).resolve().parents[2] / "shared" / "portal" / "v1-api.md"
+API_DOC = Path(__file__).resolve().parent / "fixtures" / "portal" / "v1-api.md"
 
 
 def test_every_metric_of_the_api_doc_is_catalogued() -> None:

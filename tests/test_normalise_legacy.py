@@ -15,7 +15,7 @@ from flows.landing_schema import DATASETS, GROUP_CODES
 from flows.normalise import normalise
 from tests.test_normalise_v1 import make_capture, rows
 
-LEGACY = Path(__file__).resolve().parents[2] / "shared" / "portal" / "legacy"
+LEGACY = Path(__file__).resolve().parent / "fixtures" / "portal" / "legacy"
 DATES = {"ebd4e73": "Sat, 11 Oct 2025 13:00:00 GMT", "7c5e62b": "Thu, 16 Oct 2025 04:00:00 GMT"}
 YEAR_2025 = Period("year", 2025)
 

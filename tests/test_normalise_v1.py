@@ -14,10 +14,11 @@ import pytest
 from dvc766.periods import Period
 from flows.capture import Capture, captured_time
 from flows.errors import EnvelopeError, NotPublishedError, QuarantineError, SchemaChangeError, WrongScopeError
+from flows.indicators import indicator
 from flows.landing_schema import DATASETS, GROUP_CODES
 from flows.normalise import build_id_to_code, normalise
 
-PORTAL = Path(__file__).resolve().parents[2] / "shared" / "portal"
+PORTAL = Path(__file__).resolve().parent / "fixtures" / "portal"
 H44_ID = "019d2be3-6a88-732b-8b17-b68020c8553a"
 AUG = Period.month(2026, 8)
 QD766_DATE = "Sat, 26 Sep 2026 18:14:00 GMT"
@@ -183,9 +184,11 @@ def test_online_and_payment_trees_land_the_count_indicators() -> None:
     assert (formality["numerator"], formality["denominator"]) == (93, 310)
 
 
-def test_fee_procedures_with_dossiers_above_the_fee_base_are_flagged_not_quarantined() -> None:
+def test_fee_procedures_with_dossiers_above_the_fee_base_land_not_quarantined() -> None:
     # Thái Nguyên 2023: 213 fee-bearing procedures with dossiers against 182 fee-bearing procedures.
-    # The two counts are not a proven part and whole, so the province's view lands; the row is flagged.
+    # The two counts are not a proven part and whole (the indicator does not nest), so the province's
+    # view lands with both counts and no percentage.
+    assert not indicator("PAYMENT_FEE_FORMALITY_WITH_DOSSIER").nests
     capture = mutate(
         "evaluation/formality-online-payment-tree",
         lambda d: d["parent"].update(totalFeeDossierFormality=400),
@@ -196,7 +199,7 @@ def test_fee_procedures_with_dossiers_above_the_fee_base_are_flagged_not_quarant
         400,
         310,
         None,
-        "ABOVE_BASE",
+        None,
     )
     paid = rows(pay, unit_code="H44", indicator_code="PAYMENT_FORMALITY_PAID")[0]
     assert (paid["numerator"], paid["denominator"], paid["quality_flag"]) == (93, 310, None)
@@ -336,13 +339,13 @@ def test_schema_changes_name_the_field() -> None:
         normalise(mutate("evaluation/dvc-progress-tree", lambda d: d["parent"].pop("totalReceived")))
     with pytest.raises(SchemaChangeError, match="totalScore"):
         normalise(mutate("evaluation/dvc-progress-tree", lambda d: d["parent"].update(totalScore="15.68")))
-    with pytest.raises(SchemaChangeError, match="NEW_METRIC"):
-        normalise(
-            mutate(
-                "evaluation/dossier-digitized",
-                lambda d: d["overview"]["metrics"][0].update(code="NEW_METRIC"),
-            )
-        )
+    # A metric code the contract does not know is drift: the known metrics land, the new one is named.
+    new_metric = mutate(
+        "evaluation/dossier-digitized", lambda d: d["overview"]["metrics"][0].update(code="NEW_METRIC")
+    )
+    out = normalise(new_metric)
+    assert out["schema_drift"].column("field_path").to_pylist() == ["overview.metrics[code=NEW_METRIC]"]
+    assert "NEW_METRIC" not in out["indicator_values"].column("indicator_code").to_pylist()
 
 
 def test_wrong_province_envelope_and_unpublished() -> None:

@@ -19,11 +19,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import SHARED
+from tests.conftest import REFERENCE
 from warehouse.runner import discover_models, order_models
 
 ROOT = Path(__file__).resolve().parents[1]
-REFERENCE = SHARED / "reference" / "000_043cba9f507b194d.txt"
 PROVINCE = "H55"
 
 # Section I: line key -> (label as printed by the reference, prev count, prev rate, curr count, curr rate).

@@ -1,6 +1,6 @@
-"""V1Client and validate_v1 on the real captured bodies, served by a local stub like the portal would.
+"""V1Client and the v1 contract on the real captured bodies, served by a local stub like the portal would.
 
-The fixtures are the bodies in shared/portal/v1/ (read directly); faults are made by editing one
+The fixtures are the bodies in tests/fixtures/portal/v1/; faults are made by editing one
 real body the way the portal could change it.
 """
 
@@ -18,8 +18,8 @@ from dvc766.provinces import get_province
 from dvc766.settings import Settings
 from flows.errors import BlockedError, EnvelopeError, NotPublishedError, SchemaChangeError, WrongScopeError
 from flows.portal_http import PoliteSession
+from flows.sources.v1 import parse_v1_body as validate_v1
 from flows.v1_client import ENDPOINTS, V1Client, build_request
-from flows.v1_schema import validate_v1
 from tests.conftest import PORTAL
 from tests.httpstub import Reply, StubServer
 
@@ -53,8 +53,8 @@ def real_bodies() -> list[tuple[str, str | None]]:
 @pytest.mark.parametrize(("rel", "code"), real_bodies())
 def test_every_real_body_validates(portal_dir: Path, rel: str, code: str | None) -> None:
     endpoint = Path(rel).name.split("_")[0]
-    data = validate_v1(endpoint, body(portal_dir, rel), code)
-    assert isinstance(data, dict) and data
+    parsed = validate_v1(endpoint, body(portal_dir, rel), code)
+    assert parsed.data is not None and parsed.rows and not parsed.drift
 
 
 def test_real_bodies_were_found(portal_dir: Path) -> None:
@@ -143,7 +143,8 @@ def test_renamed_field_is_a_schema_change_naming_the_field(portal_dir: Path) -> 
     )
     with StubServer([Reply(201, raw)]) as stub, pytest.raises(SchemaChangeError) as info:
         client_for(stub).fetch("dvc-progress-tree", AUG_2026, H44)
-    assert str(info.value) == "evaluation/dvc-progress-tree: unknown field children[].totalLate"
+    # the new name is drift; the known name it replaced is missing, which is a schema change
+    assert str(info.value).startswith("evaluation/dvc-progress-tree: missing field children[0].totalOverdue")
     assert info.value.capture.body == raw
 
 
@@ -154,7 +155,9 @@ def test_missing_and_mistyped_fields_are_schema_changes(portal_dir: Path) -> Non
         validate_v1("provide-online-tree", json.dumps(doc).encode(), "H44")
     doc = json.loads(body(portal_dir, "qd766/dvc-progress-tree_H44_month2026-08_all.json"))
     doc["data"]["children"][5]["totalReceived"] = "12"
-    with pytest.raises(SchemaChangeError, match=r"children\[\]\.totalReceived is string .* expected integer"):
+    with pytest.raises(
+        SchemaChangeError, match=r"children\[5\]\.totalReceived is string .* expected an integer"
+    ):
         validate_v1("dvc-progress-tree", json.dumps(doc).encode(), "H44")
 
 

@@ -11,11 +11,8 @@ import pytest
 
 from dvc766.settings import Settings
 from flows.landing import write_batch
-from tests.test_normalise_v1 import PORTAL, h44_batch, national_capture
+from tests.test_normalise_v1 import h44_batch, national_capture
 from warehouse.runner import build
-
-if not (PORTAL / "v1").is_dir():
-    pytest.skip("../shared/portal is not present", allow_module_level=True)
 
 
 @pytest.fixture(scope="module")

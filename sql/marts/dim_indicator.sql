@@ -20,7 +20,8 @@ final as (
         source_endpoint,
         source_field,
         additive,
-        is_group
+        is_group,
+        nests
     from catalogue
 )
 

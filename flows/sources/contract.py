@@ -1,0 +1,242 @@
+"""What every source contract shares: value types with the domain's rules, drift, error translation.
+
+A *contract* is the typed model of one source's answers (``flows.sources.v1``,
+``flows.sources.legacy``). A body is parsed into it once; the client's fetch-time check, the
+normaliser and ``reland`` all read the same parsed object, so a body is judged the same way
+everywhere. Three outcomes, after dlt's schema contracts:
+
+* **schema change** — a known field is missing or has another JSON type, or the envelope/endpoint is
+  unknown: :class:`~flows.errors.SchemaChangeError` naming the field path
+  (``evaluation/dvc-progress-tree: missing field children[3].totalOnTime``). The body is kept raw and
+  nothing is built from it.
+* **drift** — a field the contract does not know appears. In ``record`` mode (the default) the known
+  fields are used and the new ones are reported (:class:`Drift`, landed as ``schema_drift`` rows and
+  printed in the run summary); in ``freeze`` mode drift is a schema change.
+* **quarantine** — the shape is right but a value cannot be real (negative count, NaN, a number
+  above 1e15, a ratio above 100, a score above its maximum, an unsafe unit code):
+  :class:`~flows.errors.QuarantineError`, raised by the value types below.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic_core import PydanticCustomError
+
+from dvc766.provinces import is_safe_unit_code, normalise_code
+from flows.errors import PortalError, QuarantineError, SchemaChangeError
+
+DRIFT_MODES = ("record", "freeze")
+# The largest figure a real body can carry (counts of dossiers are below 10^9); beyond 2^53 a count
+# is not even exact in a double, beyond 2^63 it does not fit the landing's int64 columns.
+NUMBER_LIMIT = 1e15
+RATIO_LIMIT = 100.005  # ratios are rounded to two decimals by the portal
+SCORE_SLACK = 0.005
+
+
+class Model(BaseModel):
+    """Base of every contract model: strict JSON types (a number sent as a string is a retype, not
+    something to coerce) and unknown fields kept aside as drift instead of failing the body."""
+
+    model_config = ConfigDict(strict=True, extra="allow", frozen=True)
+
+
+def quarantine(message: str, value: Any) -> PydanticCustomError:
+    return PydanticCustomError("quarantine", "{value}: {message}", {"message": message, "value": repr(value)})
+
+
+def _finite(v: float) -> float:
+    if not math.isfinite(v):
+        raise quarantine("not a finite number", v)
+    return v
+
+
+def _figure(v: float | None) -> float | None:
+    if v is None:
+        return None
+    _finite(v)
+    if v < 0:
+        raise quarantine("negative", v)
+    if v > NUMBER_LIMIT:
+        raise quarantine(f"a number too large to be real (above {NUMBER_LIMIT:g})", v)
+    return v
+
+
+def _ratio(v: float | None) -> float | None:
+    v = _figure(v)
+    if v is not None and v > RATIO_LIMIT:
+        raise quarantine("a percentage above 100", v)
+    return v
+
+
+def _signed(v: float | None) -> float | None:
+    return None if v is None else _finite(v)
+
+
+def _whole(v: Any) -> Any:
+    """JSON writes some counts as ``20.0``: a whole float is a count; 1.5 or NaN is not a real one."""
+    if isinstance(v, float):
+        if not math.isfinite(v):
+            raise quarantine("not a finite number", v)
+        if not v.is_integer():
+            raise quarantine("a count that is not a whole number", v)
+        return int(v)
+    return v
+
+
+def _count(v: int | None) -> int | None:
+    if v is not None:
+        _figure(float(v))
+    return v
+
+
+def _unit_code(v: str) -> str:
+    code = normalise_code(v)
+    if not is_safe_unit_code(code):
+        raise quarantine("not a unit code this project can key on", v)
+    return code
+
+
+Number = Annotated[float | None, AfterValidator(_figure)]  # a non-negative figure (days, points)
+Ratio = Annotated[float | None, AfterValidator(_ratio)]  # a percentage 0..100
+Signed = Annotated[float | None, AfterValidator(_signed)]  # a change, may be negative
+Count = Annotated[int | None, BeforeValidator(_whole), AfterValidator(_count)]
+MaxScore = Annotated[int | None, BeforeValidator(_whole)]
+UnitCode = Annotated[str, AfterValidator(_unit_code)]
+
+
+def check_score(score: float | None, max_score: float | None, field: str) -> None:
+    """Raise (inside a model validator) when a score exceeds its maximum."""
+    if score is not None and max_score is not None and score > max_score + SCORE_SLACK:
+        raise quarantine(f"{field} above its maximum {max_score:g}", score)
+
+
+# --- drift -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Drift:
+    """A field the contract does not know, seen in one body (path with ``[]`` for array items)."""
+
+    path: str
+    example: str  # the first value seen, shortened
+
+    def line(self, endpoint: str) -> str:
+        return f"{endpoint}: new field {self.path} (e.g. {self.example})"
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def collect_drift(node: Any, path: str = "") -> list[Drift]:
+    """Every unknown field under ``node`` (a parsed model, or lists of them), once per path."""
+    seen: dict[str, Drift] = {}
+    for item in _walk(node, path):
+        seen.setdefault(item.path, item)
+    return list(seen.values())
+
+
+def _walk(node: Any, path: str) -> Iterator[Drift]:
+    if isinstance(node, BaseModel):
+        extra = node.__pydantic_extra__
+        if extra:
+            for key, value in extra.items():
+                yield Drift(f"{path}.{key}" if path else key, _short(value))
+        for name in type(node).model_fields:
+            value = getattr(node, name)
+            if isinstance(value, BaseModel | list):
+                yield from _walk(value, f"{path}.{name}" if path else name)
+    elif isinstance(node, list):
+        for item in node:
+            if isinstance(item, BaseModel):
+                yield from _walk(item, f"{path}[]")
+
+
+# --- errors ------------------------------------------------------------------------------------------
+
+
+def field_path(loc: tuple[int | str, ...], root: str = "") -> str:
+    """``("data", "children", 3, "totalOnTime")`` → ``children[3].totalOnTime`` (below ``root``)."""
+    parts = list(loc)
+    if root and parts and parts[0] == root:
+        parts = parts[1:]
+    out = ""
+    for p in parts:
+        if isinstance(p, int):
+            out += f"[{p}]"
+        elif p in ("function-after[]", "function-before[]") or str(p).startswith(("function-", "nullable[")):
+            continue
+        else:
+            out += f".{p}" if out else str(p)
+    return out or root or "body"
+
+
+def json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+_EXPECTED = {
+    "int_type": "an integer",
+    "float_type": "a number",
+    "string_type": "a string",
+    "list_type": "an array",
+    "model_type": "an object",
+    "model_attributes_type": "an object",
+    "dict_type": "an object",
+    "bool_type": "a boolean",
+}
+
+
+def translate(exc: ValidationError, label: str, capture: Any = None, root: str = "") -> PortalError:
+    """The first problem of a failed parse as one of our errors, naming the field path."""
+    errors = exc.errors(include_url=False)
+    first = next((e for e in errors if e["type"] == "quarantine"), errors[0])
+    path = field_path(first["loc"], root)
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    kind = first["type"]
+    if kind == "quarantine":
+        return QuarantineError(f"{label}: field {path} = {first['msg']}{more}", capture)
+    if kind == "missing":
+        return SchemaChangeError(f"{label}: missing field {path}{more}", capture)
+    if kind == "literal_error":
+        return SchemaChangeError(
+            f"{label}: field {path} has an unknown value {first['input']!r}{more}", capture
+        )
+    value = first.get("input")
+    if kind not in _EXPECTED:  # a rule of a model (a value that contradicts another, a format)
+        return SchemaChangeError(f"{label}: field {path}: {first['msg']}{more}", capture)
+    return SchemaChangeError(
+        f"{label}: field {path} is {json_type(value)} ({_short(value)}), expected {_EXPECTED[kind]}{more}",
+        capture,
+    )
+
+
+def check_mode(mode: str) -> str:
+    if mode not in DRIFT_MODES:
+        raise ValueError(f"schema drift mode {mode!r}: expected one of {', '.join(DRIFT_MODES)}")
+    return mode
+
+
+def refuse_drift(drift: list[Drift], label: str, capture: Any = None) -> None:
+    """Freeze mode: a new field is a schema change."""
+    if drift:
+        names = ", ".join(d.path for d in drift[:5])
+        raise SchemaChangeError(
+            f"{label}: unknown field {names} (schema drift refused: freeze mode)", capture
+        )

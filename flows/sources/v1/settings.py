@@ -1,0 +1,73 @@
+"""The v1 API as configuration: endpoints, their groups and page sizes, the labels its rows carry.
+
+One place for these facts (shared/portal/v1-api.md §2–§5 as the project knows it): the client, the
+contract, the run plan and the normaliser import them from here.
+"""
+
+from __future__ import annotations
+
+SERVICE_RESULTS = "evaluation/service-results"
+TRANSPARENCY = "evaluation/transparency"
+SATISFACTION = "evaluation/handling-satisfaction"
+DIGITIZED = "evaluation/dossier-digitized"
+PROGRESS_TREE = "evaluation/dvc-progress-tree"
+ONLINE_TREE = "evaluation/provide-online-tree"
+PAYMENT_TREE = "evaluation/formality-online-payment-tree"
+FORMALITIES = "formalities"
+
+# The seven evaluation endpoints, in the order a province batch asks them.
+ENDPOINTS: tuple[str, ...] = (
+    SERVICE_RESULTS,
+    TRANSPARENCY,
+    SATISFACTION,
+    DIGITIZED,
+    PROGRESS_TREE,
+    ONLINE_TREE,
+    PAYMENT_TREE,
+)
+KNOWN_ENDPOINTS: tuple[str, ...] = (*ENDPOINTS, FORMALITIES)
+
+# Shape A (overview + evaluation[] + pagination) and Shape B (parent + children[]), with the group
+# each scores (service-results scores all six).
+SHAPE_A_GROUP: dict[str, str] = {TRANSPARENCY: "CKMB", SATISFACTION: "MDHL", DIGITIZED: "MDSH"}
+TREE_GROUP: dict[str, str] = {PROGRESS_TREE: "TDGQ", ONLINE_TREE: "CLGQ", PAYMENT_TREE: "TTTT"}
+ENDPOINT_GROUP: dict[str, str] = {**SHAPE_A_GROUP, **TREE_GROUP}
+
+# The per-procedure (TTHC) filter: five group endpoints take it, spelled differently on one.
+FORMALITY_FILTER: dict[str, str] = {
+    TRANSPARENCY: "formalityId",
+    DIGITIZED: "formalityID",
+    PROGRESS_TREE: "formalityId",
+    ONLINE_TREE: "formalityId",
+    PAYMENT_TREE: "formalityId",
+}
+# Metrics a per-procedure answer does not carry (they are properties of a unit, not a procedure).
+PER_PROCEDURE_ABSENT: dict[str, frozenset[str]] = {DIGITIZED: frozenset({"CITIZEN_DATA_CONNECTED_FORMALITY"})}
+
+TREE_PAGE_SIZE = 200  # ignored by the tree endpoints; sent because the portal's page sends it
+SHAPE_A_PAGE_SIZE = 500  # more than any province has units (~190): one page holds everything
+MAX_PAGES = 20
+FORMALITIES_PAGE_SIZE = 100
+
+# Row labels → is the unit at commune level (True) or an agency (False).
+SHAPE_A_CHILD_TYPES: dict[str, bool] = {"PROVINCIAL_DEPARTMENT": False, "COMMUNE_PEOPLE_COMMITTEE": True}
+TREE_CHILD_LEVELS: dict[str, bool] = {"PROVINCE": False, "COMMUNE": True}
+CHILD_GROUPS: dict[str, bool] = {"AGENCY": False, "COMMUNE": True}
+DONUT_CODES: dict[str, dict[str, str]] = {
+    "onlineProvision": {
+        "FULL": "ONLINE_PROVISION_FULL",
+        "PARTIAL": "ONLINE_PROVISION_PARTIAL",
+        "NONE": "ONLINE_PROVISION_NONE",
+    },
+    "onlineDossier": {"ONLINE": "ONLINE_DOSSIER_CHANNEL", "OTHER": "OTHER_DOSSIER_CHANNEL"},
+}
+
+
+def canonical_endpoint(endpoint: str) -> str | None:
+    """``dvc-progress-tree`` or ``evaluation/dvc-progress-tree`` → the full name; None if unknown."""
+    name = endpoint.strip().strip("/").removeprefix("api/v1/reporting/")
+    if name in KNOWN_ENDPOINTS:
+        return name
+    if f"evaluation/{name}" in KNOWN_ENDPOINTS:
+        return f"evaluation/{name}"
+    return None
