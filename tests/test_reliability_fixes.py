@@ -237,7 +237,7 @@ def test_hostile_bodies_are_rejected_naming_the_field_and_sql_names_land_as_text
             if r["scope"] == "H44"
         }
         expected = {  # endpoint -> (outcome, words the reason must hold: the field and the value)
-            "dvc-progress-tree": ("rejected:wrong_scope", ["'../../x'"]),
+            "dvc-progress-tree": ("rejected:quarantine", ["'../../x'", "not a unit code"]),
             "provide-online-tree": ("rejected:quarantine", ["onlineDossierCount", "-5", "negative"]),
             "formality-online-payment-tree": ("rejected:quarantine", ["totalFeeFormality", "1e+300"]),
             "transparency": ("rejected:quarantine", ["numerator", "nan", "not a finite number"]),

@@ -1,6 +1,6 @@
 """The legacy gateway's contract: one entry point from a capture to typed rows.
 
-The gateway answers a bare JSON array of all-string rows (or, from some proxies, an object holding
+The gateway answers a bare JSON array of all-string rows (or, as some clients wrap it, an object holding
 ``data``), with no envelope. ``parse_legacy`` reads it into :mod:`flows.sources.legacy.models`, and
 checks what a type cannot: an empty answer is "not published yet" (never zeros) and a province's
 answer holds only that province and its units. Cached on the body's bytes like the v1 contract, so
