@@ -26,6 +26,7 @@ from flows.capture import Capture
 from flows.errors import PortalError, SchemaChangeError
 from flows.normalise_legacy import normalise_legacy
 from flows.normalise_v1 import normalise_v1
+from flows.sources.legacy import parse_legacy
 from flows.sources.v1 import parse_v1
 
 
@@ -38,6 +39,16 @@ def normalise(
     if capture.api == "legacy":
         return normalise_legacy(capture, drift_mode)
     raise SchemaChangeError(f"unknown api {capture.api!r} in capture {capture.capture_id}", capture)
+
+
+def drift_of(capture: Capture, drift_mode: str = "record") -> list[str]:
+    """The fields of a capture's body its contract does not know, as summary lines (none when the
+    body does not parse: its rejection says why)."""
+    try:
+        body = parse_v1(capture, drift_mode) if capture.api == "v1" else parse_legacy(capture, drift_mode)
+    except PortalError:
+        return []
+    return [d.line(capture.endpoint) for d in body.drift]
 
 
 def build_id_to_code(captures: Iterable[Capture]) -> dict[str, str]:

@@ -42,7 +42,6 @@ from flows.errors import QuarantineError, SchemaChangeError
 from flows.indicators import BY_CODE
 from flows.landing_rows import Rows, child_kind_for, competition_ranks, pct
 from flows.landing_schema import GROUP_MAX
-from flows.sources.contract import Drift
 from flows.sources.v1 import V1Body, parse_v1
 from flows.sources.v1 import models as m
 from flows.sources.v1.settings import (
@@ -91,9 +90,7 @@ class _V1:
         self.id_to_code = id_to_code
         self.national = body.national
         self.unresolved = 0
-        drift = list(body.drift)
-        self.rows.drift(drift)
-        self._report_unknown_codes = drift
+        self.rows.drift(body.drift)
 
     # --- identity -----------------------------------------------------------------------------
 
@@ -209,10 +206,7 @@ class _V1:
         for j, metric in enumerate(row.metrics):
             known = BY_CODE.get(metric.code)
             if known is None or known.is_group:
-                # A metric code the contract does not know: drift (its value is kept in raw/).
-                base = "overview" if where == "overview" else "evaluation[]"
-                self.rows.drift([Drift(f"{base}.metrics[code={metric.code}]", repr(metric.score))])
-                continue
+                continue  # a metric code the catalogue does not know: reported as drift by the contract
             self._pair(metric.code, metric.numerator, metric.denominator, f"{where}.metrics[{j}]")
             self.rows.indicator(
                 code,

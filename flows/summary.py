@@ -34,6 +34,7 @@ class BatchOutcome:
     cause: str = ""  # for failures: the error kind and message; for others, notes
     error_kind: str = ""
     batch_id: str = ""
+    drift: list[str] = field(default_factory=list)  # fields the contract did not know (landed anyway)
 
     def line(self) -> str:
         rows = sum(self.rows.values())
@@ -129,6 +130,12 @@ class RunSummary:
         for b in self.batches:
             if b.status == NOT_PUBLISHED:
                 out.append(f"  not published yet: {b.scope} {b.period_key} ({b.cause})")
+        drift = sorted({line for b in self.batches for line in b.drift})
+        if drift:
+            out.append(
+                f"schema drift: {len(drift)} new field(s) seen; known fields landed (table schema_drift)"
+            )
+            out.extend(f"  {line}" for line in drift)
         if self.stopped:
             out.append(f"STOPPED: {self.stopped}")
         out.extend(f"warning: {w}" for w in self.warnings)

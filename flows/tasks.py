@@ -39,6 +39,7 @@ from flows.errors import (
     TransientError,
 )
 from flows.landing_schema import DATASETS
+from flows.normalise import drift_of
 from flows.plan import (
     LEGACY_RANKING,
     NATIONAL,
@@ -331,6 +332,7 @@ def run_batch(
     while landable:
         try:
             out.rows = ctx.land(ctx.settings, landable, batch_id)
+            out.drift = sorted({line for c in landable for line in drift_of(c, ctx.settings.schema_drift)})
             break
         except PortalError as exc:
             errors.append(exc)

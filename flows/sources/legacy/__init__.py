@@ -90,7 +90,7 @@ def _parse(service: str, body: bytes, scope: str | None, period: str, mode: str)
         rows = _ROWS[service].validate_python(doc, strict=True)
     except ValidationError as exc:
         raise translate(exc, service) from None
-    drift = collect_drift(rows)
+    drift = sorted(collect_drift(rows), key=lambda d: d.path)
     if mode == "freeze":
         refuse_drift(drift, service)
     if service == RANKING_SERVICE:

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ValidationError, create_model
 from dvc766.provinces import is_safe_unit_code, province_by_code, provinces
 from flows.capture import Capture
 from flows.errors import EnvelopeError, NotPublishedError, PortalError, SchemaChangeError, WrongScopeError
+from flows.indicators import BY_CODE
 from flows.sources.contract import Drift, check_mode, collect_drift, json_type, refuse_drift, translate
 from flows.sources.v1 import models as m
 from flows.sources.v1.settings import (
@@ -152,16 +153,31 @@ def _parse(
         raise _explain(exc, endpoint, label, body) from None
     if doc.code != "OK":
         raise EnvelopeError(f"{endpoint}: portal answered code={doc.code!r}: {doc.message!r}")
-    drift = collect_drift(doc)
+    drift = sorted(_strip_data(collect_drift(doc) + _unknown_metrics(doc.data)), key=lambda d: d.path)
     if mode == "freeze":
         refuse_drift(drift, endpoint)
     if doc.data is None:
         raise NotPublishedError(f"{label}: not published yet (data is null)")
-    parsed = V1Body(endpoint, national, doc.data, tuple(_strip_data(drift)), formality_id)
+    parsed = V1Body(endpoint, national, doc.data, tuple(drift), formality_id)
     if endpoint != FORMALITIES:
         _check_published(parsed, label)
         _check_scope(parsed, expected)
     return parsed
+
+
+def _unknown_metrics(data: Any) -> list[Drift]:
+    """A metric code the catalogue does not know is a new field of the body in all but syntax."""
+    out: dict[str, Drift] = {}
+    for key in ("overview", "evaluation"):
+        node = getattr(data, key, None)
+        for row in node if isinstance(node, list) else [node]:
+            for metric in getattr(row, "metrics", None) or []:
+                known = BY_CODE.get(metric.code)
+                if known is None or known.is_group:
+                    base = "data.overview" if key == "overview" else "data.evaluation[]"
+                    path = f"{base}.metrics[code={metric.code}]"
+                    out.setdefault(path, Drift(path, repr(metric.score)))
+    return list(out.values())
 
 
 def _strip_data(drift: list[Drift]) -> list[Drift]:
