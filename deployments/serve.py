@@ -3,7 +3,8 @@
 Schedules (Asia/Ho_Chi_Minh):
 
 * ``monthly`` — ``0 6 3 * *``: 06:00 on the 3rd, a few days after month end, when the portal has
-  published the month (it refreshes around 02:00). Runs the previous month for all 34 provinces.
+  published the month (it refreshes around 02:00). Runs the previous month for all 34 provinces,
+  and after March, June, September and December the quarter that month closes.
 * ``month-end-snapshot`` — ``30 22 28-31 * *``: 22:30 on days 28-31; cron cannot say "last day of
   the month", so the flow runs with ``only_on_last_day=True`` and skips (a completed run that says
   so) unless today is the month's last day in Vietnam time.
@@ -41,8 +42,8 @@ def deployment_specs() -> list[dict[str, Any]]:
             "name": "monthly",
             "flow": "flows.monthly:monthly_flow",
             "cron": MONTHLY_CRON,
-            "parameters": {},
-            "description": "The previous month (Vietnam time) for all provinces, landed, then the warehouse build.",
+            "parameters": {"with_closing_quarter": True},
+            "description": "The previous month (Vietnam time) for all provinces, and the quarter it closes, landed, then the warehouse build.",
         },
         {
             "name": "month-end-snapshot",

@@ -66,8 +66,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="dvc766", description="766 index: portal → warehouse → appendix")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = sub.add_parser("run", help="monthly run: fetch a month for the provinces, land, build")
-    run.add_argument("--month", help="YYYY-MM (default: previous month, Vietnam time)")
+    run = sub.add_parser(
+        "run", help="monthly run: fetch a month (or quarter, year) for the provinces, land, build"
+    )
+    which = run.add_mutually_exclusive_group()
+    which.add_argument("--month", help="YYYY-MM (default: previous month, Vietnam time)")
+    which.add_argument("--quarter", help="an ended quarter, YYYY-Qn (e.g. 2026-Q3)")
+    which.add_argument("--year", help="an ended year, YYYY")
+    run.add_argument(
+        "--with-quarter", action="store_true", help="a month that closes a quarter brings the quarter too"
+    )
     run.add_argument("--provinces", help="comma-separated codes, e.g. H55,H44 (default: all 34)")
     run.add_argument("--no-build", action="store_true", help="land only; skip the warehouse build")
 

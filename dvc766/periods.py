@@ -144,6 +144,44 @@ def parse_month(text: str, *, history_start: str = "2023-01", today: date | None
     return period
 
 
+def parse_closed_period(text: str, *, history_start: str = "2023-01", today: date | None = None) -> Period:
+    """Parse a month (``2026-08``), quarter (``2026-Q3``) or year (``2025``) that has ended.
+
+    A running quarter or year is refused like a running month: its figures move daily (the running
+    year as seen at a month end is what ``snapshot`` captures, as ``ytd``).
+    """
+    text = text.strip() if isinstance(text, str) else text
+    if isinstance(text, str) and _MONTH_RE.fullmatch(text):
+        return parse_month(text, history_start=history_start, today=today)
+    try:
+        period = Period.from_key(text) if isinstance(text, str) else None
+    except PeriodError:
+        period = None
+    if period is None or period.period_type not in ("quarter", "year"):
+        raise PeriodError(f"period {text!r} is not a month (2026-08), a quarter (2026-Q3) or a year (2025)")
+    today = today or now_vn().date()
+    if period.start > today:
+        raise PeriodError(f"{period.period_type} {text} is in the future (today is {today.isoformat()})")
+    if period.end >= today:
+        raise PeriodError(
+            f"{period.period_type} {text} has not ended yet (today is {today.isoformat()}); its figures still "
+            "move daily (`snapshot` captures the running year at a month end)"
+        )
+    hs = Period.from_key(history_start)
+    if period.end < hs.start:
+        raise PeriodError(
+            f"{period.period_type} {text} is before the portal's 766 history (starts {history_start})"
+        )
+    return period
+
+
+def closing_quarter(month: Period) -> Period | None:
+    """The quarter a month closes (March → Q1 …), or None for the other months."""
+    if month.period_type != "month" or month.number % 3:
+        return None
+    return Period("quarter", month.year, month.number // 3)
+
+
 def month_range(first: Period, last: Period) -> list[Period]:
     """Inclusive list of months from ``first`` to ``last``."""
     if (first.year, first.number) > (last.year, last.number):

@@ -15,7 +15,7 @@ from collections import defaultdict
 from typing import Any
 
 from dvc766.cli import require_writable_dir
-from dvc766.periods import parse_month, previous_month
+from dvc766.periods import parse_closed_period, previous_month
 from dvc766.settings import Settings
 from flows.capture import Capture
 from flows.errors import PortalError
@@ -46,14 +46,22 @@ def _run_flow(flow_obj: Any, settings: Settings, **params: Any) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """``dvc766 run [--month YYYY-MM] [--provinces ...] [--no-build]``."""
+    """``dvc766 run [--month YYYY-MM | --quarter YYYY-Qn | --year YYYY] [--provinces ...] [--no-build]``."""
     from flows.monthly import monthly_flow, province_codes
 
     settings = Settings.from_env()
-    period = parse_month(args.month, history_start=settings.history_start) if args.month else previous_month()
+    text = args.month or getattr(args, "quarter", None) or getattr(args, "year", None)
+    period = parse_closed_period(text, history_start=settings.history_start) if text else previous_month()
     codes = province_codes(args.provinces)
     require_writable_dir(settings.data_dir)
-    return _run_flow(monthly_flow, settings, month=period.key, provinces=codes, build=not args.no_build)
+    return _run_flow(
+        monthly_flow,
+        settings,
+        month=period.key,
+        provinces=codes,
+        build=not args.no_build,
+        with_closing_quarter=bool(getattr(args, "with_quarter", False)),
+    )
 
 
 def cmd_snapshot(args: argparse.Namespace) -> int:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from prefect import flow, get_run_logger
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from dvc766.periods import Period, parse_month, previous_month
+from dvc766.periods import Period, closing_quarter, parse_closed_period, previous_month
 from dvc766.provinces import parse_provinces
 from dvc766.settings import Settings, SettingsError
 from flows import tasks
@@ -110,12 +110,22 @@ def monthly_flow(
     provinces: list[str] | None = None,
     build: bool = True,
     refresh: bool = False,
+    with_closing_quarter: bool = False,
 ) -> RunSummary:
-    """Fetch and land one month (default: the previous month in Vietnam time) for the provinces."""
+    """Fetch and land one period (default: the previous month in Vietnam time) for the provinces.
+
+    ``month`` may also be an ended quarter (``2026-Q3``) or year (``2025``). With
+    ``with_closing_quarter`` (the scheduled deployment), a month that closes a quarter brings that
+    quarter's figures too.
+    """
     settings = Settings.from_env()
-    period = parse_month(month, history_start=settings.history_start) if month else previous_month()
+    period = parse_closed_period(month, history_start=settings.history_start) if month else previous_month()
+    periods = [period]
+    quarter = closing_quarter(period) if with_closing_quarter else None
+    if quarter is not None:
+        periods.append(quarter)
     codes = province_codes(provinces)
     summary = execute(
-        "monthly", settings, [period], codes, refresh=refresh, build=build, progress=run_logger_info()
+        "monthly", settings, periods, codes, refresh=refresh, build=build, progress=run_logger_info()
     )
     return conclude(summary)

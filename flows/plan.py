@@ -54,7 +54,8 @@ class LegacyUnit:
 
 
 def _month_index(period: Period) -> tuple[int, int]:
-    return (period.year, period.number)
+    """The last month a period covers: a quarter or year is judged by where it ends."""
+    return (period.end.year, period.end.month)
 
 
 def api_for(period: Period, settings: Settings) -> str:
@@ -62,11 +63,9 @@ def api_for(period: Period, settings: Settings) -> str:
 
     A year-to-date snapshot is labelled with the month it closes: one closing a month before the
     cutover was taken while the legacy gateway was the live portal, so it asks the legacy gateway
-    too (``report_tinh_766_service`` with ``p_thang``/``p_quy`` 0, the running year). Quarters and
-    years are only ever asked of the v1 API.
+    too (``report_tinh_766_service`` with ``p_thang``/``p_quy`` 0, the running year). A quarter or
+    a year goes where its last month goes (the gateway takes ``p_quy``, and all zeros for a year).
     """
-    if period.period_type not in ("month", "ytd"):
-        return "v1"
     cut = Period.from_key(settings.v1_cutover)
     return "legacy" if _month_index(period) < _month_index(cut) else "v1"
 
