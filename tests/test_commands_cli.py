@@ -72,6 +72,9 @@ def tree_digest(root: Path) -> dict[str, str]:
         (["backfill", "--from", "2022-11", "--to", "2023-02"], "before the portal's 766 history"),
         (["backfill", "--from", "2026-01", "--to", "2026-02", "--provinces", "H55,H99"], "H99"),
         (["snapshot", "--provinces", "H99"], "H99"),
+        (["run", "--quarter", "2026-Q5"], "not a month"),
+        (["run", "--quarter", "2099-Q1"], "in the future"),
+        (["run", "--year", "2022"], "before the portal's 766 history"),
     ],
 )
 def test_bad_arguments_get_one_line_exit_2_and_nothing_written(
@@ -158,6 +161,29 @@ def test_serve_dry_run_prints_the_three_deployments(capsys: pytest.CaptureFixtur
     assert "month-end-snapshot/month-end-snapshot: cron '30 22 28-31 * *'" in out
     assert "backfill/backfill: no schedule" in out
     assert out.count("concurrency limit 1") == 3
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_quarter_and_a_closed_year_run_through_to_the_warehouse(
+    data_dir: Path, replica: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import duckdb
+
+    assert main(["run", "--quarter", "2026-Q2", "--provinces", "H55"]) == 0
+    out = capsys.readouterr().out
+    assert "periods: 2026-Q2" in out and "requests: 8 made" in out
+    assert main(["run", "--year", "2025", "--provinces", "H55"]) == 0  # before the cutover: legacy
+    con = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
+    try:
+        periods = con.execute("select period_type, period_key from dim_period order by 1, 2").fetchall()
+        facts = dict(con.execute("select period_key, count(*) from fct_unit_score group by 1").fetchall())
+        q2 = con.execute(
+            "select count(*) from fct_indicator where period_key = '2026-Q2' and unit_code = 'H55'"
+        ).fetchone()[0]
+    finally:
+        con.close()
+    assert periods == [("quarter", "2026-Q2"), ("year", "2025")]
+    assert facts["2026-Q2"] > 30 and facts["2025"] > 30 and q2 > 10
 
 
 @pytest.mark.usefixtures("prefect_harness")
