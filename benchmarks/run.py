@@ -23,7 +23,7 @@ from typing import Any
 
 from benchmarks import RESULTS_DIR, ROOT, BenchConfig, machine, prefect_env
 
-NAMES = ("overhead", "requests", "report", "backfill")
+NAMES = ("overhead", "requests", "report", "backfill", "contract")
 
 
 def _runner(name: str) -> Callable[[BenchConfig], dict[str, Any]]:
@@ -34,6 +34,8 @@ def _runner(name: str) -> Callable[[BenchConfig], dict[str, Any]]:
         from benchmarks.bench_requests import run
     elif name == "report":
         from benchmarks.bench_report import run
+    elif name == "contract":
+        from benchmarks.bench_contract import run
     else:
         from benchmarks.bench_backfill import run
     return run
@@ -103,6 +105,9 @@ def table(results: dict[str, Any]) -> str:
         for fmt in ("docx", "xlsx"):
             add(f"4 report {fmt} (first / median)", f"{r[fmt]['first_s']:.2f} / {r[fmt]['median_s']:.2f} s", "≤ 5 s",
                 max(r[fmt]["first_s"], r[fmt]["median_s"]) <= 5.0)  # fmt: skip
+    if "contract" in results:
+        c = results["contract"]
+        add(f"6 validate + normalise {c['bodies']} bodies", f"{c['median_s']:.2f} s", "no slower", None)
     if "backfill" in results:
         b = results["backfill"]
         add(

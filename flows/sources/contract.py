@@ -19,12 +19,11 @@ everywhere. Three outcomes, after dlt's schema contracts:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import PydanticCustomError
 
 from dvc766.provinces import is_safe_unit_code, normalise_code
@@ -49,51 +48,6 @@ def quarantine(message: str, value: Any) -> PydanticCustomError:
     return PydanticCustomError("quarantine", "{value}: {message}", {"message": message, "value": repr(value)})
 
 
-def _finite(v: float) -> float:
-    if not math.isfinite(v):
-        raise quarantine("not a finite number", v)
-    return v
-
-
-def _figure(v: float | None) -> float | None:
-    if v is None:
-        return None
-    _finite(v)
-    if v < 0:
-        raise quarantine("negative", v)
-    if v > NUMBER_LIMIT:
-        raise quarantine(f"a number too large to be real (above {NUMBER_LIMIT:g})", v)
-    return v
-
-
-def _ratio(v: float | None) -> float | None:
-    v = _figure(v)
-    if v is not None and v > RATIO_LIMIT:
-        raise quarantine("a percentage above 100", v)
-    return v
-
-
-def _signed(v: float | None) -> float | None:
-    return None if v is None else _finite(v)
-
-
-def _whole(v: Any) -> Any:
-    """JSON writes some counts as ``20.0``: a whole float is a count; 1.5 or NaN is not a real one."""
-    if isinstance(v, float):
-        if not math.isfinite(v):
-            raise quarantine("not a finite number", v)
-        if not v.is_integer():
-            raise quarantine("a count that is not a whole number", v)
-        return int(v)
-    return v
-
-
-def _count(v: int | None) -> int | None:
-    if v is not None:
-        _figure(float(v))
-    return v
-
-
 def _unit_code(v: str) -> str:
     code = normalise_code(v)
     if not is_safe_unit_code(code):
@@ -101,12 +55,41 @@ def _unit_code(v: str) -> str:
     return code
 
 
-Number = Annotated[float | None, AfterValidator(_figure)]  # a non-negative figure (days, points)
-Ratio = Annotated[float | None, AfterValidator(_ratio)]  # a percentage 0..100
-Signed = Annotated[float | None, AfterValidator(_signed)]  # a change, may be negative
-Count = Annotated[int | None, BeforeValidator(_whole), AfterValidator(_count)]
-MaxScore = Annotated[int | None, BeforeValidator(_whole)]
+# The numeric rules are pydantic-core constraints (checked in Rust, a month's 239 bodies hold ~10^6
+# numbers); :func:`translate` names a breach as a quarantine. A count must be a JSON integer: the
+# portal writes integers without a decimal point (v1-api.md §1), so ``20.0`` is a retype.
+Number = Annotated[float | None, Field(ge=0, le=NUMBER_LIMIT, allow_inf_nan=False)]  # days, points
+Ratio = Annotated[float | None, Field(ge=0, le=RATIO_LIMIT, allow_inf_nan=False)]  # a percentage
+Signed = Annotated[float | None, Field(allow_inf_nan=False)]  # a change, may be negative
+Count = Annotated[int | None, Field(ge=0, le=int(NUMBER_LIMIT))]
+MaxScore = Annotated[int | None, Field(ge=0)]
 UnitCode = Annotated[str, AfterValidator(_unit_code)]
+
+# pydantic-core's constraint errors that mean "a value the portal should never send".
+_QUARANTINE_TYPES = {
+    "greater_than_equal": "negative",
+    "finite_number": "not a finite number",
+}
+
+
+def _constraint_message(error: dict[str, Any]) -> str | None:
+    kind = error["type"]
+    value = error.get("input")
+    if kind == "int_type" and isinstance(value, float) and not value.is_integer():
+        # NaN, infinity or 1.5 where a count belongs: the shape is right, the value cannot be real
+        return (
+            "not a finite number"
+            if value != value or value in (float("inf"), float("-inf"))
+            else ("a count that is not a whole number")
+        )
+    if kind in _QUARANTINE_TYPES:
+        return _QUARANTINE_TYPES[kind]
+    if kind == "less_than_equal":
+        limit = (error.get("ctx") or {}).get("le")
+        if limit == RATIO_LIMIT:
+            return "a percentage above 100"
+        return f"a number too large to be real (above {NUMBER_LIMIT:g})"
+    return None
 
 
 def check_score(score: float | None, max_score: float | None, field: str) -> None:
@@ -142,20 +125,40 @@ def collect_drift(node: Any, path: str = "") -> list[Drift]:
     return list(seen.values())
 
 
+_NESTED: dict[type, tuple[str, ...]] = {}
+
+
+def _nested_fields(cls: type[BaseModel]) -> tuple[str, ...]:
+    """The fields of a model class that can hold models (objects or lists of them): the only ones a
+    walk for unknown fields needs to enter. Leaf models (a metric, a tree child) have none."""
+    names = _NESTED.get(cls)
+    if names is None:
+        names = tuple(name for name, f in cls.model_fields.items() if _holds_model(f.annotation))
+        _NESTED[cls] = names
+    return names
+
+
+def _holds_model(annotation: Any) -> bool:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return True
+    return any(_holds_model(a) for a in getattr(annotation, "__args__", ()))
+
+
 def _walk(node: Any, path: str) -> Iterator[Drift]:
     if isinstance(node, BaseModel):
         extra = node.__pydantic_extra__
         if extra:
             for key, value in extra.items():
                 yield Drift(f"{path}.{key}" if path else key, _short(value))
-        for name in type(node).model_fields:
+        for name in _nested_fields(type(node)):
             value = getattr(node, name)
-            if isinstance(value, BaseModel | list):
+            if value is not None:
                 yield from _walk(value, f"{path}.{name}" if path else name)
     elif isinstance(node, list):
+        sub = f"{path}[]"
         for item in node:
             if isinstance(item, BaseModel):
-                yield from _walk(item, f"{path}[]")
+                yield from _walk(item, sub)
 
 
 # --- errors ------------------------------------------------------------------------------------------
@@ -206,12 +209,18 @@ _EXPECTED = {
 def translate(exc: ValidationError, label: str, capture: Any = None, root: str = "") -> PortalError:
     """The first problem of a failed parse as one of our errors, naming the field path."""
     errors = exc.errors(include_url=False)
-    first = next((e for e in errors if e["type"] == "quarantine"), errors[0])
+    bad = [e for e in errors if e["type"] == "quarantine" or _constraint_message(e)]
+    first = bad[0] if bad else errors[0]
     path = field_path(first["loc"], root)
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
     kind = first["type"]
     if kind == "quarantine":
         return QuarantineError(f"{label}: field {path} = {first['msg']}{more}", capture)
+    if _constraint_message(first):
+        value = first.get("input")
+        return QuarantineError(
+            f"{label}: field {path} = {value!r}: {_constraint_message(first)}{more}", capture
+        )
     if kind == "missing":
         return SchemaChangeError(f"{label}: missing field {path}{more}", capture)
     if kind == "literal_error":
