@@ -34,9 +34,11 @@ def month_captures(base_url: str, codes: list[str], work: Path) -> list[Any]:
     headers = {"Date": "Thu, 05 Nov 2026 02:00:00 GMT"}
     out = []
     for n, ((endpoint, request), scope) in enumerate(zip(planned, scopes, strict=True)):
+        body = (work / f"{n:04d}.json").read_bytes()
         out.append(
-            Capture("v1", endpoint, request, base_url, 201, headers, (work / f"{n:04d}.json").read_bytes(),
-                    captured_time(headers), scope, period, "bench")  # fmt: skip
+            Capture(
+                "v1", endpoint, request, base_url, 201, headers, body, captured_time(headers), scope, period
+            )
         )
     return out
 
