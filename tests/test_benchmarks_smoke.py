@@ -85,3 +85,8 @@ def test_results_file_written_by_main(tmp_path: Path, monkeypatch: pytest.Monkey
     assert run_module.main(["--only", "requests", "--out", str(out)]) == 0
     data = json.loads(out.read_text())
     assert data["requests"]["minimum"] == 8 and "nproc" in data["machine"]
+
+
+def test_contract_benchmark_parses_and_normalises_every_body(results: dict) -> None:
+    c = results["contract"]
+    assert c["bodies"] == 8 and c["rows"] > 100 and len(c["runs_s"]) >= 3

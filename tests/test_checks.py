@@ -145,6 +145,10 @@ SET_IND = (
 
 BREAKS = {
     "unique_fct_unit_score": DUP_SCORE,
+    "unique_fct_schema_drift": (
+        "insert into fct_schema_drift (source_api, endpoint, field_path, captures, scopes) "
+        "select 'v1', 'evaluation/transparency', 'overview.newField', 1, 1 from range(2)"
+    ),
     "unique_fct_indicator": DUP_IND,
     "unique_fct_indicator_capture": DUP_CAP,
     "unique_fct_indicator_derived": (

@@ -19,6 +19,7 @@ everywhere. Three outcomes, after dlt's schema contracts:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -75,13 +76,17 @@ _QUARANTINE_TYPES = {
 def _constraint_message(error: dict[str, Any]) -> str | None:
     kind = error["type"]
     value = error.get("input")
-    if kind == "int_type" and isinstance(value, float) and not value.is_integer():
-        # NaN, infinity or 1.5 where a count belongs: the shape is right, the value cannot be real
-        return (
-            "not a finite number"
-            if value != value or value in (float("inf"), float("-inf"))
-            else ("a count that is not a whole number")
-        )
+    if kind == "int_type" and isinstance(value, float):
+        # NaN, infinity, 1.5, -3.0 or 1e300 where a count belongs: the shape is right (a number), the
+        # value cannot be real. A whole float in range (20.0) is a retype, left to the caller.
+        if not math.isfinite(value):
+            return "not a finite number"
+        if not value.is_integer():
+            return "a count that is not a whole number"
+        if value < 0:
+            return "negative"
+        if value > NUMBER_LIMIT:
+            return f"a number too large to be real (above {NUMBER_LIMIT:g})"
     if kind in _QUARANTINE_TYPES:
         return _QUARANTINE_TYPES[kind]
     if kind == "less_than_equal":
