@@ -43,8 +43,12 @@ NATIONAL = "national"
 def period_fields(endpoint: str, period: Period) -> dict[str, Any]:
     """The period part of a request body: timeType/year/... or, for satisfaction, fromDate/toDate."""
     if endpoint == SATISFACTION:
-        start = date(period.year, 1, 1) if period.period_type == "ytd" else period.start
-        return {"fromDate": start.isoformat(), "toDate": period.end.isoformat()}
+        # The year-to-date is asked as the portal's own year view asks it (1/1 .. 31/12): "as seen on
+        # the portal that day" is what that page shows, and a late snapshot then asks the same thing
+        # as an on-time one (docs/appendix-mapping.md, "Year-to-date satisfaction").
+        if period.period_type in ("ytd", "year"):
+            return {"fromDate": date(period.year, 1, 1).isoformat(), "toDate": date(period.year, 12, 31).isoformat()}
+        return {"fromDate": period.start.isoformat(), "toDate": period.end.isoformat()}
     if period.period_type == "month":
         return {"timeType": "month", "year": period.year, "month": period.number}
     if period.period_type == "quarter":

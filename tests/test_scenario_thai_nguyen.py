@@ -523,7 +523,7 @@ def month_end_requests(day: str) -> list[tuple[str, dict]]:
         ("evaluation/service-results", {**year, "rootDepartmentId": H55_ID}),
         (
             "evaluation/handling-satisfaction",
-            {"fromDate": "2023-01-01", "toDate": day, "rootDepartmentId": H55_ID, **page},
+            {"fromDate": "2023-01-01", "toDate": "2023-12-31", "rootDepartmentId": H55_ID, **page},
         ),
     ]
     for ep in (

@@ -110,7 +110,7 @@ def test_request_bodies_follow_the_portal_page() -> None:
         "currentPage": 1,
         "pageSize": 500,
         "fromDate": "2026-01-01",
-        "toDate": "2026-10-31",
+        "toDate": "2026-12-31",
     }
     assert build_request("handling-satisfaction", Period("quarter", 2026, 3), h55)["toDate"] == "2026-09-30"
     quarter = build_request("provide-online-tree", Period("quarter", 2026, 3), h55)

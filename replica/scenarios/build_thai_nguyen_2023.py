@@ -1267,7 +1267,8 @@ def dump(body: dict) -> bytes:
 
 def match_for(endpoint: str, month: str) -> dict:
     if endpoint == "evaluation/handling-satisfaction":
-        return {"rootDepartmentId": PROVINCE_ID, "fromDate": f"{YEAR}-01-01", "toDate": CAPTURE[month]["day"]}
+        # the portal's own year view, as the pipeline asks it (dvc766 flows/v1_client.py)
+        return {"rootDepartmentId": PROVINCE_ID, "fromDate": f"{YEAR}-01-01", "toDate": f"{YEAR}-12-31"}
     return {"rootDepartmentId": PROVINCE_ID, "timeType": "year", "year": YEAR}
 
 
@@ -1328,7 +1329,7 @@ def reference_md(builders: dict[str, MonthBuilder]) -> str:
         "checks every figure below against the bodies.",
         "",
         "The bodies answer the month-end snapshot requests (year to date, `timeType: year`, `year: 2023`;",
-        "handling-satisfaction `fromDate 2023-01-01` to the capture day) on the replica clock:",
+        "handling-satisfaction `fromDate 2023-01-01`, `toDate 2023-12-31`, the portal's year view) on the replica clock:",
         f"`{sep_day}/…` from 2023-09-30T00:00 until 2023-10-01T00:00 (figures of 30/9/2023) and",
         f"`{oct_day}/…` from 2023-10-31T00:00 until 2023-11-01T00:00 (figures of 31/10/2023).",
         "The mapping is `docs/appendix-mapping.md`. `SR` = service-results_H55, `NAT` = service-results_national,",
