@@ -94,7 +94,13 @@ def finish_with_build(summary: RunSummary, settings: Settings, *, build: bool, u
         }
         return
     if not any(b.status != FAILED for b in summary.batches):
-        summary.build = {"status": "skipped", "message": "nothing landed"}
+        kept = sum(sum(b.rows.values()) for b in summary.batches)
+        message = "every batch failed; nothing published"
+        if kept:
+            # a failed batch still lands the good captures it kept (so reland matches); they are
+            # published by the next build that has something of its own to publish
+            message += f" ({kept} rows of their good captures were landed and wait for the next build)"
+        summary.build = {"status": "skipped", "message": message}
         return
     summary.build = tasks.build_warehouse_task(settings) if use_prefect else tasks.build_warehouse(settings)
 

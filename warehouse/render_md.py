@@ -240,6 +240,7 @@ def provenance_lines(data: AppendixData) -> list[str]:
         + (f"; thu thập lúc {_vn_time(data.captured_at)}" if data.captured_at else "")
         + ")."
     ]
+    lines += data.late_notes()
     if data.certified is not None:
         lines.append(
             f"Số liệu mục V: tệp CSV do người dùng cung cấp {data.certified.path} (sha256 {data.certified.sha256})."

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -110,6 +111,10 @@ class AppendixData:
     captured_at: Any = None
     certified: Any = None  # warehouse.certified_copies.CertifiedCopies, attached by the CLI
     notes: list[str] = field(default_factory=list)
+    # The day a month end's figures were seen on, when no capture was taken on the month's last day
+    # (a late snapshot, e.g. 2/10 for 30/9): the appendix then names that day instead of the month end.
+    current_seen: date | None = None
+    previous_seen: date | None = None
 
     @property
     def province_title(self) -> str:
@@ -118,11 +123,22 @@ class AppendixData:
 
     @property
     def prev_date(self) -> str:
-        return vn_date(self.previous)
+        return vn_day(self.previous_seen) if self.previous_seen else vn_date(self.previous)
 
     @property
     def curr_date(self) -> str:
-        return vn_date(self.current)
+        return vn_day(self.current_seen) if self.current_seen else vn_date(self.current)
+
+    def late_notes(self) -> list[str]:
+        """One line per month end whose figures come from a capture taken after it (never silently)."""
+        out = []
+        for period, seen in ((self.previous, self.previous_seen), (self.current, self.current_seen)):
+            if seen is not None:
+                out.append(
+                    f"Số liệu ngày {vn_date(period)} không được thu thập đúng ngày cuối tháng; "
+                    f"số liệu lấy ngày {seen.day:02d}/{seen.month:02d}/{seen.year}."
+                )
+        return out
 
 
 def province_label(unit_name: str) -> str:
@@ -136,8 +152,22 @@ def province_label(unit_name: str) -> str:
 
 def vn_date(period: Period) -> str:
     """The month-end date the way the appendix writes it: ``30/9/2023``."""
-    end = period.end
-    return f"{end.day}/{end.month}/{end.year}"
+    return vn_day(period.end)
+
+
+def vn_day(day: date) -> str:
+    return f"{day.day}/{day.month}/{day.year}"
+
+
+def _seen_late(con: duckdb.DuckDBPyConnection, code: str, period: Period) -> date | None:
+    """The Vietnam-time day of the latest late capture used for a province's month end, if the
+    warehouse had only late captures of it (as_of 'late'; see fct_indicator_capture)."""
+    row = con.execute(
+        "select max(cast(timezone('Asia/Ho_Chi_Minh', captured_at) as date)) from fct_indicator "
+        "where unit_code = ? and period_type = 'ytd' and period_key = ? and as_of = 'late'",
+        [code, period.key],
+    ).fetchone()
+    return row[0] if row and row[0] is not None else None
 
 
 def _connect(db_path: Path) -> duckdb.DuckDBPyConnection:
@@ -347,6 +377,7 @@ def load_appendix(db_path: Path | str, province_code: str, month: Period) -> App
         name = _province_name(con, code)
         _check_month(con, code, month, current)
         summary, captured = _summary(con, code, current)
+        current_seen, previous_seen = _seen_late(con, code, current), _seen_late(con, code, previous)
         score = _score(con, code, current)
         overdue_rows = _unit_rows(con, "rpt_overdue_by_unit", "overdue", code, current, None)
         total = next((r for r in overdue_rows if r.unit_code == code), None)
@@ -389,6 +420,8 @@ def load_appendix(db_path: Path | str, province_code: str, month: Period) -> App
         score_history=history,
         warehouse_path=db_path,
         captured_at=captured,
+        current_seen=current_seen,
+        previous_seen=previous_seen,
     )
 
 

@@ -34,6 +34,7 @@ select
     quality_flag,
     derived,
     captured_at,
+    as_of,
     source_api,
     endpoint,
     capture_id

@@ -6,8 +6,10 @@
 -- A capture's rows land together in one file; should the same capture be landed again under
 -- another batch (another file), only its first file counts, so its rows are not doubled.
 -- is_current: this row is the value fct_indicator shows for its unit × indicator × period: among
--- landed values a captured one before a derived one, then the latest capture (the portal revises
--- past periods). A landed value always wins over one the warehouse derives (fct_indicator_derived).
+-- landed values a captured one before a derived one; for a ytd period a capture taken on the month's
+-- last day (as_of on_time) before a late or early one, so a late snapshot never replaces the
+-- month-end figure (it is kept here, visible); then the latest capture (the portal revises past
+-- periods). A landed value always wins over one the warehouse derives (fct_indicator_derived).
 -- Speed: most figures were captured once. The ranking reads only the key and time columns, and
 -- only where a province × period × indicator has several captures (a refresh, two endpoints); it
 -- yields the few superseded rows, and every other row is current as it stands.
@@ -22,7 +24,8 @@ capture_files as (
 ),
 
 captured_keys as (
-    select unit_code, province_code, indicator_code, period_type, period_key, derived, captured_at, capture_id
+    select
+        unit_code, province_code, indicator_code, period_type, period_key, derived, as_of, captured_at, capture_id
     from landed
     semi join capture_files using (capture_id, source_file)
 ),
@@ -40,7 +43,7 @@ superseded as (
     semi join contested using (period_type, period_key, province_code, indicator_code)
     qualify row_number() over (
         partition by unit_code, indicator_code, period_type, period_key
-        order by derived asc, captured_at desc, capture_id desc
+        order by derived asc, coalesce(as_of, 'on_time') <> 'on_time', captured_at desc, capture_id desc
     ) > 1
 ),
 
@@ -62,6 +65,7 @@ final as (
         landed.quality_flag,
         landed.derived,
         landed.captured_at,
+        landed.as_of,
         landed.source_api,
         landed.endpoint,
         landed.scope,

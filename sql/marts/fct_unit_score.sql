@@ -4,7 +4,8 @@
 -- key: unit_code, period_type, period_key
 -- time column: period_start .. period_end; captured_at is the latest capture used in the row
 -- Scores: for each group (and TOTAL) the latest capture wins, a captured value before a derived
--- one. Groups can come from different endpoints captured at different times (a province's TDGQ
+-- one; for a ytd period a capture on the month's last day before a late one (as_of), so a late
+-- snapshot never replaces the month-end figure; as_of says which kind the row used. Groups can come from different endpoints captured at different times (a province's TDGQ
 -- from dvc-progress-tree, its ranking from service-results); score_capture_count says how many
 -- captures the row mixes. Rank: taken from the TOTAL rows; a province's rank comes from a
 -- national-scope capture (rank among the 34) when there is one, any other unit's rank from a
@@ -18,7 +19,7 @@ latest_per_group as (
     from scores
     qualify row_number() over (
         partition by unit_code, period_type, period_key, group_code
-        order by derived asc, captured_at desc, capture_id desc
+        order by derived asc, coalesce(as_of, 'on_time') <> 'on_time', captured_at desc, capture_id desc
     ) = 1
 ),
 
@@ -41,6 +42,7 @@ ranks as (
                 else 1
             end,
             derived asc,
+            coalesce(as_of, 'on_time') <> 'on_time',
             captured_at desc,
             capture_id desc
     ) = 1
@@ -63,6 +65,12 @@ pivoted as (
         max(score) filter (where group_code = 'MDSH') as score_mdsh,
         max(captured_at) as captured_at,
         arg_max(source_api, captured_at) as source_api,
+        -- late when any group of the row had no capture on the month's last day (only a late one)
+        case
+            when bool_or(as_of = 'late') then 'late'
+            when bool_or(as_of = 'early') then 'early'
+            when bool_or(as_of = 'on_time') then 'on_time'
+        end as as_of,
         bool_or(derived) as derived,
         count(distinct capture_id) as score_capture_count
     from latest_per_group
@@ -90,6 +98,7 @@ final as (
         pivoted.derived,
         pivoted.score_capture_count,
         pivoted.captured_at,
+        pivoted.as_of,
         pivoted.source_api
     from pivoted
     left join ranks

@@ -1,14 +1,16 @@
 -- Report: every figure the portal revised after it was first captured, with both values and times.
 -- incremental: year
 -- grain: one row per figure × revision (a capture whose value differs from the capture before it)
--- key: unit_code, period_type, period_key, figure_source, figure_code, measure, endpoint, scope,
+-- key: unit_code, period_type, period_key, figure_source, figure_code, measure, as_of, endpoint, scope,
 --      revised_capture_id
 -- time column: revised_captured_at (the capture that showed the new value)
 -- A figure is one measure of one unit × period as asked the same way (endpoint and scope): a unit
 -- score (`figure_source` 'unit_score': the total or a group score, or the rank) or an indicator
 -- value ('indicator': numerator, denominator, value, score). Captures of the same figure are
 -- compared in capture order; each change is one row with the value before and after, and the first
--- captured value with its time so "moved from 90.19 to 90.3" reads off one row. A figure that
+-- captured value with its time so "moved from 90.19 to 90.3" reads off one row. Year-to-date
+-- captures are compared only with captures of the same as-of kind (on_time with on_time, late with
+-- late): a snapshot taken on 2/10 is October's first days, not the portal revising 30/9. A figure that
 -- went from unpublished (NULL) to a value, or back, is a revision too. Derived rows (summed by the
 -- pipeline) are not captures and never appear. The facts (fct_unit_score, fct_indicator) show the
 -- latest capture; `is_latest` marks the revision that produced the value they show.
@@ -28,12 +30,12 @@ score_files as (
 ),
 
 score_rows as not materialized (
-    select * from scores
+    select * replace (coalesce(as_of, '') as as_of) from scores
     semi join score_files using (capture_id, source_file)
 ),
 
 score_requests_repeated as (
-    select period_type, period_key, endpoint, scope
+    select period_type, period_key, as_of, endpoint, scope
     from score_rows
     group by all
     having count(distinct capture_id) > 1
@@ -41,11 +43,11 @@ score_requests_repeated as (
 
 score_candidates as (
     select * from score_rows
-    semi join score_requests_repeated using (period_type, period_key, endpoint, scope)
+    semi join score_requests_repeated using (period_type, period_key, as_of, endpoint, scope)
 ),
 
 score_repeated as (
-    select unit_code, period_type, period_key, endpoint, scope
+    select unit_code, period_type, period_key, as_of, endpoint, scope
     from score_candidates
     group by all
     having count(distinct capture_id) > 1
@@ -55,26 +57,26 @@ score_measures as (
     select
         unit_code, province_code, period_type, period_key, period_start, period_end,
         'unit_score' as figure_source, group_code as figure_code, 'score' as measure,
-        endpoint, scope, source_api, captured_at, capture_id, score as figure_value
+        as_of, endpoint, scope, source_api, captured_at, capture_id, score as figure_value
     from score_candidates
-    semi join score_repeated using (unit_code, period_type, period_key, endpoint, scope)
+    semi join score_repeated using (unit_code, period_type, period_key, as_of, endpoint, scope)
     union all
     select
         unit_code, province_code, period_type, period_key, period_start, period_end,
         'unit_score', 'TOTAL', 'rank',
-        endpoint, scope, source_api, captured_at, capture_id, cast(rank_in_scope as double)
+        as_of, endpoint, scope, source_api, captured_at, capture_id, cast(rank_in_scope as double)
     from score_candidates
-    semi join score_repeated using (unit_code, period_type, period_key, endpoint, scope)
+    semi join score_repeated using (unit_code, period_type, period_key, as_of, endpoint, scope)
     where group_code = 'TOTAL'
 ),
 
 indicators as not materialized (
-    select * from fct_indicator_capture
+    select * replace (coalesce(as_of, '') as as_of) from fct_indicator_capture
     where not derived
 ),
 
 indicator_requests_repeated as (
-    select period_type, period_key, endpoint, scope
+    select period_type, period_key, as_of, endpoint, scope
     from indicators
     group by all
     having count(distinct capture_id) > 1
@@ -82,11 +84,11 @@ indicator_requests_repeated as (
 
 indicator_candidates as (
     select * from indicators
-    semi join indicator_requests_repeated using (period_type, period_key, endpoint, scope)
+    semi join indicator_requests_repeated using (period_type, period_key, as_of, endpoint, scope)
 ),
 
 indicator_repeated as (
-    select unit_code, period_type, period_key, endpoint, scope
+    select unit_code, period_type, period_key, as_of, endpoint, scope
     from indicator_candidates
     group by all
     having count(distinct capture_id) > 1
@@ -94,14 +96,14 @@ indicator_repeated as (
 
 indicator_wide as (
     select * from indicator_candidates
-    semi join indicator_repeated using (unit_code, period_type, period_key, endpoint, scope)
+    semi join indicator_repeated using (unit_code, period_type, period_key, as_of, endpoint, scope)
 ),
 
 indicator_measures as (
     select
         unit_code, province_code, period_type, period_key, period_start, period_end,
         'indicator' as figure_source, indicator_code as figure_code, measure,
-        endpoint, scope, source_api, captured_at, capture_id, figure_value
+        as_of, endpoint, scope, source_api, captured_at, capture_id, figure_value
     from (
         select
             *,
@@ -134,11 +136,11 @@ sequenced as (
         first_value(captured_at) over figure as first_captured_at,
         row_number() over figure as capture_no,
         count(*) over (
-            partition by unit_code, period_type, period_key, figure_source, figure_code, measure, endpoint, scope
+            partition by unit_code, period_type, period_key, figure_source, figure_code, measure, as_of, endpoint, scope
         ) as capture_count
     from measures
     window figure as (
-        partition by unit_code, period_type, period_key, figure_source, figure_code, measure, endpoint, scope
+        partition by unit_code, period_type, period_key, figure_source, figure_code, measure, as_of, endpoint, scope
         order by captured_at, capture_id
     )
 ),
@@ -161,6 +163,7 @@ final as (
         figure_source,
         figure_code,
         measure,
+        nullif(as_of, '') as as_of,
         endpoint,
         scope,
         source_api,
@@ -174,13 +177,13 @@ final as (
         first_value,
         first_captured_at,
         row_number() over (
-            partition by unit_code, period_type, period_key, figure_source, figure_code, measure, endpoint, scope
+            partition by unit_code, period_type, period_key, figure_source, figure_code, measure, as_of, endpoint, scope
             order by captured_at, capture_id
         ) as revision_no,
         capture_count,
         -- the last change: its revised value is the one the latest capture still shows
         row_number() over (
-            partition by unit_code, period_type, period_key, figure_source, figure_code, measure, endpoint, scope
+            partition by unit_code, period_type, period_key, figure_source, figure_code, measure, as_of, endpoint, scope
             order by captured_at desc, capture_id desc
         ) = 1 as is_latest
     from changes

@@ -1,7 +1,7 @@
 -- Staging: landing dataset `indicator_values`, typed, no business logic.
 -- grain: one row per unit × indicator × period × capture, as landed
 -- key: unit_code, indicator_code, period_type, period_key, capture_id
--- time column: captured_at (period columns: period_start, period_end)
+-- time column: captured_at; as_of: on_time | late | early for ytd captures (see below) (period columns: period_start, period_end)
 with source as (
     select * from {{ landing('indicator_values') }}
 ),
@@ -33,4 +33,15 @@ typed as (
     from source
 )
 
-select * from typed
+select
+    *,
+    -- A year-to-date figure is "as seen on the portal" on the day it was captured: on the month's
+    -- last day (Vietnam time) it is the month-end figure; after it, a late one (October's first
+    -- days); before it, an early one. Other periods are fixed spans: as_of is null.
+    case
+        when period_type <> 'ytd' then null
+        when cast(timezone('Asia/Ho_Chi_Minh', captured_at) as date) = period_end then 'on_time'
+        when cast(timezone('Asia/Ho_Chi_Minh', captured_at) as date) > period_end then 'late'
+        else 'early'
+    end as as_of
+from typed

@@ -1,7 +1,7 @@
 -- Staging: landing dataset `unit_scores`, typed, no business logic.
 -- grain: one row per unit × group (or TOTAL) × period × capture, as landed
 -- key: unit_code, group_code, period_type, period_key, capture_id
--- time column: captured_at (period columns: period_start, period_end)
+-- time column: captured_at; as_of: on_time | late | early for ytd captures (see below) (period columns: period_start, period_end)
 -- {{ landing('unit_scores') }} is replaced by the runner with a read_parquet() over the landing
 -- files, or with an empty relation of the same schema when the dataset has no files yet.
 -- source_file (lineage) is the landing file a row was read from.
@@ -34,4 +34,15 @@ typed as (
     from source
 )
 
-select * from typed
+select
+    *,
+    -- A year-to-date figure is "as seen on the portal" on the day it was captured: on the month's
+    -- last day (Vietnam time) it is the month-end figure; after it, a late one (October's first
+    -- days); before it, an early one. Other periods are fixed spans: as_of is null.
+    case
+        when period_type <> 'ytd' then null
+        when cast(timezone('Asia/Ho_Chi_Minh', captured_at) as date) = period_end then 'on_time'
+        when cast(timezone('Asia/Ho_Chi_Minh', captured_at) as date) > period_end then 'late'
+        else 'early'
+    end as as_of
+from typed
