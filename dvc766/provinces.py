@@ -15,7 +15,9 @@ from importlib import resources
 
 # Province codes are Hnn; unit codes below them add one dot-separated numeric part. The legacy
 # gateway also writes Lạng Sơn as 000.00.00.H37, which normalise_code() folds to H37.
-UNIT_CODE_RE = re.compile(r"^H\d{2}(\.\d{1,4})?$|^[A-Z]{1,3}\d{2,3}(\.\d{1,4})?$")
+UNIT_CODE_RE = re.compile(r"^H\d{2}(\.\d{1,4})?$|^[A-Z]{1,3}\d{2,3}(\.\d{1,4})?$|^VN$")
+# The country as a unit: the national overview ("Cả nước") of a national-mode answer.
+NATIONAL_UNIT = "VN"
 MERGER_DATE = "2025-07-01"
 
 

@@ -513,6 +513,77 @@ INDICATORS: tuple[Indicator, ...] = (
     ),
 )
 
+# Figures the portal gives beside the index's own (issue 19): its change since the previous period,
+# the radar, the averages and counts of the group endpoints, the two channel counts the appendix
+# adds up. Signed figures use "points" or "percent change", so the 0..100 check does not apply.
+_GROUP_VI = {"CKMB": "công khai, minh bạch", "TDGQ": "tiến độ giải quyết", "CLGQ": "dịch vụ công trực tuyến",
+             "TTTT": "thanh toán trực tuyến", "MDHL": "mức độ hài lòng", "MDSH": "số hóa hồ sơ"}  # fmt: skip
+_GROUP_EN = {"CKMB": "transparency", "TDGQ": "handling progress", "CLGQ": "online services",
+             "TTTT": "online payment", "MDHL": "satisfaction", "MDSH": "digitisation"}  # fmt: skip
+_GROUP_SOURCE = {"CKMB": _TR, "TDGQ": _PR, "CLGQ": _ON, "TTTT": _PA, "MDHL": _SA, "MDSH": _DG}
+_PTS = "points"
+
+PORTAL_EXTRAS: tuple[Indicator, ...] = (
+    _i("TOTAL_SCORE_DELTA", "TOTAL", "Điểm tổng tăng/giảm so với kỳ trước (Cổng tính)",
+       "Total score change since the previous period, as the portal computes it", None, None, None, _SR,
+       "evaluation[].scoreDelta", unit=_PTS),
+    *(
+        _i(f"{g}_SCORE_DELTA", g, f"Điểm nhóm {_GROUP_VI[g]} tăng/giảm so với kỳ trước (Cổng tính)",
+           f"Change of the {_GROUP_EN[g]} score since the previous period, as the portal computes it",
+           None, None, None, _GROUP_SOURCE[g], "scoreDelta", unit=_PTS)
+        for g in ("CKMB", "TDGQ", "CLGQ", "TTTT", "MDHL", "MDSH")
+    ),
+    _i("TOTAL_SCORE_GROWTH", "TOTAL", "Tỷ lệ tăng trưởng điểm tổng so với kỳ trước (Cổng tính)",
+       "Growth of the total score since the previous period, as the portal computes it", None, None, None,
+       _SR, "growthPercent", unit="percent change"),
+    *(
+        _i(f"RADAR_{code}", "TOTAL", f"Biểu đồ radar: {vi}", f"Radar: {en}", None, None, True, _SR,
+           f"radar[code={code}]")
+        for code, vi, en in (
+            ("CKMB", "công khai, minh bạch", "transparency"),
+            ("TDGQ", "tiến độ giải quyết", "handling progress"),
+            ("ONLINE_SERVICE", "dịch vụ công trực tuyến và thanh toán trực tuyến", "online services and payment"),
+            ("MDHL", "mức độ hài lòng", "satisfaction"),
+            ("MDSH", "số hóa hồ sơ", "digitisation"),
+        )
+    ),
+    _i("CKMB_AVERAGE_SCORE", "CKMB", "Điểm trung bình nhóm công khai, minh bạch (Cổng tính)",
+       "Average transparency score, as the portal gives it", None, None, True, _TR, "overview.averageScore",
+       unit=_PTS),
+    _i("MDHL_AVERAGE_SCORE", "MDHL", "Điểm trung bình nhóm mức độ hài lòng (Cổng tính)",
+       "Average satisfaction score, as the portal gives it", None, None, True, _SA, "averageScore", unit=_PTS),
+    _i("PETITIONS_RECEIVED", "MDHL", "Số phản ánh, kiến nghị", "Petitions received", _K, None, None, _SA,
+       "totalPetitions"),
+    _i("PETITIONS_CLASSIFIED", "MDHL", "Số phản ánh, kiến nghị đã phân loại", "Petitions classified", _K, None,
+       None, _SA, "classifiedPetitions/totalPetitions", nests=False),
+    _i("DOSSIERS_RATED", "MDHL", "Số hồ sơ được đánh giá mức độ hài lòng", "Dossiers rated for satisfaction", _D,
+       None, None, _SA, "totalDossiers"),
+    _i("ONLINE_TREE_CHANNEL_DIRECT", "CLGQ", "Hồ sơ nộp trực tiếp", "Dossiers submitted in person", _D, None,
+       False, _ON, "channelDirectSum/channelTotalSum (provide-online-tree parent)"),
+    # The portal's own month-by-month series of the year, as one answer reports them (landed in
+    # reported_series, one row per month of the series).
+    _i("SR_MONTH_AVERAGE_SCORE", "TOTAL", "Điểm tổng từng tháng (biểu đồ của Cổng)",
+       "Total score month by month, as the portal's chart gives it", None, 100, True, _SR,
+       "monthlyChart[].averageScore", unit=_PTS),
+    _i("SR_MONTH_ON_TIME_PCT", "TDGQ", "Tỷ lệ hồ sơ đúng hạn từng tháng (biểu đồ của Cổng)",
+       "On-time dossiers month by month, as the portal's chart gives it", None, None, True, _SR,
+       "dossierChart[].onTimePct"),
+    _i("SR_MONTH_OVERDUE_PCT", "TDGQ", "Tỷ lệ hồ sơ quá hạn từng tháng (biểu đồ của Cổng)",
+       "Overdue dossiers month by month, as the portal's chart gives it", None, None, False, _SR,
+       "dossierChart[].overduePct"),
+    _i("PROGRESS_MONTH_ON_TIME_PCT", "TDGQ", "Tỷ lệ hồ sơ đúng hạn từng tháng (cây tiến độ)",
+       "On-time dossiers month by month, as the progress tree's chart gives it", None, None, True, _PR,
+       "monthlyChart[].onTimePct"),
+    _i("PROGRESS_MONTH_OVERDUE_PCT", "TDGQ", "Tỷ lệ hồ sơ quá hạn từng tháng (cây tiến độ)",
+       "Overdue dossiers month by month, as the progress tree's chart gives it", None, None, False, _PR,
+       "monthlyChart[].overduePct"),
+    _i("ONLINE_MONTH_DOSSIER_PCT", "CLGQ", "Tỷ lệ hồ sơ trực tuyến từng tháng (cây DVCTT)",
+       "Online dossiers month by month, as the online-service tree's chart gives it", None, None, True, _ON,
+       "monthlyChart[].onlineDossierPct"),
+    _i("ONLINE_TREE_CHANNEL_POSTAL", "CLGQ", "Hồ sơ nộp qua bưu chính", "Dossiers submitted by post", _D, None,
+       False, _ON, "channelPostalSum/channelTotalSum (provide-online-tree parent)"),
+)  # fmt: skip
+
 _GROUP_LABELS = {
     "CKMB": ("Công khai, minh bạch", "Transparency"),
     "TDGQ": ("Tiến độ giải quyết", "Handling progress"),
@@ -543,9 +614,9 @@ GROUPS: tuple[Indicator, ...] = tuple(
     for g, (vi, en) in _GROUP_LABELS.items()
 )
 
-CATALOGUE: tuple[Indicator, ...] = INDICATORS + GROUPS
+CATALOGUE: tuple[Indicator, ...] = INDICATORS + PORTAL_EXTRAS + GROUPS
 BY_CODE: dict[str, Indicator] = {i.indicator_code: i for i in CATALOGUE}
-ADDITIVE_CODES: frozenset[str] = frozenset(i.indicator_code for i in INDICATORS if i.additive)
+ADDITIVE_CODES: frozenset[str] = frozenset(i.indicator_code for i in INDICATORS + PORTAL_EXTRAS if i.additive)
 
 _ARROW_TYPES = {
     "max_score": pa.float64(),

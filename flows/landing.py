@@ -53,6 +53,7 @@ SORT_KEYS: dict[str, list[str]] = {
     "procedure_unit_scores": ["unit_code", "formality_id", "group_code", "endpoint", "capture_id"],
     "procedure_indicator_values": ["unit_code", "formality_id", "indicator_code", "endpoint", "capture_id"],
     "schema_drift": ["endpoint", "field_path", "capture_id"],
+    "reported_series": ["unit_code", "series_code", "series_month", "endpoint", "capture_id"],
 }
 
 

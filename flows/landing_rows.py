@@ -144,6 +144,18 @@ class Rows:
             }
         )
 
+    def series(self, unit: str, province: str, code: str, month: str, value: float | None) -> None:
+        self.data["reported_series"].append(
+            {
+                "unit_code": unit,
+                "province_code": province,
+                "series_code": code,
+                "series_month": month,
+                "value": value,
+                **self.prov,
+            }
+        )
+
     def drift(self, items: Iterable[Drift]) -> None:
         for d in items:
             self.data["schema_drift"].append({"field_path": d.path, "example_value": d.example, **self.prov})

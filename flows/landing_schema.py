@@ -94,6 +94,20 @@ SCHEMA_DRIFT = pa.schema(
     ]
 )
 
+# The portal's own month series of the year (service-results monthlyChart/dossierChart, the trees'
+# monthlyChart) as one capture of period P reports them: one row per unit × series × month × capture.
+# A series seen in many captures keeps every capture; the latest wins downstream.
+REPORTED_SERIES = pa.schema(
+    [
+        pa.field("unit_code", pa.string(), nullable=False),
+        pa.field("province_code", pa.string(), nullable=False),
+        pa.field("series_code", pa.string(), nullable=False),  # an indicator code (SR_MONTH_AVERAGE_SCORE…)
+        pa.field("series_month", pa.string(), nullable=False),  # YYYY-MM
+        pa.field("value", pa.float64()),  # null for months the portal has no figure for (future ones)
+        *_PERIOD_AND_PROVENANCE,
+    ]
+)
+
 DATASETS: dict[str, pa.Schema] = {
     "unit_scores": UNIT_SCORES,
     "indicator_values": INDICATOR_VALUES,
@@ -101,6 +115,7 @@ DATASETS: dict[str, pa.Schema] = {
     "procedure_unit_scores": PROCEDURE_UNIT_SCORES,
     "procedure_indicator_values": PROCEDURE_INDICATOR_VALUES,
     "schema_drift": SCHEMA_DRIFT,
+    "reported_series": REPORTED_SERIES,
 }
 
 GROUP_CODES = ("CKMB", "TDGQ", "CLGQ", "TTTT", "MDHL", "MDSH")

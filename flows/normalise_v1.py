@@ -37,6 +37,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from dvc766.provinces import NATIONAL_UNIT
 from flows.capture import Capture
 from flows.errors import QuarantineError, SchemaChangeError
 from flows.indicators import BY_CODE
@@ -113,6 +114,26 @@ class _V1:
     def _child_province(self, code: str) -> str:
         return code if self.national else self.c.scope
 
+    @property
+    def _head(self) -> str:
+        """Who the overview/parent describes: the province asked for, or the country (VN)."""
+        return NATIONAL_UNIT if self.national else self.c.scope
+
+    def _delta(self, unit: str, province: str, group: str, value: float | None) -> None:
+        """The portal's own change since the previous period (``scoreDelta``), where it gives one."""
+        if value is not None:
+            self.rows.indicator(unit, province, f"{group}_SCORE_DELTA", group, value=value)
+
+    def _series(self, code: str, points: list[tuple[str, float | None]]) -> None:
+        """A month series of the year as this capture reports it, on the unit the body describes."""
+        year = self.c.period.year
+        for month, value in points:
+            if len(month) == 2 and month.isdigit() and 1 <= int(month) <= 12:
+                self.rows.series(self._head, self._head, code, f"{year:04d}-{month}", value)
+
+    def _country(self, name: str | None) -> None:
+        self.rows.unit(NATIONAL_UNIT, NATIONAL_UNIT, "country", None, name, None)
+
     def _unit_seen(self, row: Any, code: str, kind: str) -> None:
         parent = None if self.national else self.c.scope
         self.rows.unit(code, self._child_province(code), kind, row.departmentId, row.departmentName, parent)
@@ -138,19 +159,29 @@ class _V1:
     def service_results(self) -> None:
         d = self.body.data
         overview = d.overview
-        if not self.national:
-            scope = self.c.scope
-            self.rows.score(
-                scope, scope, "TOTAL", overview.totalScore, overview.totalMaxScore, overview.ratio
-            )
-            self.rows.unit(scope, scope, "province", None, overview.departmentName, None)
+        head = self._head
+        self.rows.score(head, head, "TOTAL", overview.totalScore, overview.totalMaxScore, overview.ratio)
+        if self.national:
+            self._country(overview.departmentName)
+        else:
+            self.rows.unit(head, head, "province", None, overview.departmentName, None)
             self._donuts(d.donuts)
+        if d.growthPercent is not None:
+            self.rows.indicator(head, head, "TOTAL_SCORE_GROWTH", "TOTAL", value=d.growthPercent)
+        for item in d.radar:
+            if f"RADAR_{item.code}" in BY_CODE:
+                self.rows.indicator(head, head, f"RADAR_{item.code}", "TOTAL", value=item.ratio, score=item.score,
+                                    max_score=item.maxScore)  # fmt: skip
+        self._series("SR_MONTH_AVERAGE_SCORE", [(p.month, p.averageScore) for p in d.monthlyChart])
+        self._series("SR_MONTH_ON_TIME_PCT", [(p.month, p.onTimePct) for p in d.dossierChart])
+        self._series("SR_MONTH_OVERDUE_PCT", [(p.month, p.overduePct) for p in d.dossierChart])
         rows = d.evaluation
         ranks = competition_ranks([r.totalScore for r in rows])
         for i, (r, rank) in enumerate(zip(rows, ranks, strict=True)):
             code = r.departmentCode
             province = self._child_province(code)
             self.rows.score(code, province, "TOTAL", r.totalScore, 100.0, r.ratio, rank, len(rows))
+            self._delta(code, province, "TOTAL", r.scoreDelta)
             if self.national:
                 for g, gmax in GROUP_MAX.items():
                     gs = getattr(r.groupScores, g)
@@ -186,11 +217,12 @@ class _V1:
 
     def shape_a(self, group: str) -> None:
         d = self.body.data
-        if not self.national:
-            scope = self.c.scope
-            ov = d.overview
-            self._shape_a_unit(ov, scope, scope, group, "overview")
-            self.rows.unit(scope, scope, "province", ov.departmentId, ov.departmentName, None)
+        ov, head = d.overview, self._head
+        self._shape_a_unit(ov, head, head, group, "overview")
+        if self.national:
+            self._country(ov.departmentName)
+        else:
+            self.rows.unit(head, head, "province", ov.departmentId, ov.departmentName, None)
         for i, r in enumerate(d.evaluation):
             where = f"evaluation[{i}]"
             code = self._row_code(r)
@@ -203,6 +235,25 @@ class _V1:
 
     def _shape_a_unit(self, row: m.ShapeARow, code: str, province: str, group: str, where: str) -> None:
         self.rows.score(code, province, group, row.totalScore, row.totalMaxScore, row.ratio)
+        self._delta(code, province, group, row.scoreDelta)
+        average = getattr(row, "averageScore", None)
+        if average is not None:
+            self.rows.indicator(code, province, f"{group}_AVERAGE_SCORE", group, value=average)
+        if isinstance(row, m.SatisfactionRow | m.SatisfactionOverview):
+            ind = self.rows.indicator
+            if row.totalPetitions is not None:
+                ind(code, province, "PETITIONS_RECEIVED", group, num=row.totalPetitions)
+            if row.classifiedPetitions is not None:
+                ind(
+                    code,
+                    province,
+                    "PETITIONS_CLASSIFIED",
+                    group,
+                    num=row.classifiedPetitions,
+                    den=row.totalPetitions,
+                )
+            if row.totalDossiers is not None:
+                ind(code, province, "DOSSIERS_RATED", group, num=row.totalDossiers)
         for j, metric in enumerate(row.metrics):
             known = BY_CODE.get(metric.code)
             if known is None or known.is_group:
@@ -225,10 +276,19 @@ class _V1:
 
     def tree(self, group: str) -> None:
         d = self.body.data
-        if d.parent is not None and not self.national:
-            scope = self.c.scope
-            self._tree_unit(d.parent, scope, scope, group, "parent")
-            self.rows.unit(scope, scope, "province", d.parent.departmentId, d.parent.departmentName, None)
+        head = self._head
+        if d.parent is not None:
+            self._tree_unit(d.parent, head, head, group, "parent")
+            if self.national:
+                self._country(d.parent.departmentName)
+            else:
+                self.rows.unit(head, head, "province", d.parent.departmentId, d.parent.departmentName, None)
+        chart = getattr(d, "monthlyChart", None) or []
+        if group == "TDGQ":
+            self._series("PROGRESS_MONTH_ON_TIME_PCT", [(p.month, p.onTimePct) for p in chart])
+            self._series("PROGRESS_MONTH_OVERDUE_PCT", [(p.month, p.overduePct) for p in chart])
+        elif group == "CLGQ":
+            self._series("ONLINE_MONTH_DOSSIER_PCT", [(p.label, p.onlineDossierPct) for p in chart])
         for i, r in enumerate(d.children or []):
             where = f"children[{i}]"
             code = self._row_code(r)
@@ -243,6 +303,8 @@ class _V1:
         else:
             score, max_score = r.totalScore, r.totalMaxScore
         self.rows.score(code, province, group, score, max_score, r.ratio)
+        if isinstance(r, m.TreeChildId):
+            self._delta(code, province, group, r.scoreDelta)
         ind = self.rows.indicator
 
         def frac(name: str, num: int | None, den: int | None, **kw: Any) -> None:
@@ -281,6 +343,8 @@ class _V1:
                 None if direct is None or postal is None else direct + postal,
                 ch_total,
             )
+            frac("ONLINE_TREE_CHANNEL_DIRECT", direct, ch_total)
+            frac("ONLINE_TREE_CHANNEL_POSTAL", postal, ch_total)
             on_t, over = r.onlineOnTimeSum, r.onlineOverdueSum
             handled = None if on_t is None or over is None else on_t + over
             frac("ONLINE_ON_TIME", on_t, handled)

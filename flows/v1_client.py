@@ -47,7 +47,10 @@ def period_fields(endpoint: str, period: Period) -> dict[str, Any]:
         # the portal that day" is what that page shows, and a late snapshot then asks the same thing
         # as an on-time one (docs/appendix-mapping.md, "Year-to-date satisfaction").
         if period.period_type in ("ytd", "year"):
-            return {"fromDate": date(period.year, 1, 1).isoformat(), "toDate": date(period.year, 12, 31).isoformat()}
+            return {
+                "fromDate": date(period.year, 1, 1).isoformat(),
+                "toDate": date(period.year, 12, 31).isoformat(),
+            }
         return {"fromDate": period.start.isoformat(), "toDate": period.end.isoformat()}
     if period.period_type == "month":
         return {"timeType": "month", "year": period.year, "month": period.number}

@@ -150,6 +150,24 @@ BREAKS = {
         "select 'v1', 'evaluation/transparency', 'overview.newField', 1, 1 from range(2)"
     ),
     "unique_fct_indicator": DUP_IND,
+    "unique_fct_reported_series": (
+        "insert into fct_reported_series by name select 'H44' as unit_code, 'H44' as province_code, "
+        "'SR_MONTH_AVERAGE_SCORE' as series_code, '2026-08' as series_month, 'c1' as capture_id from range(2)"
+    ),
+    "reported_month_matches_month_capture": (
+        "insert into fct_reported_series by name select 'H44' as unit_code, 'H44' as province_code, "
+        "'SR_MONTH_AVERAGE_SCORE' as series_code, '2026-08' as series_month, 10.0 as value, 'c1' as capture_id, "
+        "true as is_current"
+    ),
+    "portal_score_delta_matches_change": (
+        "insert into fct_unit_score by name select 'H44' as unit_code, 'H44' as province_code, "
+        "'ytd' as period_type, '2026-YTD-08' as period_key, date '2026-01-01' as period_start, "
+        "date '2026-08-31' as period_end, 60.0 as total_score union all select 'H44', 'H44', 'ytd', "
+        "'2026-YTD-07', date '2026-01-01', date '2026-07-31', 55.0; "
+        "insert into fct_indicator_capture by name select 'H44' as unit_code, 'H44' as province_code, "
+        "'TOTAL_SCORE_DELTA' as indicator_code, 'TOTAL' as group_code, 'ytd' as period_type, "
+        "'2026-YTD-08' as period_key, 1.0 as value, true as is_current, false as derived, 'dX' as capture_id"
+    ),
     "unique_fct_indicator_capture": DUP_CAP,
     "unique_fct_indicator_derived": (
         "insert into fct_indicator_derived by name select unit_code, indicator_code, 'ytd' as period_type, "
@@ -221,6 +239,8 @@ def test_severities_are_declared(tmp_path: Path) -> None:
         "children_counts_sum_to_province",
         "group_scores_sum_to_total_mixed",
         "numerator_le_denominator_flagged",
+        "portal_score_delta_matches_change",
+        "reported_month_matches_month_capture",
     }
     (tmp_path / "bad.sql").write_text("select 1\n")
     with pytest.raises(CheckDefinitionError, match="severity"):

@@ -242,13 +242,21 @@ def test_national_service_results_ranks_and_group_scores() -> None:
         "MDHL": 11.77,
         "MDSH": 9.68,
     }
-    totals = rows(scores, group_code="TOTAL")
+    totals = [r for r in rows(scores, group_code="TOTAL") if r["unit_code"] != "VN"]
     assert len(totals) == 34 and {r["rank_scope_size"] for r in totals} == {34}
+    # the national overview ("Cả nước") lands as the country, unranked: what provinces compare with
+    (country,) = rows(scores, unit_code="VN")
+    assert (country["score"], country["max_score"], country["rank_in_scope"]) == (56.56, 100, None)
     better = sum(r["score"] > 61.48 for r in totals)
     assert h55["TOTAL"]["rank_in_scope"] == better + 1
     assert rows(scores, unit_code="H20", group_code="TOTAL")[0]["rank_in_scope"] == 1
     assert {r["period_type"] for r in totals} == {"ytd"}
-    assert {r["unit_kind"] for r in out["units_seen"].to_pylist()} == {"province"}
+    assert {r["unit_kind"] for r in out["units_seen"].to_pylist()} == {"province", "country"}
+    deltas = {r["unit_code"]: r["value"] for r in rows(out["indicator_values"], indicator_code="TOTAL_SCORE_DELTA")}
+    assert len(deltas) == 34 and all(isinstance(v, float) for v in deltas.values())
+    series = rows(out["reported_series"], series_code="SR_MONTH_AVERAGE_SCORE")
+    assert [r["series_month"] for r in series] == [f"2026-{m:02d}" for m in range(1, 13)]
+    assert {r["unit_code"] for r in series} == {"VN"} and series[-1]["value"] is None  # December: null
 
 
 def test_province_service_results_children_and_donuts() -> None:
