@@ -165,7 +165,7 @@ class _V1:
             self._country(overview.departmentName)
         else:
             self.rows.unit(head, head, "province", None, overview.departmentName, None)
-            self._donuts(d.donuts)
+        self._donuts(d.donuts)
         if d.growthPercent is not None:
             self.rows.indicator(head, head, "TOTAL_SCORE_GROWTH", "TOTAL", value=d.growthPercent)
         for item in d.radar:
@@ -198,7 +198,7 @@ class _V1:
     def _donuts(self, donuts: m.Donuts | None) -> None:
         if donuts is None:
             return
-        scope = self.c.scope
+        scope = self._head
         for key, codes in DONUT_CODES.items():
             slices = getattr(donuts, key)
             if not slices:

@@ -252,7 +252,9 @@ def test_national_service_results_ranks_and_group_scores() -> None:
     assert rows(scores, unit_code="H20", group_code="TOTAL")[0]["rank_in_scope"] == 1
     assert {r["period_type"] for r in totals} == {"ytd"}
     assert {r["unit_kind"] for r in out["units_seen"].to_pylist()} == {"province", "country"}
-    deltas = {r["unit_code"]: r["value"] for r in rows(out["indicator_values"], indicator_code="TOTAL_SCORE_DELTA")}
+    deltas = {
+        r["unit_code"]: r["value"] for r in rows(out["indicator_values"], indicator_code="TOTAL_SCORE_DELTA")
+    }
     assert len(deltas) == 34 and all(isinstance(v, float) for v in deltas.values())
     series = rows(out["reported_series"], series_code="SR_MONTH_AVERAGE_SCORE")
     assert [r["series_month"] for r in series] == [f"2026-{m:02d}" for m in range(1, 13)]

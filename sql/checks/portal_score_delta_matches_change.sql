@@ -1,18 +1,19 @@
 -- severity: warn
 -- Check: the portal's own change of a total score since the previous period (scoreDelta of the
 -- national ranking and of a province's units) against the change dvc766 computes between the two
--- month-end year-to-date figures it holds. A warning, not a failure: the portal's base may be
+-- periods it holds: a month against the month before, a month-end year-to-date against the one a
+-- month earlier. A warning, not a failure: the portal's base may be
 -- another day or period. Returns the differences above 0.01 point.
 with deltas as (
     select unit_code, period_key, value as portal_change
     from fct_indicator
-    where indicator_code = 'TOTAL_SCORE_DELTA' and period_type = 'ytd'
+    where indicator_code = 'TOTAL_SCORE_DELTA' and period_type in ('month', 'ytd')
 ),
 
 scores as (
-    select unit_code, period_key, period_end, total_score
+    select unit_code, period_type, period_key, period_end, total_score
     from fct_unit_score
-    where period_type = 'ytd'
+    where period_type in ('month', 'ytd')
 ),
 
 paired as (
@@ -26,6 +27,7 @@ paired as (
     inner join scores as cur on cur.unit_code = d.unit_code and cur.period_key = d.period_key
     inner join scores as prev
         on prev.unit_code = cur.unit_code
+        and prev.period_type = cur.period_type
         and prev.period_end = last_day(cur.period_end - interval 1 month)
 )
 

@@ -63,6 +63,18 @@ DONUT_CODES: dict[str, dict[str, str]] = {
 }
 
 
+# Numbers a v1 body carries that land nowhere, on purpose (every other number lands: tested by
+# tests/test_every_number_lands.py). Paths as in v1-api.md §4, ``[]`` for any array item.
+NOT_LANDED: dict[str, str] = {
+    "pagination.total": "paging bookkeeping: how many rows the answer has",
+    "pagination.currentPage": "paging bookkeeping",
+    "pagination.pageSize": "paging bookkeeping (an echo of the request)",
+    "pagination.totalPages": "paging bookkeeping",
+    "overview.stt": "row order in the portal's table, not a figure",
+    "evaluation[].stt": "row order in the portal's table, not a figure",
+}
+
+
 def canonical_endpoint(endpoint: str) -> str | None:
     """``dvc-progress-tree`` or ``evaluation/dvc-progress-tree`` → the full name; None if unknown."""
     name = endpoint.strip().strip("/").removeprefix("api/v1/reporting/")
