@@ -59,6 +59,13 @@ def deployment_specs() -> list[dict[str, Any]]:
             "parameters": {},
             "description": "A month range, resumable; trigger by hand with from_month/to_month.",
         },
+        {
+            "name": "drilldown",
+            "flow": "flows.drilldown:drilldown_flow",
+            "cron": None,
+            "parameters": {},
+            "description": "Per-procedure figures of one province and month within a request budget, resumable; trigger by hand with province/month/budget.",
+        },
     ]
 
 

@@ -53,6 +53,7 @@ HANDLERS: dict[str, str] = {
     "snapshot": "flows.commands:cmd_snapshot",
     "backfill": "flows.commands:cmd_backfill",
     "reland": "flows.commands:cmd_reland",
+    "drilldown": "flows.commands:cmd_drilldown",
     "serve": "flows.commands:cmd_serve",
     "doctor": "flows.commands:cmd_doctor",
     "replica": "replica.cli:cmd_replica",
@@ -89,6 +90,19 @@ def build_parser() -> argparse.ArgumentParser:
     bf.add_argument("--provinces", help="comma-separated codes (default: all 34)")
     bf.add_argument("--refresh", action="store_true", help="capture again periods already captured")
     bf.add_argument("--no-build", action="store_true")
+
+    dd = sub.add_parser(
+        "drilldown", help="per-procedure figures of a province × month, within a request budget"
+    )
+    dd.add_argument("--province", required=True, help="province code, e.g. H55")
+    dd.add_argument("--month", required=True, help="an ended month YYYY-MM (or quarter YYYY-Qn)")
+    which = dd.add_mutually_exclusive_group()
+    which.add_argument("--procedures", help="comma-separated procedure codes, e.g. 2.000815,1.001234")
+    which.add_argument(
+        "--top", type=int, help="the N procedures with most dossiers (default: all with dossiers)"
+    )
+    dd.add_argument("--budget", type=int, help="most requests this run may make (default: no limit)")
+    dd.add_argument("--no-build", action="store_true")
 
     sub.add_parser("reland", help="rebuild the whole landing zone from raw/ alone")
     sub.add_parser("doctor", help="check the data folder against the manifest")

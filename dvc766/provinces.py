@@ -87,6 +87,28 @@ def normalise_code(code: str) -> str:
     return m.group(1) if m else code
 
 
+# A per-procedure request's scope: the province and the procedure's code, ``H55~2.000815``, so its
+# raw bodies and landing files sit apart from the province's own and can never be mistaken for them.
+PROCEDURE_CODE_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.\-]{0,39}$")
+
+
+def procedure_scope(unit_scope: str, procedure_code: str) -> str:
+    return f"{unit_scope}~{procedure_code}"
+
+
+def split_scope(scope: str) -> tuple[str, str | None]:
+    """``H55~2.000815`` → (``H55``, ``2.000815``); ``H55`` → (``H55``, None)."""
+    unit, sep, procedure = scope.partition("~")
+    return unit, (procedure if sep else None)
+
+
+def is_safe_scope(scope: str) -> bool:
+    """``national``, a safe unit code, or a safe unit code with a procedure code."""
+    unit, procedure = split_scope(scope)
+    unit_ok = unit == "national" or is_safe_unit_code(unit)
+    return unit_ok and (procedure is None or bool(PROCEDURE_CODE_RE.fullmatch(procedure)))
+
+
 def is_safe_unit_code(code: str) -> bool:
     """True when a code from the portal may be used as a key and inside a file name."""
     return bool(UNIT_CODE_RE.fullmatch(code))

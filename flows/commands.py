@@ -95,6 +95,43 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     )
 
 
+def cmd_drilldown(args: argparse.Namespace) -> int:
+    """``dvc766 drilldown --province H55 --month 2026-10 [--procedures ... | --top N] [--budget N]``."""
+    from dvc766.cli import UserError
+    from dvc766.provinces import PROCEDURE_CODE_RE, get_province
+    from flows.drilldown import drilldown_flow
+
+    settings = Settings.from_env()
+    province = get_province(args.province)
+    period = parse_closed_period(args.month, history_start=settings.history_start)
+    codes = [c.strip() for c in (args.procedures or "").split(",") if c.strip()] or None
+    for code in codes or []:
+        if not PROCEDURE_CODE_RE.fullmatch(code):
+            raise UserError(f"procedure code {code!r} is not a code like 2.000815")
+    if args.budget is not None and args.budget < 1:
+        raise UserError(f"--budget {args.budget}: a drill-down needs a budget of at least 1 request")
+    if args.top is not None and args.top < 1:
+        raise UserError(f"--top {args.top}: give at least 1")
+    require_writable_dir(settings.data_dir)
+    state = drilldown_flow(
+        province=province.code,
+        month=period.key,
+        procedures=codes,
+        top=args.top,
+        budget=args.budget,
+        build=not args.no_build,
+        return_state=True,
+    )
+    result = state.result(raise_on_failure=False)
+    if isinstance(result, UserError):
+        raise result
+    if not hasattr(result, "text"):
+        print(f"dvc766 drilldown: failed: {result}", file=sys.stderr)
+        return 1
+    print(result.text())
+    return 0 if result.ok else 1
+
+
 def cmd_reland(args: argparse.Namespace) -> int:
     """``dvc766 reland``: rebuild landing/ from raw/ alone."""
     from flows.landing import reland

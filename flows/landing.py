@@ -33,7 +33,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from dvc766.provinces import is_safe_unit_code
+from dvc766.provinces import is_safe_scope
 from dvc766.settings import Settings
 from dvc766.storage import Store
 from flows.capture import Capture
@@ -45,7 +45,7 @@ from flows.raw_store import RawStore
 log = logging.getLogger(__name__)
 
 LANDING = "landing"
-_BATCH_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
+_BATCH_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.~\-]{0,127}$")
 SORT_KEYS: dict[str, list[str]] = {
     "unit_scores": ["unit_code", "group_code", "endpoint", "capture_id"],
     "indicator_values": ["unit_code", "indicator_code", "endpoint", "capture_id"],
@@ -54,6 +54,7 @@ SORT_KEYS: dict[str, list[str]] = {
     "procedure_indicator_values": ["unit_code", "formality_id", "indicator_code", "endpoint", "capture_id"],
     "schema_drift": ["endpoint", "field_path", "capture_id"],
     "reported_series": ["unit_code", "series_code", "series_month", "endpoint", "capture_id"],
+    "formalities": ["formality_code", "formality_id", "capture_id"],
 }
 
 
@@ -119,7 +120,7 @@ def _write(
                 f"capture {c.capture_id} ({c.endpoint} {c.scope}) has extra['batch_id']={got!r}, not "
                 f"{batch_id!r}: set it before RawStore.put so reland can rebuild this batch"
             )
-        if c.scope != "national" and not is_safe_unit_code(c.scope):
+        if not is_safe_scope(c.scope):
             raise LandingError(f"scope {c.scope!r} is not safe inside a file name")
     # Normalise everything first: one bad capture writes nothing of the batch.
     grouped = _tables_for(captures, drift_mode)

@@ -2,8 +2,9 @@
 
 :class:`Rows` collects the rows of one capture with the period and provenance columns every landing
 row carries (:mod:`flows.landing_schema`), and turns them into Arrow tables. A per-procedure capture
-(a request filtered by ``formalityId``) writes the same kinds of rows into the ``procedure_*``
-datasets instead, so a unit's own figures and one procedure's share of them never mix.
+(a request filtered by ``formalityId``) writes its scores and indicators into the ``procedure_*``
+datasets instead, so a unit's own figures and one procedure's share of them never mix; it adds no
+unit sightings (the unit's own answers give them) and no month series.
 """
 
 from __future__ import annotations
@@ -132,6 +133,8 @@ class Rows:
     def unit(
         self, unit: str, province: str, kind: str, unit_id: str | None, name: str | None, parent: str | None
     ) -> None:
+        if self.formality_id:
+            return  # a per-procedure answer names the same units as the unit's own: sighted there
         self.data["units_seen"].append(
             {
                 "unit_code": unit,
@@ -145,6 +148,8 @@ class Rows:
         )
 
     def series(self, unit: str, province: str, code: str, month: str, value: float | None) -> None:
+        if self.formality_id:
+            return  # one procedure's month chart is not the unit's series (not landed; kept in raw/)
         self.data["reported_series"].append(
             {
                 "unit_code": unit,
@@ -152,6 +157,20 @@ class Rows:
                 "series_code": code,
                 "series_month": month,
                 "value": value,
+                **self.prov,
+            }
+        )
+
+    def formality(self, item: Any) -> None:
+        self.data["formalities"].append(
+            {
+                "formality_id": item.id,
+                "formality_code": item.code,
+                "formality_name": item.name,
+                "state": item.state,
+                "department_id": item.departmentId,
+                "publishing_department_ids": list(item.publishingDepartmentIds),
+                "applied_department_ids": list(item.appliedDepartmentIds),
                 **self.prov,
             }
         )

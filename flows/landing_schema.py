@@ -108,6 +108,21 @@ REPORTED_SERIES = pa.schema(
     ]
 )
 
+# The procedure (TTHC) catalogue, one row per procedure × capture (a catalogue page): who owns it and
+# which departments apply it, as that capture listed them. Labelled with the year it was taken in.
+FORMALITIES = pa.schema(
+    [
+        pa.field("formality_id", pa.string(), nullable=False),  # the portal's UUID (formalityId)
+        pa.field("formality_code", pa.string(), nullable=False),  # e.g. 2.000815
+        pa.field("formality_name", pa.string()),
+        pa.field("state", pa.string()),  # ACTIVE | UPDATED | INACTIVE
+        pa.field("department_id", pa.string()),  # the owning department
+        pa.field("publishing_department_ids", pa.list_(pa.string())),
+        pa.field("applied_department_ids", pa.list_(pa.string())),
+        *_PERIOD_AND_PROVENANCE,
+    ]
+)
+
 DATASETS: dict[str, pa.Schema] = {
     "unit_scores": UNIT_SCORES,
     "indicator_values": INDICATOR_VALUES,
@@ -116,6 +131,7 @@ DATASETS: dict[str, pa.Schema] = {
     "procedure_indicator_values": PROCEDURE_INDICATOR_VALUES,
     "schema_drift": SCHEMA_DRIFT,
     "reported_series": REPORTED_SERIES,
+    "formalities": FORMALITIES,
 }
 
 GROUP_CODES = ("CKMB", "TDGQ", "CLGQ", "TTTT", "MDHL", "MDSH")

@@ -22,7 +22,8 @@ What lands where (indicator codes: :mod:`flows.indicators`):
 * Shape A (transparency, handling-satisfaction, dossier-digitized): the group score per unit and
   one indicator row per metric (``dataQualityStatus`` → ``quality_flag``).
 * Tree endpoints: the group score per unit and the count indicators of docs/architecture.md.
-* formalities: nothing (a catalogue, not figures).
+* formalities: the catalogue rows (``formalities``: code, name, state, owning and applying
+  departments).
 * Fields the contract does not know: one ``schema_drift`` row each (the known fields still land).
 
 A numerator above its denominator quarantines the body where the indicator's pair nests
@@ -37,7 +38,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from dvc766.provinces import NATIONAL_UNIT
+from dvc766.provinces import NATIONAL_UNIT, split_scope
 from flows.capture import Capture
 from flows.errors import QuarantineError, SchemaChangeError
 from flows.indicators import BY_CODE
@@ -70,7 +71,10 @@ def normalise_v1(
         n.shape_a(SHAPE_A_GROUP[capture.endpoint])
     elif capture.endpoint in TREE_GROUP:
         n.tree(TREE_GROUP[capture.endpoint])
-    elif capture.endpoint != FORMALITIES:
+    elif capture.endpoint == FORMALITIES:
+        for item in body.data.items:
+            n.rows.formality(item)
+    else:
         raise SchemaChangeError(f"unknown v1 endpoint {capture.endpoint!r}", capture)
     if n.unresolved:
         log.warning(
@@ -90,6 +94,8 @@ class _V1:
         self.rows = Rows(capture, body.formality_id)
         self.id_to_code = id_to_code
         self.national = body.national
+        # the province asked for (a per-procedure request's scope is ``H55~<procedure code>``)
+        self.province = split_scope(capture.scope)[0]
         self.unresolved = 0
         self.rows.drift(body.drift)
 
@@ -112,12 +118,12 @@ class _V1:
         return code
 
     def _child_province(self, code: str) -> str:
-        return code if self.national else self.c.scope
+        return code if self.national else self.province
 
     @property
     def _head(self) -> str:
         """Who the overview/parent describes: the province asked for, or the country (VN)."""
-        return NATIONAL_UNIT if self.national else self.c.scope
+        return NATIONAL_UNIT if self.national else self.province
 
     def _delta(self, unit: str, province: str, group: str, value: float | None) -> None:
         """The portal's own change since the previous period (``scoreDelta``), where it gives one."""
@@ -135,7 +141,7 @@ class _V1:
         self.rows.unit(NATIONAL_UNIT, NATIONAL_UNIT, "country", None, name, None)
 
     def _unit_seen(self, row: Any, code: str, kind: str) -> None:
-        parent = None if self.national else self.c.scope
+        parent = None if self.national else self.province
         self.rows.unit(code, self._child_province(code), kind, row.departmentId, row.departmentName, parent)
 
     def _kind(self, labels: dict[str, bool], value: str, where: str, field: str) -> str:

@@ -34,7 +34,7 @@ from datetime import datetime
 from typing import Any
 
 from dvc766.periods import Period
-from dvc766.provinces import is_safe_unit_code
+from dvc766.provinces import is_safe_scope
 from dvc766.settings import Settings
 from dvc766.storage import Store
 from flows.capture import APIS, Capture
@@ -80,8 +80,8 @@ def capture_dir(api: str, endpoint: str, period_key: str, scope: str) -> str:
     if not _ENDPOINT_RE.fullmatch(endpoint):
         raise RawStoreError(f"endpoint {endpoint!r} is not safe as a path")
     Period.from_key(period_key)  # raises PeriodError for anything that is not a period key
-    if scope != "national" and not is_safe_unit_code(scope):
-        raise RawStoreError(f"scope {scope!r} is neither 'national' nor a unit code")
+    if not is_safe_scope(scope):
+        raise RawStoreError(f"scope {scope!r} is neither 'national' nor a unit code (with a procedure code)")
     return f"{RAW}/{api}/{endpoint.replace('/', '__')}/{period_key}/{scope}"
 
 

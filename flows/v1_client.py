@@ -19,7 +19,7 @@ from datetime import date
 from typing import Any
 
 from dvc766.periods import Period, now_vn
-from dvc766.provinces import Province
+from dvc766.provinces import Province, procedure_scope
 from dvc766.settings import Settings
 from flows.capture import Capture, capture_from_response
 from flows.errors import BlockedError, EnvelopeError, SchemaChangeError
@@ -176,14 +176,19 @@ class V1Client:
         *,
         run_id: str = "",
         formality_id: str | None = None,
+        procedure_code: str | None = None,
     ) -> Capture:
         """One validated Capture of ``endpoint`` for ``period`` and ``province`` (None = national).
 
+        With ``formality_id`` (the procedure's UUID) the answer is that one procedure's figures; its
+        capture is scoped ``<province>~<procedure_code>`` so it is kept apart from the province's own.
         Raises a PortalError subclass (with ``.capture`` when a body arrived) on any bad answer, and
         SchemaChangeError when a Shape A answer does not fit on one page (use ``fetch_pages``).
         """
         endpoint = endpoint_name(endpoint)
         scope = province.code if province else NATIONAL
+        if formality_id is not None:
+            scope = procedure_scope(scope, procedure_code or formality_id)
         request = build_request(endpoint, period, province, formality_id=formality_id)
         capture = self._post(endpoint, request, scope, period, run_id)
         body = self._validated(capture)
@@ -204,24 +209,29 @@ class V1Client:
         The catalogue has no period; its captures carry the current year so they file under the
         year they were taken in.
         """
-        endpoint = "formalities"
-        period = Period("year", now_vn().year)
         captures: list[Capture] = []
         page = 1
         limit: int | None = None
         while True:
-            request: dict[str, Any] = {} if q is None else {"q": q}
-            request.update({"currentPage": page, "pageSize": page_size})
-            capture = self._post(endpoint, request, NATIONAL, period, run_id)
-            pagination = self._validated(capture).pagination
-            assert pagination is not None  # the formalities model requires it
+            capture, total_pages = self.fetch_formalities_page(page, q=q, page_size=page_size, run_id=run_id)
             captures.append(capture)
-            total_pages = pagination.totalPages or 0
             limit = total_pages if limit is None else limit
-            if pagination.currentPage != page:
-                raise SchemaChangeError(
-                    f"formalities: asked for page {page}, got page {pagination.currentPage}", capture
-                )
             if page >= total_pages or page >= limit:
                 return captures
             page += 1
+
+    def fetch_formalities_page(
+        self, page: int, *, q: str | None = None, page_size: int = FORMALITIES_PAGE_SIZE, run_id: str = ""
+    ) -> tuple[Capture, int]:
+        """One page of the catalogue and the number of pages (a budgeted caller pages itself)."""
+        period = Period("year", now_vn().year)
+        request: dict[str, Any] = {} if q is None else {"q": q}
+        request.update({"currentPage": page, "pageSize": page_size})
+        capture = self._post("formalities", request, NATIONAL, period, run_id)
+        pagination = self._validated(capture).pagination
+        assert pagination is not None  # the formalities model requires it
+        if pagination.currentPage != page:
+            raise SchemaChangeError(
+                f"formalities: asked for page {page}, got page {pagination.currentPage}", capture
+            )
+        return capture, pagination.totalPages or 0

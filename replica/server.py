@@ -412,7 +412,10 @@ class Handler(BaseHTTPRequestHandler):
         if endpoint == "formalities":
             q = body.get("q")
             return shapes.formalities(ds.seed, str(q) if q else None, page, size)
-        period = dataclasses.replace(v1_period(endpoint, body), era="post")
+        procedure = body.get("formalityID" if endpoint == "evaluation/dossier-digitized" else "formalityId")
+        period = dataclasses.replace(
+            v1_period(endpoint, body), era="post", procedure=str(procedure) if procedure else None
+        )
         tree = self._v1_scope(body, period)
         if endpoint == "evaluation/service-results":
             return shapes.service_results(ds, period, tree, now)

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 
+import numpy as np
+
 from replica.generator import (
     COL,
     GROUPS,
@@ -81,6 +83,7 @@ class PeriodRequest:
     number: int = 0
     last: int = 0  # the last month of a ``range`` (handling-satisfaction's fromDate/toDate)
     era: str | None = None  # whose units answer: None = the era of the last month (see unit_era)
+    procedure: str | None = None  # a formalityId filter: the figures of that one procedure
 
     @property
     def unit_era(self) -> str:
@@ -97,13 +100,17 @@ class PeriodRequest:
     def previous(self) -> PeriodRequest:
         """The period before, of the same type (for scoreDelta and growthPercent)."""
         if self.period_type == "range":
-            return PeriodRequest("range", self.year - 1, self.number, self.last, self.era)
+            return PeriodRequest("range", self.year - 1, self.number, self.last, self.era, self.procedure)
         if self.period_type == "year":
-            return PeriodRequest("year", self.year - 1, era=self.era)
+            return PeriodRequest("year", self.year - 1, era=self.era, procedure=self.procedure)
         per_year = {"month": 12, "quarter": 4, "half": 2}[self.period_type]
         if self.number > 1:
-            return PeriodRequest(self.period_type, self.year, self.number - 1, era=self.era)
-        return PeriodRequest(self.period_type, self.year - 1, per_year, era=self.era)
+            return PeriodRequest(
+                self.period_type, self.year, self.number - 1, era=self.era, procedure=self.procedure
+            )
+        return PeriodRequest(
+            self.period_type, self.year - 1, per_year, era=self.era, procedure=self.procedure
+        )
 
     @classmethod
     def from_dates(cls, from_date: str, to_date: str) -> PeriodRequest:
@@ -134,7 +141,33 @@ def _level(u: Unit) -> str:
 
 def _figures(ds: Dataset, request: PeriodRequest, tree: ProvinceTree, now: datetime) -> Figures | None:
     cover = coverage(request.period_type, request.months, now)
-    return ds.figures(tree, cover) if cover else None
+    if not cover:
+        return None
+    figs = ds.figures(tree, cover)
+    return procedure_figures(ds.seed, figs, request.procedure) if request.procedure else figs
+
+
+@lru_cache(maxsize=4)
+def _procedure_weights(seed: int) -> tuple[dict[str, float], float]:
+    """Each applied procedure's weight (skewed: a few procedures carry most dossiers) and their sum."""
+    weights = {}
+    for i, item in enumerate(catalogue(seed)):
+        if item["appliedDepartmentIds"]:
+            weights[item["id"]] = 1.0 / (1 + _hash_int(seed, "volume", i) % 997) ** 1.2
+    return weights, sum(weights.values())
+
+
+def procedure_figures(seed: int, figs: Figures, procedure: str) -> Figures:
+    """One procedure's share of a province's counts: every unit's counts scaled by the procedure's
+    weight (times a per-unit factor ≤ 1) and rounded down, so the counts of all a unit's procedures
+    add up to no more than the unit's own, and parts stay below their wholes. An unknown or
+    not-applied procedure has no dossiers (zeros, as the portal answers)."""
+    weights, total = _procedure_weights(seed)
+    share = weights.get(procedure, 0.0) / total if total else 0.0
+    n = figs.matrix.shape[0]
+    per_unit = np.array([0.5 + (_hash_int(seed, procedure, k) % 1000) / 2000 for k in range(n)])
+    scaled = np.floor(figs.matrix * (share * per_unit)[:, None]).astype(np.int64)
+    return Figures(figs.tree, scaled, figs.months)
 
 
 def _chart_months(ds: Dataset, request: PeriodRequest, tree: ProvinceTree, now: datetime):
@@ -143,7 +176,10 @@ def _chart_months(ds: Dataset, request: PeriodRequest, tree: ProvinceTree, now: 
     cover = {(y, m): (y, m, a, b) for y, m, a, b in coverage(request.period_type, request.months, now)}
     for m in range(1, 13):
         key = (request.year, m)
-        yield m, (ds.figures(tree, [cover[key]]) if key in inside and key in cover else None)
+        figs = ds.figures(tree, [cover[key]]) if key in inside and key in cover else None
+        if figs is not None and request.procedure:
+            figs = procedure_figures(ds.seed, figs, request.procedure)
+        yield m, figs
 
 
 def _unit_fields(u: Unit | None, *, code: bool = True) -> dict:

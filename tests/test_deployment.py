@@ -15,7 +15,7 @@ def test_prefect_yaml_matches_the_served_deployments() -> None:
     doc = yaml.safe_load((ROOT / "deployments" / "prefect.yaml").read_text(encoding="utf-8"))
     by_name = {d["name"]: d for d in doc["deployments"]}
     specs = {s["name"]: s for s in deployment_specs()}
-    assert set(by_name) == set(specs) == {"monthly", "month-end-snapshot", "backfill"}
+    assert set(by_name) == set(specs) == {"monthly", "month-end-snapshot", "backfill", "drilldown"}
     for name, spec in specs.items():
         dep = by_name[name]
         module, func = spec["flow"].split(":")

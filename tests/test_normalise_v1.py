@@ -293,10 +293,16 @@ def test_province_service_results_children_and_donuts() -> None:
     assert "district" in {r["unit_kind"] for r in old["units_seen"].to_pylist()}
 
 
-def test_formalities_land_nothing() -> None:
+def test_formalities_land_the_catalogue_and_no_figures() -> None:
     body = (PORTAL / "v1" / "qd766" / "formalities_page575_last.json").read_bytes()
-    out = normalise(make_capture(body, "formalities", "national", AUG))
-    assert all(t.num_rows == 0 for t in out.values())
+    out = normalise(make_capture(body, "formalities", "national", Period("year", 2026)))
+    item = json.loads(body)["data"]["items"][0]
+    (row,) = out["formalities"].to_pylist()
+    assert (row["formality_id"], row["formality_code"], row["formality_name"], row["state"]) == (
+        item["id"], item["code"], item["name"], item["state"]
+    )
+    assert row["applied_department_ids"] == item["appliedDepartmentIds"]
+    assert all(t.num_rows == 0 for name, t in out.items() if name != "formalities")
 
 
 # --- hostile and broken bodies ----------------------------------------------------------------

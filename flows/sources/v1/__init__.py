@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError, create_model
 
-from dvc766.provinces import is_safe_unit_code, province_by_code, provinces
+from dvc766.provinces import is_safe_unit_code, province_by_code, provinces, split_scope
 from flows.capture import Capture
 from flows.errors import EnvelopeError, NotPublishedError, PortalError, SchemaChangeError, WrongScopeError
 from flows.indicators import BY_CODE
@@ -112,7 +112,7 @@ def formality_of(endpoint: str, request: dict[str, Any]) -> str | None:
 
 def parse_v1(capture: Capture, drift_mode: str = "record") -> V1Body:
     """The capture's body as typed data; raises a PortalError (with ``.capture``) when unusable."""
-    expected = None if capture.scope == "national" else capture.scope
+    expected = None if capture.scope == "national" else split_scope(capture.scope)[0]
     try:
         return parse_v1_body(
             capture.endpoint,
