@@ -23,7 +23,7 @@ from typing import Any
 
 from benchmarks import RESULTS_DIR, ROOT, BenchConfig, machine, prefect_env
 
-NAMES = ("overhead", "requests", "report", "backfill", "contract")
+NAMES = ("overhead", "requests", "report", "backfill", "contract", "drilldown")
 
 
 def _runner(name: str) -> Callable[[BenchConfig], dict[str, Any]]:
@@ -36,6 +36,8 @@ def _runner(name: str) -> Callable[[BenchConfig], dict[str, Any]]:
         from benchmarks.bench_report import run
     elif name == "contract":
         from benchmarks.bench_contract import run
+    elif name == "drilldown":
+        from benchmarks.bench_drilldown import run
     else:
         from benchmarks.bench_backfill import run
     return run
@@ -108,6 +110,13 @@ def table(results: dict[str, Any]) -> str:
     if "contract" in results:
         c = results["contract"]
         add(f"6 validate + normalise {c['bodies']} bodies", f"{c['median_s']:.2f} s", "no slower", None)
+    if "drilldown" in results:
+        d = results["drilldown"]
+        last = d["sizes"][-1]
+        add(f"7 drill-down, {last['procedures']} procedures", f"{last['requests']} requests, {last['wall_s']:.1f} s",
+            "", None)  # fmt: skip
+        add("7 drill-down time per procedure, largest / smallest N", f"{d['growth_per_procedure']:.2f}×",
+            "linear (≈ 1)", None)  # fmt: skip
     if "backfill" in results:
         b = results["backfill"]
         add(
@@ -163,7 +172,9 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     results["quick"] = args.quick
-    out = args.out or RESULTS_DIR / ("quick.json" if args.quick else "latest.json")
+    # a partial run never replaces the full results: --only writes a file of its own
+    default = "quick.json" if args.quick else ("-".join(args.only) + ".json" if args.only else "latest.json")
+    out = args.out or RESULTS_DIR / default
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print()

@@ -167,6 +167,9 @@ def procedure_figures(seed: int, figs: Figures, procedure: str) -> Figures:
     n = figs.matrix.shape[0]
     per_unit = np.array([0.5 + (_hash_int(seed, procedure, k) % 1000) / 2000 for k in range(n)])
     scaled = np.floor(figs.matrix * (share * per_unit)[:, None]).astype(np.int64)
+    if _hash_int(seed, procedure, "paper") % 3 == 0:
+        # a third of the procedures take their fees at the counter only: none paid online
+        scaled[:, [COL["pay_ok"], COL["fee_online_f"]]] = 0
     return Figures(figs.tree, scaled, figs.months)
 
 

@@ -90,3 +90,9 @@ def test_results_file_written_by_main(tmp_path: Path, monkeypatch: pytest.Monkey
 def test_contract_benchmark_parses_and_normalises_every_body(results: dict) -> None:
     c = results["contract"]
     assert c["bodies"] == 8 and c["rows"] > 100 and len(c["runs_s"]) >= 3
+
+
+def test_drilldown_benchmark_counts_requests_per_procedure(results: dict) -> None:
+    d = results["drilldown"]
+    assert [r["procedures"] for r in d["sizes"]] == [2, 4]
+    assert all(1 <= r["requests_per_procedure"] <= 5 for r in d["sizes"]) and d["growth_per_procedure"] > 0

@@ -63,6 +63,10 @@ def test_write_batch_layout_and_content(settings: Settings) -> None:
     files = sorted(str(p.relative_to(landing)) for p in landing.rglob("*.parquet"))
     assert files == [
         "indicator_values/period_type=month/period_key=2026-08/H44__run1-H44-2026-08.parquet",
+        # the national ranking's own change, radar and growth; the month series of both answers
+        "indicator_values/period_type=ytd/period_key=2026-YTD-09/national__run1-national-2026-YTD-09.parquet",
+        "reported_series/period_type=month/period_key=2026-08/H44__run1-H44-2026-08.parquet",
+        "reported_series/period_type=ytd/period_key=2026-YTD-09/national__run1-national-2026-YTD-09.parquet",
         "unit_scores/period_type=month/period_key=2026-08/H44__run1-H44-2026-08.parquet",
         "unit_scores/period_type=year/period_key=2025/national__run0-national-2025.parquet",
         "unit_scores/period_type=ytd/period_key=2026-YTD-09/national__run1-national-2026-YTD-09.parquet",
@@ -73,7 +77,8 @@ def test_write_batch_layout_and_content(settings: Settings) -> None:
     path = landing / files[0]
     table = pq.read_table(path, partitioning=None)
     assert table.schema.equals(DATASETS["indicator_values"])  # no pandas index, exact schema
-    assert table.num_rows == counts["indicator_values"]
+    national = pq.read_table(landing / files[1], partitioning=None)
+    assert table.num_rows + national.num_rows == counts["indicator_values"]
     assert pq.ParquetFile(path).metadata.row_group(0).column(0).compression == "ZSTD"
     keys = list(zip(table["unit_code"].to_pylist(), table["indicator_code"].to_pylist(), strict=True))
     assert keys == sorted(keys)

@@ -299,7 +299,10 @@ def test_formalities_land_the_catalogue_and_no_figures() -> None:
     item = json.loads(body)["data"]["items"][0]
     (row,) = out["formalities"].to_pylist()
     assert (row["formality_id"], row["formality_code"], row["formality_name"], row["state"]) == (
-        item["id"], item["code"], item["name"], item["state"]
+        item["id"],
+        item["code"],
+        item["name"],
+        item["state"],
     )
     assert row["applied_department_ids"] == item["appliedDepartmentIds"]
     assert all(t.num_rows == 0 for name, t in out.items() if name != "formalities")

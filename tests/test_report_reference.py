@@ -393,6 +393,8 @@ def build_warehouse(path: Path, *, with_rpt: bool = True) -> Path:
             )
         )
     con.executemany("insert into fct_indicator values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", facts)
+    # captured on the month's last day: the month-end figures (fct_indicator.as_of, issue 20)
+    con.execute("alter table fct_indicator add column as_of varchar default 'on_time'")
     scores = [
         ("ytd", "2023-YTD-09", date(2023, 1, 1), date(2023, 9, 30), 77.79, *[None] * 6, 10, 63),
         ("ytd", "2023-YTD-10", date(2023, 1, 1), date(2023, 10, 31), 78.59, *[None] * 6, 9, 63),

@@ -1,0 +1,161 @@
+"""The per-procedure drill-down against the replica, as a user runs it (issue 16).
+
+A drill-down with a budget that runs out part-way, then a second run, lands exactly what one
+unbudgeted run lands — nothing fetched twice, nothing skipped — and the published warehouse answers
+the README's drill-down queries. Bad arguments get one line and exit 2, nothing written.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from dvc766.cli import main
+from dvc766.periods import Period
+from dvc766.settings import Settings
+from flows.drilldown import VOLUME_ENDPOINT, run_drilldown
+from flows.monthly import execute
+from tests.published import query
+
+replica_server = pytest.importorskip("replica.server")
+ROOT = Path(__file__).resolve().parents[1]
+OCT = Period.month(2026, 10)
+# Four procedures applied in every province: three that carry many dossiers and one with few.
+PROCEDURES = ["1.128273", "1.108183", "4.118949", "4.100014"]
+CATALOGUE_PAGES = 58  # 5,741 procedures at 100 a page
+
+
+@pytest.fixture(scope="module")
+def replica() -> Iterator[object]:
+    with replica_server.start_replica(now="2026-11-05T10:00") as handle:
+        yield handle
+
+
+def settings_for(replica: object, data: Path) -> Settings:
+    return Settings(data_dir=data, portal_url=replica.url, pacing_s=0, jitter_s=0)  # type: ignore[attr-defined]
+
+
+def landed_rows(data: Path) -> dict[str, list[tuple]]:
+    """Every landed row of the drill-down datasets, without the columns that name a capture."""
+    out: dict[str, list[tuple]] = {}
+    for name in ("procedure_unit_scores", "procedure_indicator_values", "formalities"):
+        rows: list[tuple] = []
+        for p in sorted((data / "landing" / name).rglob("*.parquet")):
+            t = pq.read_table(p)
+            keep = [c for c in t.column_names if c not in ("capture_id", "captured_at", "raw_sha256")]
+            rows += [tuple(str(r[c]) for c in keep) for r in t.select(keep).to_pylist()]
+        out[name] = sorted(rows)
+    return out
+
+
+def drill(replica: object, data: Path, **kw: object) -> object:
+    return run_drilldown(settings_for(replica, data), "H55", OCT, procedures=PROCEDURES, **kw)
+
+
+def test_a_budgeted_drilldown_resumed_lands_what_one_unbudgeted_run_lands(
+    tmp_path: Path, replica: object
+) -> None:
+    one = tmp_path / "one"
+    whole = drill(replica, one, build=False)
+    assert whole.complete and whole.with_dossiers >= 3
+    expected = CATALOGUE_PAGES + len(PROCEDURES) + 4 * whole.with_dossiers
+    assert whole.requests == expected
+    replica.reset_stats()  # type: ignore[attr-defined]
+
+    two = tmp_path / "two"
+    first = drill(replica, two, budget=CATALOGUE_PAGES + 2, build=False)  # the catalogue and two volumes
+    assert first.requests == CATALOGUE_PAGES + 2 and not first.complete and first.remaining > 0
+    assert "run the same command again" in first.text()
+    second = drill(replica, two, budget=5, build=False)  # the other two volumes, then 3 detail requests
+    assert second.requests == 5 and second.remaining == expected - CATALOGUE_PAGES - 7
+    third = drill(replica, two, build=False)
+    assert third.complete and third.requests == expected - CATALOGUE_PAGES - 7
+    # nothing fetched twice: the replica saw exactly the requests of one run
+    assert int(replica.stats()["total"]) == expected  # type: ignore[attr-defined]
+    assert landed_rows(two) == landed_rows(one)
+    assert drill(replica, two, build=False).requests == 0  # all answered: a fourth run asks nothing
+
+
+def test_top_n_takes_the_largest_procedures_first(tmp_path: Path, replica: object) -> None:
+    data = tmp_path / "top"
+    summary = drill(replica, data, top=2, build=False)
+    assert summary.with_dossiers == 2 and summary.requests == CATALOGUE_PAGES + len(PROCEDURES) + 8
+    folder = data / "raw" / "v1" / "evaluation__transparency" / "2026-10"
+    detailed = {p.name.split("~")[1] for p in folder.iterdir()}
+    # the largest (1.128273 carries the most dossiers) is detailed, the smallest is not
+    assert len(detailed) == 2 and "1.128273" in detailed and "4.100014" not in detailed
+    for code in PROCEDURES:  # but every procedure's volume was asked, once
+        vol = data / "raw" / "v1" / VOLUME_ENDPOINT.replace("/", "__") / "2026-10" / f"H55~{code}"
+        assert len(list(vol.glob("*.json.gz"))) == 1
+
+
+def readme_drilldown_queries() -> list[tuple[str, str]]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    found = re.findall(r"^#### (.+?)\n(?:.*?\n)*?```sql\n(.*?)```", text, flags=re.MULTILINE | re.DOTALL)
+    return [(t, q) for t, q in found if "fct_procedure_indicator" in q]
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_the_command_lands_builds_and_answers_the_readme_queries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, replica: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "data"
+    for k, v in {"DVC766_DATA_DIR": str(data), "DVC766_PORTAL_URL": replica.url,  # type: ignore[attr-defined]
+                 "DVC766_PACING_S": "0", "DVC766_JITTER_S": "0"}.items():  # fmt: skip
+        monkeypatch.setenv(k, v)
+    execute("monthly", Settings.from_env(), [OCT], ["H55"], use_prefect=False)  # the unit's own figures
+    for month in (9, 10):  # two months, so "whose on-time rate fell most" has a before and after
+        code = main(["drilldown", "--province", "H55", "--month", f"2026-{month:02d}",
+                     "--procedures", ",".join(PROCEDURES)])  # fmt: skip
+        assert code == 0
+    out = capsys.readouterr().out
+    assert "done: every planned request is answered" in out and "checks" in out
+    db = data / "warehouse.duckdb"
+    queries = readme_drilldown_queries()
+    assert len(queries) >= 3
+    for title, sql in queries:
+        assert query(db, sql), title
+    (name,) = query(
+        db, "select formality_name from dim_formality where formality_code = '1.128273' and is_current"
+    )[0:1]
+    assert name[0].startswith("Thủ tục")
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["--procedures", "2.000815;x"], "is not a code"),
+        (["--budget", "0"], "at least 1 request"),
+        (["--top", "0"], "at least 1"),
+        (["--province", "H99"], "H99"),
+    ],
+)
+def test_bad_arguments_one_line_exit_2_nothing_written(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    argv: list[str],
+    words: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    data = tmp_path / "data"
+    monkeypatch.setenv("DVC766_DATA_DIR", str(data))
+    base = {"--province": "H55", "--month": "2026-10"}
+    args = ["drilldown"]
+    for flag, value in base.items():
+        if flag not in argv:
+            args += [flag, value]
+    assert main(args + argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and words in err
+    assert not data.exists()
+
+
+def test_an_unknown_procedure_code_is_one_line(tmp_path: Path, replica: object) -> None:
+    from flows.drilldown import DrilldownError
+
+    with pytest.raises(DrilldownError, match="unknown procedure code.*9.999999"):
+        run_drilldown(settings_for(replica, tmp_path / "d"), "H55", OCT, procedures=["9.999999"], build=False)
