@@ -85,7 +85,7 @@ def test_batch_cut_off_between_landing_files_is_finished_by_the_rerun(
     [h55] = [b for b in again.batches if b.scope == "H55"]
     assert h55.status == "relanded"  # before the fix: "skipped", the two missing files for good
     files = list((settings.data_dir / "landing").rglob("H55__*.parquet"))
-    assert len(files) == 3 and {f.name.split("__")[1] for f in files} == {f"{h55.batch_id}.parquet"}
+    assert len(files) == 4 and {f.name.split("__")[1] for f in files} == {f"{h55.batch_id}.parquet"}
     problems, _notes = doctor(settings)
     assert problems == []
     before = _landing_bytes(settings.data_dir)
