@@ -60,6 +60,7 @@ HANDLERS: dict[str, str] = {
     "build": "warehouse.commands:cmd_build",
     "sql": "warehouse.commands:cmd_sql",
     "report": "warehouse.report_cli:cmd_report",
+    "dashboard": "warehouse.dashboard:cmd_dashboard",
 }
 
 
@@ -103,6 +104,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dd.add_argument("--budget", type=int, help="most requests this run may make (default: no limit)")
     dd.add_argument("--no-build", action="store_true")
+
+    dash = sub.add_parser(
+        "dashboard", help="one self-contained HTML page of a province (or all) at a month end"
+    )
+    dash.add_argument("--province", required=True, help="province code (H55) or all")
+    dash.add_argument("--month", help="YYYY-MM (default: the latest month end in the warehouse)")
+    dash.add_argument("--out", help="HTML file (default: data/reports/dashboard_<province>_<month>.html)")
 
     sub.add_parser("reland", help="rebuild the whole landing zone from raw/ alone")
     sub.add_parser("doctor", help="check the data folder against the manifest")

@@ -57,12 +57,20 @@ def main() -> int:
         if _cli("report", "--province", "H55", "--month", month, "--format", fmt, "--out", str(out)) != 0:
             return 1
         outputs.append(out)
+    dashboards = []
+    for province in ("H55", "all"):
+        out = data_dir / "reports" / f"dashboard_{province}_{month}.html"
+        if _cli("dashboard", "--province", province, "--month", month, "--out", str(out)) != 0:
+            return 1
+        dashboards.append(out)
     print(f"\nDemo finished in {time.monotonic() - started:.0f} s. Everything is under {data_dir}:")
     print(f"  raw bodies     {data_dir / 'raw'}")
     print(f"  landing        {data_dir / 'landing'}")
     print(f"  warehouse      {data_dir / 'warehouse.duckdb'}  (open read-only: duckdb -readonly …)")
     for out in outputs:
         print(f"  appendix       {out}")
+    for out in dashboards:
+        print(f"  dashboard      {out}  (one HTML file, works offline)")
     return 0
 
 

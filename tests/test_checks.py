@@ -150,6 +150,20 @@ BREAKS = {
         "select 'v1', 'evaluation/transparency', 'overview.newField', 1, 1 from range(2)"
     ),
     "unique_fct_indicator": DUP_IND,
+    "unique_fct_procedure_indicator": (
+        "insert into fct_procedure_indicator by name select 'H44' as unit_code, 'f-1' as formality_id, "
+        "'PROGRESS_ON_TIME' as indicator_code, 'month' as period_type, '2026-08' as period_key, "
+        "'c1' as capture_id from range(2)"
+    ),
+    "procedure_counts_within_unit": (
+        "insert into fct_procedure_indicator by name select 'H44.101' as unit_code, 'f-1' as formality_id, "
+        "'PROGRESS_ON_TIME' as indicator_code, 'month' as period_type, '2026-08' as period_key, "
+        "10 ** 7 as numerator, 10 ** 7 as denominator, 'c1' as capture_id, true as is_current"
+    ),
+    "unique_dim_formality": (
+        "insert into dim_formality by name select '2.000815' as formality_code, "
+        "timestamptz '2026-09-26 00:00:00+00' as valid_from, true as is_current from range(2)"
+    ),
     "unique_fct_reported_series": (
         "insert into fct_reported_series by name select 'H44' as unit_code, 'H44' as province_code, "
         "'SR_MONTH_AVERAGE_SCORE' as series_code, '2026-08' as series_month, 'c1' as capture_id from range(2)"

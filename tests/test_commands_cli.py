@@ -102,7 +102,12 @@ def test_backfill_is_resumable_refreshable_and_relandable(
     bodies = list((data_dir / "raw").rglob("*.json.gz"))
     assert len(bodies) == expected
     landed = tree_digest(data_dir / "landing")
-    assert {p.split("/")[0] for p in landed} == {"unit_scores", "indicator_values", "units_seen", "reported_series"}
+    assert {p.split("/")[0] for p in landed} == {
+        "unit_scores",
+        "indicator_values",
+        "units_seen",
+        "reported_series",
+    }
     assert any("period_key=2026-03" in p for p in landed)
 
     # again: nothing new is fetched, nothing changes

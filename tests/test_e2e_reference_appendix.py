@@ -16,6 +16,7 @@ so any other difference fails.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -361,3 +362,80 @@ def test_docx_converts_to_pdf_with_the_tables_on_the_page(run: Run, tmp_path: Pa
     for table in md(run)[1:6]:  # every unit of sections II-IV
         for row in table[1:]:
             assert "".join(row[1].split()) in flat, row
+
+
+# ---- the dashboard, opened in a real headless browser with no network ----------------------------------
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--host-resolver-rules=MAP * ~NOTFOUND",  # no name resolves: the page must need no network
+    "--enable-logging=stderr",
+    "--v=0",
+    "--virtual-time-budget=15000",
+]
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+def test_dashboard_renders_offline_in_a_browser_with_every_chart_drawn(run: Run, tmp_path: Path) -> None:
+    browser = _chromium()
+    if browser is None:
+        pytest.skip("Chromium is not on PATH; .ci/run installs it from Debian's packages")
+    out = ROOT / "tests" / "artifacts" / "dashboard_H55_2023-10.html"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DVC766_DATA_DIR", str(run.data_dir))
+        assert main(["dashboard", "--province", "H55", "--month", "2023-10", "--out", str(out)]) == 0
+        national = tmp_path / "all.html"
+        assert main(["dashboard", "--province", "all", "--month", "2023-10", "--out", str(national)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert "<script src=" not in text and "cdn" not in text.lower().replace("cdn.plot", "")  # all inlined
+    profile = tmp_path / "profile"
+    dom = subprocess.run(
+        [browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom", out.as_uri()],
+        capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    console = [ln for ln in dom.stderr.splitlines() if "CONSOLE" in ln]
+    assert not [ln for ln in console if "Uncaught" in ln or "Error" in ln], console
+    charts = re.findall(r'<div id="chart-([a-z\-A-Z]+)"', dom.stdout)
+    assert {"trend", "groups", "change", "overdue", "online-service", "online-payment"} <= set(charts)
+    assert len([c for c in charts if c.startswith("lost-")]) == 6
+    for key in charts:  # each chart drew its marks (bars or points) into its SVG
+        start = dom.stdout.index(f'<div id="chart-{key}"')
+        block = dom.stdout[start : start + 400_000].split('<div id="chart-', 2)[1]
+        assert "main-svg" in block and 'class="point' in block, key
+    assert "78,59" in dom.stdout  # H55's total score on 31/10/2023, as Table I prints it
+    shot = ROOT / "tests" / "artifacts" / "dashboard_H55_2023-10.png"
+    subprocess.run(
+        [browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--screenshot={shot}", "--window-size=1400,2600",
+         out.as_uri()], capture_output=True, timeout=120, check=True,
+    )  # fmt: skip
+    assert shot.stat().st_size > 10_000
+
+
+def test_dashboard_bad_input_is_one_line_and_writes_nothing(
+    run: Run, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DVC766_DATA_DIR", str(run.data_dir))
+        for argv, words in (
+            (["--province", "H99"], "H99"),
+            (["--province", "H55", "--month", "2022-05"], "before"),
+            (["--province", "H55", "--month", "2023-13"], "month 13"),
+        ):
+            out = tmp_path / "x.html"
+            assert main(["dashboard", *argv, "--out", str(out)]) == 2
+            err = capsys.readouterr().err.strip()
+            assert len(err.splitlines()) == 1 and words in err, err
+            assert not out.exists()
+        mp.setenv("DVC766_DATA_DIR", str(tmp_path / "empty"))
+        assert main(["dashboard", "--province", "H55", "--month", "2023-10"]) == 2
+        assert "no warehouse" in capsys.readouterr().err

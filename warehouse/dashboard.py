@@ -1,0 +1,346 @@
+"""``dvc766 dashboard``: one self-contained HTML page of where a province (or the country) stands.
+
+Why one file with everything inlined: provincial offices often work offline or behind a strict
+web filter and pass files around by email, so the page carries plotly.js, its data and its styles
+itself (no CDN, no request when opened). Plotly is used because its Python package ships the whole
+plotly.js bundle (``include_plotlyjs=True``) and draws hover labels with the numbers; Altair's
+inline mode needs another package to fetch or vendor its JavaScript.
+
+Everything comes from the published warehouse, opened read-only: the appendix's own data
+(:func:`warehouse.report_data.load_appendix`: scores, rank, per-unit tables) and, for the
+comparisons, ``fct_unit_score`` of every province (national median) and ``fct_procedure_indicator``
+(the drill-down) when it has rows. Numbers are written the Vietnamese way (1.234,56); a figure the
+portal does not give is written "Không có số liệu" and drawn as no bar, never as 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import statistics
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import plotly.graph_objects as go
+from plotly.io import to_html
+
+from dvc766.cli import UserError
+from dvc766.periods import Period, parse_month
+from dvc766.settings import Settings
+from flows.landing_schema import GROUP_MAX
+from warehouse.numbers_vi import NOT_AVAILABLE, format_change, format_number
+from warehouse.report_cli import _atomic_write
+from warehouse.report_data import AppendixData, load_appendix, province_label
+
+GROUP_LABELS = {
+    "CKMB": "Công khai, minh bạch",
+    "TDGQ": "Tiến độ giải quyết",
+    "CLGQ": "Dịch vụ công trực tuyến",
+    "TTTT": "Thanh toán trực tuyến",
+    "MDHL": "Mức độ hài lòng",
+    "MDSH": "Số hóa hồ sơ",
+}
+GROUP_COLUMNS = {g: f"score_{g.lower()}" for g in GROUP_LABELS}
+FONT = {"family": "Times New Roman, DejaVu Serif, serif", "size": 14}
+
+
+def vi(value: object, places: int = 2) -> str:
+    text = format_number(value, places)
+    return text if text else NOT_AVAILABLE
+
+
+def _num(value: object) -> float | None:
+    return None if value is None else float(value)  # type: ignore[arg-type]
+
+
+def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
+    fig.update_layout(
+        title={"text": title, "x": 0.01},
+        font=FONT,
+        separators=",.",  # decimal comma, thousands dot: 1.234,56
+        height=height,
+        margin={"l": 60, "r": 20, "t": 60, "b": 60},
+        plot_bgcolor="white",
+        legend={"orientation": "h", "y": -0.2},
+    )
+    fig.update_xaxes(gridcolor="#e5e5e5")
+    fig.update_yaxes(gridcolor="#e5e5e5")
+    return fig
+
+
+def _bars(labels: list[str], values: list[float | None], name: str, places: int = 2, **kw: Any) -> go.Bar:
+    """A bar per label; a value the portal does not give draws no bar and says so."""
+    return go.Bar(
+        x=[v if v is not None else None for v in values],
+        y=labels,
+        orientation="h",
+        name=name,
+        text=[vi(v, places) for v in values],
+        textposition="outside",
+        hovertemplate="%{y}: %{text}<extra>" + html.escape(name) + "</extra>",
+        **kw,
+    )
+
+
+# --- the province view ------------------------------------------------------------------------------
+
+
+def _national_scores(con: duckdb.DuckDBPyConnection, period_key: str) -> list[dict[str, Any]]:
+    rows = con.execute(
+        "select s.unit_code, coalesce(u.unit_name, s.unit_code) as unit_name, s.total_score, s.rank_in_scope, "
+        + ", ".join(f"s.{c}" for c in GROUP_COLUMNS.values())
+        + " from fct_unit_score s join dim_unit u on u.unit_code = s.unit_code and u.is_current "
+        "where s.period_type = 'ytd' and s.period_key = ? and u.unit_kind = 'province' "
+        "order by s.total_score desc nulls last",
+        [period_key],
+    ).fetchall()
+    cols = ["unit_code", "unit_name", "total_score", "rank", *GROUP_COLUMNS]
+    return [dict(zip(cols, r, strict=True)) for r in rows]
+
+
+def _losing_units(con: duckdb.DuckDBPyConnection, code: str, period_key: str) -> dict[str, list[tuple]]:
+    """Per group, the ten agencies and communes that lose most points against the group's maximum."""
+    out: dict[str, list[tuple]] = {}
+    for group, column in GROUP_COLUMNS.items():
+        out[group] = con.execute(
+            f"select coalesce(u.unit_name, s.unit_code), {GROUP_MAX[group]} - s.{column} as lost, s.{column} "
+            "from fct_unit_score s left join dim_unit u on u.unit_code = s.unit_code and u.is_current "
+            f"where s.province_code = ? and s.unit_code <> s.province_code and s.period_type = 'ytd' "
+            f"and s.period_key = ? and s.{column} is not null order by lost desc, s.unit_code limit 10",
+            [code, period_key],
+        ).fetchall()
+    return out
+
+
+def _procedures(con: duckdb.DuckDBPyConnection, code: str, month: Period) -> list[tuple]:
+    """The drill-down: procedures with most overdue dossiers in the month (none without drill-down)."""
+    exists = con.execute(
+        "select count(*) from information_schema.tables where table_name = 'fct_procedure_indicator'"
+    ).fetchone()
+    if not exists or not exists[0]:
+        return []
+    return con.execute(
+        "select coalesce(f.formality_name, p.formality_code, p.formality_id), p.numerator, p.denominator "
+        "from fct_procedure_indicator p left join dim_formality f on f.formality_code = p.formality_code "
+        "and f.is_current where p.unit_code = ? and p.period_key = ? and p.indicator_code = 'PROGRESS_OVERDUE' "
+        "and p.is_current and p.numerator > 0 order by p.numerator desc limit 10",
+        [code, month.key],
+    ).fetchall()
+
+
+def province_figures(data: AppendixData, con: duckdb.DuckDBPyConnection) -> list[tuple[str, go.Figure]]:
+    """The province view's charts, each with the id of its section."""
+    figs: list[tuple[str, go.Figure]] = []
+    # 1. total score and national rank, month by month (the appendix's 12-month history)
+    hist = data.score_history
+    months = [f"{p.month.number}/{p.month.year}" for p in hist]
+    totals = [_num(p.total) for p in hist]
+    ranks = [p.rank for p in hist]
+    trend = go.Figure()
+    trend.add_trace(go.Scatter(x=months, y=totals, name="Điểm tổng", mode="lines+markers+text",
+                               text=[vi(v) for v in totals], textposition="top center",
+                               hovertemplate="%{x}: %{text} điểm<extra></extra>"))  # fmt: skip
+    trend.add_trace(go.Scatter(x=months, y=ranks, name="Xếp hạng toàn quốc", yaxis="y2", mode="lines+markers",
+                               text=[str(r) if r else NOT_AVAILABLE for r in ranks],
+                               hovertemplate="%{x}: hạng %{text}<extra></extra>"))  # fmt: skip
+    trend.update_layout(yaxis={"title": "điểm"}, yaxis2={"title": "hạng", "overlaying": "y", "side": "right",
+                                                         "autorange": "reversed"})  # fmt: skip
+    figs.append(("trend", _layout(trend, "Điểm tổng và xếp hạng toàn quốc theo tháng")))
+    # 2. the six groups against their maxima and the national median (month end)
+    national = _national_scores(con, data.current.key)
+    me = next((r for r in national if r["unit_code"] == data.province_code), None)
+    labels = list(GROUP_LABELS.values())
+    mine = [_num(me[g]) if me else None for g in GROUP_COLUMNS]
+    medians = []
+    for g in GROUP_COLUMNS:
+        known = [float(r[g]) for r in national if r[g] is not None]
+        medians.append(statistics.median(known) if known else None)
+    groups = go.Figure()
+    groups.add_trace(_bars(labels, [float(GROUP_MAX[g]) for g in GROUP_LABELS], "Điểm tối đa",
+                           marker_color="#d9d9d9"))  # fmt: skip
+    groups.add_trace(_bars(labels, mine, province_label(data.province_name), marker_color="#1f4e79"))
+    groups.add_trace(_bars(labels, medians, "Trung vị toàn quốc", marker_color="#f0a30a"))
+    groups.update_layout(barmode="group", yaxis={"autorange": "reversed"})
+    figs.append(("groups", _layout(groups, f"Điểm các nhóm chỉ số ngày {data.curr_date}", 460)))
+    # 3. the change since last month, per group and in total
+    prev = {r["unit_code"]: r for r in _national_scores(con, data.previous.key)}.get(data.province_code)
+    changes = []
+    for g in ("total_score", *GROUP_COLUMNS):
+        a, b = (me or {}).get(g), (prev or {}).get(g)
+        changes.append(None if a is None or b is None else float(a) - float(b))
+    change_labels = ["Điểm tổng", *labels]
+    change = go.Figure(
+        go.Bar(
+            x=changes,
+            y=change_labels,
+            orientation="h",
+            text=[format_change(v, 2) or NOT_AVAILABLE for v in changes],
+            textposition="outside",
+            marker_color=["#2e7d32" if (v or 0) >= 0 else "#c62828" for v in changes],
+            hovertemplate="%{y}: %{text}<extra></extra>",
+        )  # fmt: skip
+    )
+    change.update_layout(yaxis={"autorange": "reversed"})
+    figs.append(("change", _layout(change, f"Tăng (+)/giảm (-) so với ngày {data.prev_date}")))
+    # 4. the ten units that lose most points, per group
+    for group, rows in _losing_units(con, data.province_code, data.current.key).items():
+        fig = go.Figure(
+            _bars([r[0] for r in rows], [_num(r[1]) for r in rows], "Điểm bị mất", marker_color="#c62828")
+        )
+        fig.update_layout(yaxis={"autorange": "reversed"})
+        figs.append(
+            (f"lost-{group}", _layout(fig, f"10 đơn vị mất nhiều điểm nhất: {GROUP_LABELS[group]}", 420))
+        )
+    # 5. overdue dossiers and online rates per unit
+    over = data.overdue
+    fig = go.Figure(_bars([r.unit_name for r in over.rows], [_num(r.curr) for r in over.rows], "Hồ sơ quá hạn",
+                          places=0, marker_color="#c62828"))  # fmt: skip
+    fig.update_layout(yaxis={"autorange": "reversed"})
+    figs.append(("overdue", _layout(fig, "Số hồ sơ quá hạn theo đơn vị", max(380, 22 * len(over.rows)))))
+    for key, tables, title in (
+        ("online-service", data.online_service, "Tỷ lệ cung cấp dịch vụ công trực tuyến theo đơn vị (%)"),
+        ("online-payment", data.online_payment, "Tỷ lệ thanh toán trực tuyến theo đơn vị (%)"),
+    ):
+        rows = [r for t in tables for r in t.rows]
+        fig = go.Figure(_bars([r.unit_name for r in rows], [_num(r.curr) for r in rows], "Tỷ lệ (%)",
+                              marker_color="#1f4e79"))  # fmt: skip
+        fig.update_layout(yaxis={"autorange": "reversed"}, xaxis={"range": [0, 110]})
+        figs.append((key, _layout(fig, title, max(380, 22 * len(rows)))))
+    # 6. the drill-down, when it exists
+    procs = _procedures(con, data.province_code, data.month)
+    if procs:
+        fig = go.Figure(_bars([r[0][:70] for r in procs], [_num(r[1]) for r in procs], "Hồ sơ quá hạn", places=0,
+                              marker_color="#6a1b9a"))  # fmt: skip
+        fig.update_layout(yaxis={"autorange": "reversed"})
+        figs.append(("procedures", _layout(fig, "Thủ tục hành chính có nhiều hồ sơ quá hạn nhất", 460)))
+    return figs
+
+
+# --- the national view ------------------------------------------------------------------------------
+
+
+def national_figures(con: duckdb.DuckDBPyConnection, current: Period) -> list[tuple[str, go.Figure]]:
+    rows = _national_scores(con, current.key)
+    names = [province_label(r["unit_name"]) for r in rows]
+    ranking = go.Figure(
+        _bars(names, [_num(r["total_score"]) for r in rows], "Điểm tổng", marker_color="#1f4e79")
+    )
+    ranking.update_layout(yaxis={"autorange": "reversed"}, xaxis={"range": [0, 100]})
+    stacked = go.Figure()
+    for g, label in GROUP_LABELS.items():
+        stacked.add_trace(_bars(names, [_num(r[g]) for r in rows], label))
+    stacked.update_layout(barmode="stack", yaxis={"autorange": "reversed"})
+    height = max(500, 24 * len(rows))
+    return [
+        ("ranking", _layout(ranking, "Xếp hạng 34 tỉnh, thành phố theo điểm tổng", height)),
+        ("groups", _layout(stacked, "Điểm các nhóm chỉ số của từng tỉnh, thành phố", height)),
+    ]
+
+
+# --- the page ---------------------------------------------------------------------------------------
+
+
+def page(title: str, subtitle: str, facts: list[tuple[str, str]], figs: list[tuple[str, go.Figure]]) -> str:
+    """The whole HTML page: plotly.js inlined once, every chart a div of its own."""
+    parts = []
+    for i, (key, fig) in enumerate(figs):
+        parts.append(
+            f'<section class="chart" id="{key}">'
+            + to_html(
+                fig,
+                full_html=False,
+                include_plotlyjs=(i == 0),
+                div_id=f"chart-{key}",
+                config={"displaylogo": False, "responsive": True},
+            )  # fmt: skip
+            + "</section>"
+        )
+    cards = "".join(
+        f'<div class="fact"><div class="label">{html.escape(k)}</div><div class="value">{html.escape(v)}</div></div>'
+        for k, v in facts
+    )
+    return f"""<!DOCTYPE html>
+<html lang="vi"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+body {{ font-family: "Times New Roman", "DejaVu Serif", serif; margin: 24px; color: #1a1a1a; }}
+h1 {{ font-size: 24px; margin: 0 0 4px; }} p.sub {{ margin: 0 0 16px; color: #555; }}
+.facts {{ display: flex; flex-wrap: wrap; gap: 12px; margin-bottom: 16px; }}
+.fact {{ border: 1px solid #ccc; border-radius: 6px; padding: 8px 14px; min-width: 150px; }}
+.fact .label {{ font-size: 13px; color: #555; }} .fact .value {{ font-size: 22px; font-weight: bold; }}
+section.chart {{ border-top: 1px solid #eee; padding-top: 8px; }}
+</style></head><body>
+<h1>{html.escape(title)}</h1><p class="sub">{html.escape(subtitle)}</p>
+<div class="facts">{cards}</div>
+{"".join(parts)}
+</body></html>
+"""
+
+
+def build_dashboard(db_path: Path, province: str, month: Period) -> str:
+    """The page for one province (``H55``) or the country (``all``) at a month end."""
+    current = Period("ytd", month.year, month.number)
+    if province.lower() == "all":
+        if not db_path.is_file():
+            raise UserError(f"no warehouse at {db_path}: run `dvc766 build` (or `make demo`) first")
+        con = duckdb.connect(str(db_path), read_only=True)
+        try:
+            figs = national_figures(con, current)
+            n = len(_national_scores(con, current.key))
+        finally:
+            con.close()
+        if not n:
+            raise UserError(f"no month-end capture of {month.key} in the warehouse: run `dvc766 snapshot`")
+        title = f"Bộ chỉ số 766 — toàn quốc, tháng {month.number}/{month.year}"
+        return page(title, f"Số liệu trên Cổng Dịch vụ công quốc gia ngày {current.end.day}/{current.end.month}/"
+                    f"{current.end.year}", [("Số tỉnh, thành phố", str(n))], figs)  # fmt: skip
+    data = load_appendix(db_path, province, month)
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        figs = province_figures(data, con)
+    finally:
+        con.close()
+    s = data.score
+    facts = [
+        ("Điểm tổng", vi(s.curr_score)),
+        ("Xếp hạng toàn quốc", f"{s.curr_rank}/{s.curr_size}" if s.curr_rank else NOT_AVAILABLE),
+        ("So với tháng trước", format_change(s.change_score, 2) or NOT_AVAILABLE),
+    ]
+    title = f"Bộ chỉ số 766 — {province_label(data.province_name)}, tháng {month.number}/{month.year}"
+    return page(title, f"Số liệu trên Cổng Dịch vụ công quốc gia ngày {data.curr_date}", facts, figs)
+
+
+def latest_month(db_path: Path) -> Period:
+    if not db_path.is_file():
+        raise UserError(f"no warehouse at {db_path}: run `dvc766 build` (or `make demo`) first")
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        row = con.execute("select max(period_key) from fct_unit_score where period_type = 'ytd'").fetchone()
+    finally:
+        con.close()
+    if not row or not row[0]:
+        raise UserError(f"the warehouse at {db_path} holds no month-end capture: run `dvc766 snapshot`")
+    key = Period.from_key(row[0])
+    return Period.month(key.year, key.number)
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    """``dvc766 dashboard --province H55|all [--month YYYY-MM] [--out PATH]``."""
+    from dvc766.provinces import get_province
+
+    settings = Settings.from_env()
+    province = args.province.strip()
+    if province.lower() != "all":
+        province = get_province(province).code
+    db = settings.warehouse_path
+    month = parse_month(args.month, history_start=settings.history_start) if args.month else latest_month(db)
+    text = build_dashboard(db, province, month)  # every check before anything is written
+    name = f"dashboard_{'toan-quoc' if province.lower() == 'all' else province}_{month.key}.html"
+    out = Path(args.out) if args.out else settings.reports_dir / name
+    _atomic_write(out, text.encode("utf-8"))
+    print(f"dashboard: {out} ({len(text) // 1024} KiB, works offline)")
+    return 0
+
+
+__all__ = ["build_dashboard", "cmd_dashboard"]
