@@ -129,14 +129,32 @@ def _procedures(con: duckdb.DuckDBPyConnection, code: str, month: Period) -> lis
     ).fetchall()
 
 
+def _trend(con: duckdb.DuckDBPyConnection, data: AppendixData) -> tuple[list[str], list, list]:
+    rows = con.execute(
+        "select period_end, total_score, rank_in_scope from fct_unit_score where unit_code = ? "
+        "and period_type = 'ytd' and period_end <= ? order by period_end desc limit 12",
+        [data.province_code, data.current.end],
+    ).fetchall()[::-1]
+    if rows:
+        return (
+            [f"{d.day}/{d.month}/{d.year}" for d, _, _ in rows],
+            [_num(t) for _, t, _ in rows],
+            [r for *_, r in rows],
+        )
+    hist = data.score_history
+    return (
+        [f"{p.month.number}/{p.month.year}" for p in hist],
+        [_num(p.total) for p in hist],
+        [p.rank for p in hist],
+    )
+
+
 def province_figures(data: AppendixData, con: duckdb.DuckDBPyConnection) -> list[tuple[str, go.Figure]]:
     """The province view's charts, each with the id of its section."""
     figs: list[tuple[str, go.Figure]] = []
-    # 1. total score and national rank, month by month (the appendix's 12-month history)
-    hist = data.score_history
-    months = [f"{p.month.number}/{p.month.year}" for p in hist]
-    totals = [_num(p.total) for p in hist]
-    ranks = [p.rank for p in hist]
+    # 1. total score and national rank at each month end (the year-to-date figures Table I shows),
+    # the months themselves where no month end was captured
+    months, totals, ranks = _trend(con, data)
     trend = go.Figure()
     trend.add_trace(go.Scatter(x=months, y=totals, name="Điểm tổng", mode="lines+markers+text",
                                text=[vi(v) for v in totals], textposition="top center",
@@ -146,7 +164,9 @@ def province_figures(data: AppendixData, con: duckdb.DuckDBPyConnection) -> list
                                hovertemplate="%{x}: hạng %{text}<extra></extra>"))  # fmt: skip
     trend.update_layout(yaxis={"title": "điểm"}, yaxis2={"title": "hạng", "overlaying": "y", "side": "right",
                                                          "autorange": "reversed"})  # fmt: skip
-    figs.append(("trend", _layout(trend, "Điểm tổng và xếp hạng toàn quốc theo tháng")))
+    figs.append(
+        ("trend", _layout(trend, "Điểm tổng và xếp hạng toàn quốc cuối mỗi tháng (lũy kế từ đầu năm)"))
+    )
     # 2. the six groups against their maxima and the national median (month end)
     national = _national_scores(con, data.current.key)
     me = next((r for r in national if r["unit_code"] == data.province_code), None)
