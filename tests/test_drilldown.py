@@ -8,6 +8,7 @@ the README's drill-down queries. Bad arguments get one line and exit 2, nothing 
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,6 +34,20 @@ CATALOGUE_PAGES = 58  # 5,741 procedures at 100 a page
 def replica() -> Iterator[object]:
     with replica_server.start_replica(now="2026-11-05T10:00") as handle:
         yield handle
+
+
+@pytest.fixture(scope="module")
+def catalogue_raw(replica: object, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This year's catalogue, fetched once (58 requests): later drill-downs find it in raw/."""
+    data = tmp_path_factory.mktemp("catalogue")
+    summary = run_drilldown(settings_for(replica, data), "H55", OCT, procedures=PROCEDURES[:1], build=False)
+    assert summary.catalogue_pages == CATALOGUE_PAGES
+    return data / "raw" / "v1" / "formalities"
+
+
+def with_catalogue(data: Path, catalogue_raw: Path) -> Path:
+    shutil.copytree(catalogue_raw, data / "raw" / "v1" / "formalities")
+    return data
 
 
 def settings_for(replica: object, data: Path) -> Settings:
@@ -80,10 +95,12 @@ def test_a_budgeted_drilldown_resumed_lands_what_one_unbudgeted_run_lands(
     assert drill(replica, two, build=False).requests == 0  # all answered: a fourth run asks nothing
 
 
-def test_top_n_takes_the_largest_procedures_first(tmp_path: Path, replica: object) -> None:
-    data = tmp_path / "top"
+def test_top_n_takes_the_largest_procedures_first(
+    tmp_path: Path, replica: object, catalogue_raw: Path
+) -> None:
+    data = with_catalogue(tmp_path / "top", catalogue_raw)
     summary = drill(replica, data, top=2, build=False)
-    assert summary.with_dossiers == 2 and summary.requests == CATALOGUE_PAGES + len(PROCEDURES) + 8
+    assert summary.with_dossiers == 2 and summary.requests == len(PROCEDURES) + 8  # the catalogue was in raw/
     folder = data / "raw" / "v1" / "evaluation__transparency" / "2026-10"
     detailed = {p.name.split("~")[1] for p in folder.iterdir()}
     # the largest (1.128273 carries the most dossiers) is detailed, the smallest is not
@@ -101,9 +118,13 @@ def readme_drilldown_queries() -> list[tuple[str, str]]:
 
 @pytest.mark.usefixtures("prefect_harness")
 def test_the_command_lands_builds_and_answers_the_readme_queries(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, replica: object, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    replica: object,
+    capsys: pytest.CaptureFixture[str],
+    catalogue_raw: Path,
 ) -> None:
-    data = tmp_path / "data"
+    data = with_catalogue(tmp_path / "data", catalogue_raw)
     for k, v in {"DVC766_DATA_DIR": str(data), "DVC766_PORTAL_URL": replica.url,  # type: ignore[attr-defined]
                  "DVC766_PACING_S": "0", "DVC766_JITTER_S": "0"}.items():  # fmt: skip
         monkeypatch.setenv(k, v)
@@ -154,8 +175,9 @@ def test_bad_arguments_one_line_exit_2_nothing_written(
     assert not data.exists()
 
 
-def test_an_unknown_procedure_code_is_one_line(tmp_path: Path, replica: object) -> None:
+def test_an_unknown_procedure_code_is_one_line(tmp_path: Path, replica: object, catalogue_raw: Path) -> None:
     from flows.drilldown import DrilldownError
 
+    data = with_catalogue(tmp_path / "d", catalogue_raw)
     with pytest.raises(DrilldownError, match="unknown procedure code.*9.999999"):
-        run_drilldown(settings_for(replica, tmp_path / "d"), "H55", OCT, procedures=["9.999999"], build=False)
+        run_drilldown(settings_for(replica, data), "H55", OCT, procedures=["9.999999"], build=False)
