@@ -12,6 +12,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import openpyxl
 import pyarrow.parquet as pq
 import pytest
 
@@ -144,6 +145,26 @@ def test_the_command_lands_builds_and_answers_the_readme_queries(
         db, "select formality_name from dim_formality where formality_code = '1.128273' and is_current"
     )[0:1]
     assert name[0].startswith("Thủ tục")
+    # the appendix gets its optional drill-down section (md, xlsx, docx) once the month end is captured
+    execute("snapshot", Settings.from_env(), [Period("ytd", 2026, 10)], ["H55"], use_prefect=False)
+    top = query(
+        db,
+        "select formality_code, numerator from fct_procedure_indicator where unit_code = 'H55' "
+        "and period_key = '2026-10' and indicator_code = 'PROGRESS_OVERDUE' and is_current "
+        "order by numerator desc, formality_code limit 1",
+    )[0]
+    for fmt in ("md", "xlsx", "docx"):
+        out = tmp_path / f"appendix.{fmt}"
+        assert (
+            main(["report", "--province", "H55", "--month", "2026-10", "--format", fmt, "--out", str(out)])
+            == 0
+        )
+    md = (tmp_path / "appendix.md").read_text(encoding="utf-8")
+    section = md.split("VI. THỦ TỤC HÀNH CHÍNH CÓ NHIỀU HỒ SƠ QUÁ HẠN NHẤT", 1)[1]
+    first = next(ln for ln in section.splitlines() if ln.startswith("| 1 |"))
+    assert f"| {top[0]} |" in first and f"| {top[1]:,} |".replace(",", ".") in first
+    wb = openpyxl.load_workbook(tmp_path / "appendix.xlsx")
+    assert "VI. Thủ tục" in wb.sheetnames and wb["VI. Thủ tục"].cell(row=6, column=2).value == top[0]
 
 
 @pytest.mark.parametrize(

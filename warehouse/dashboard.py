@@ -27,6 +27,7 @@ from plotly.io import to_html
 
 from dvc766.cli import UserError
 from dvc766.periods import Period, parse_month
+from dvc766.provinces import NATIONAL_UNIT
 from dvc766.settings import Settings
 from flows.landing_schema import GROUP_MAX
 from warehouse.numbers_vi import NOT_AVAILABLE, format_change, format_number
@@ -326,9 +327,23 @@ def build_dashboard(db_path: Path, province: str, month: Period) -> str:
         ("Điểm tổng", vi(s.curr_score)),
         ("Xếp hạng toàn quốc", f"{s.curr_rank}/{s.curr_size}" if s.curr_rank else NOT_AVAILABLE),
         ("So với tháng trước", format_change(s.change_score, 2) or NOT_AVAILABLE),
+        ("Điểm cả nước", vi(_country_score(db_path, data.current))),
     ]
     title = f"Bộ chỉ số 766 — {province_label(data.province_name)}, tháng {month.number}/{month.year}"
     return page(title, f"Số liệu trên Cổng Dịch vụ công quốc gia ngày {data.curr_date}", facts, figs)
+
+
+def _country_score(db_path: Path, current: Period) -> float | None:
+    """The national overview's total ("Cả nước", unit VN) at the month end, when captured."""
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        row = con.execute(
+            "select total_score from fct_unit_score where unit_code = ? and period_type = 'ytd' and period_key = ?",
+            [NATIONAL_UNIT, current.key],
+        ).fetchone()
+    finally:
+        con.close()
+    return _num(row[0]) if row else None
 
 
 def latest_month(db_path: Path) -> Period:

@@ -20,10 +20,12 @@ from docx.shared import Mm, Pt
 from warehouse.chart import chart_png
 from warehouse.render_md import (
     CERTIFIED_NOT_AVAILABLE,
+    PROCEDURES_TITLE,
     TITLE_1,
     UNIT_SECTIONS,
     certified_table,
     document_title,
+    procedure_table,
     provenance_lines,
     section_titles,
     summary_table,
@@ -172,6 +174,9 @@ def render_docx(data: AppendixData) -> bytes:
         _table(doc, cert, [12, 48, 22, 22, 22, 22, 17])
     else:
         doc.add_paragraph(CERTIFIED_NOT_AVAILABLE)
+    if data.procedures:
+        _heading(doc, PROCEDURES_TITLE)
+        _table(doc, procedure_table(data), [10, 22, 70, 22, 22, 19])
     for line in provenance_lines(data):
         p = doc.add_paragraph(line)
         for run in p.runs:

@@ -257,6 +257,27 @@ def _md_table(rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+PROCEDURES_TITLE = "VI. THỦ TỤC HÀNH CHÍNH CÓ NHIỀU HỒ SƠ QUÁ HẠN NHẤT TRONG THÁNG"
+
+
+def procedure_table(data: AppendixData) -> list[list[str]]:
+    """The optional drill-down section: header row then one row per procedure (none: no section)."""
+    rows = [
+        [
+            "Số TT",
+            "Mã TTHC",
+            "Tên thủ tục hành chính",
+            "Số hồ sơ quá hạn",
+            "Số hồ sơ tiếp nhận",
+            "Tỷ lệ quá hạn (%)",
+        ]
+    ]
+    for i, p in enumerate(data.procedures, start=1):
+        rows.append([str(i), p.code, p.name, format_number(p.overdue), format_number(p.received),
+                     format_number(p.rate, 2)])  # fmt: skip
+    return rows
+
+
 def render_md(data: AppendixData, image_name: str) -> str:
     """The whole appendix as Markdown; ``image_name`` is the chart PNG saved beside it."""
     t = section_titles(data)
@@ -282,6 +303,8 @@ def render_md(data: AppendixData, image_name: str) -> str:
     parts += ["", f"## {t['V']}", ""]
     cert = certified_table(data)
     parts.append(_md_table(cert) if cert else CERTIFIED_NOT_AVAILABLE)
+    if data.procedures:
+        parts += ["", f"## {PROCEDURES_TITLE}", "", _md_table(procedure_table(data))]
     parts += ["", f"## {t['chart']}", "", f"![{t['chart']}]({image_name})", "", "## Nguồn số liệu", ""]
     parts += [f"- {line}" for line in provenance_lines(data)]
     return "\n".join(parts) + "\n"

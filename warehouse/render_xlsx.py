@@ -19,9 +19,11 @@ from warehouse.chart import chart_png
 from warehouse.numbers_vi import NOT_AVAILABLE
 from warehouse.render_md import (
     CERTIFIED_NOT_AVAILABLE,
+    PROCEDURES_TITLE,
     TITLE_1,
     UNIT_SECTIONS,
     document_title,
+    procedure_table,
     provenance_lines,
     section_titles,
 )
@@ -244,6 +246,18 @@ def render_xlsx(data: AppendixData) -> bytes:
     for line in provenance_lines(data):
         ws.cell(row=r, column=1, value=line).font = Font(italic=True)
         r += 1
+
+    if data.procedures:
+        ws = wb.create_sheet("VI. Thủ tục")
+        r = _title(ws, data, PROCEDURES_TITLE)
+        _header(ws, r, procedure_table(data)[0])
+        for i, proc in enumerate(data.procedures, start=1):
+            r += 1
+            for col, v in enumerate(
+                [i, proc.code, proc.name, proc.overdue, proc.received, proc.rate], start=1
+            ):
+                _put(ws, r, col, v, COUNT_FMT if col in (4, 5) else rate_fmt(2) if col == 6 else None)
+        ws.column_dimensions["C"].width = 60
 
     ws = wb.create_sheet(SHEETS["chart"])
     ws.cell(row=1, column=1, value=t["chart"]).font = Font(bold=True)

@@ -68,6 +68,17 @@ class UnitTable:
 
 
 @dataclass(frozen=True)
+class ProcedureRow:
+    """One procedure of the optional drill-down section: its overdue dossiers in the month."""
+
+    code: str
+    name: str
+    overdue: Decimal | None
+    received: Decimal | None
+    rate: Decimal | None
+
+
+@dataclass(frozen=True)
 class ScoreLine:
     """Total score and national rank at both month ends (the last line of section I)."""
 
@@ -115,6 +126,9 @@ class AppendixData:
     # (a late snapshot, e.g. 2/10 for 30/9): the appendix then names that day instead of the month end.
     current_seen: date | None = None
     previous_seen: date | None = None
+    # The drill-down (``dvc766 drilldown``): procedures with most overdue dossiers in the month;
+    # empty when no drill-down was run for it, and the section is then left out.
+    procedures: tuple[ProcedureRow, ...] = ()
 
     @property
     def province_title(self) -> str:
@@ -157,6 +171,34 @@ def vn_date(period: Period) -> str:
 
 def vn_day(day: date) -> str:
     return f"{day.day}/{day.month}/{day.year}"
+
+
+def _procedures(con: duckdb.DuckDBPyConnection, code: str, month: Period, limit: int = 20) -> tuple:
+    has = con.execute(
+        "select count(*) from information_schema.tables where table_name = 'fct_procedure_indicator'"
+    ).fetchone()
+    if not has or not has[0]:
+        return ()
+    rows = _rows(
+        con,
+        "select p.formality_code as code, coalesce(f.formality_name, p.formality_code) as name, "
+        "p.numerator as overdue, p.denominator as received, round(100.0 * p.numerator / p.denominator, 2) as rate "
+        "from fct_procedure_indicator p left join dim_formality f on f.formality_code = p.formality_code "
+        "and f.is_current where p.unit_code = ? and p.period_type = 'month' and p.period_key = ? "
+        "and p.indicator_code = 'PROGRESS_OVERDUE' and p.is_current and p.numerator > 0 "
+        "order by p.numerator desc, p.formality_code limit ?",
+        [code, month.key, limit],
+    )
+    return tuple(
+        ProcedureRow(
+            r["code"] or "",
+            r["name"] or "",
+            to_decimal(r["overdue"]),
+            to_decimal(r["received"]),
+            to_decimal(r["rate"]),
+        )  # fmt: skip
+        for r in rows
+    )
 
 
 def _seen_late(con: duckdb.DuckDBPyConnection, code: str, period: Period) -> date | None:
@@ -378,6 +420,7 @@ def load_appendix(db_path: Path | str, province_code: str, month: Period) -> App
         _check_month(con, code, month, current)
         summary, captured = _summary(con, code, current)
         current_seen, previous_seen = _seen_late(con, code, current), _seen_late(con, code, previous)
+        procedures = _procedures(con, code, month)
         score = _score(con, code, current)
         overdue_rows = _unit_rows(con, "rpt_overdue_by_unit", "overdue", code, current, None)
         total = next((r for r in overdue_rows if r.unit_code == code), None)
@@ -422,6 +465,7 @@ def load_appendix(db_path: Path | str, province_code: str, month: Period) -> App
         captured_at=captured,
         current_seen=current_seen,
         previous_seen=previous_seen,
+        procedures=procedures,
     )
 
 
