@@ -43,6 +43,7 @@ from flows.sources.v1.settings import (
     PROGRESS_TREE,
     TRANSPARENCY,
 )
+from flows.v1_client import catalogue_period
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +160,7 @@ class Drilldown:
 
         None when the budget ran out before the last page (the pages fetched are kept).
         """
-        year = Period("year", self.period_year_now())
+        year = catalogue_period()
         pages = self._catalogue_pages(year)
         total = None
         page = 1
@@ -184,11 +185,6 @@ class Drilldown:
                 break
             page += 1
         return [item for p in sorted(pages) for item in pages[p][0].data.items]
-
-    def period_year_now(self) -> int:
-        from dvc766.periods import now_vn
-
-        return now_vn().year
 
     def _catalogue_pages(self, year: Period) -> dict[int, tuple[Any, str]]:
         """This year's catalogue pages already in ``raw/`` (the latest capture of each page, with

@@ -95,6 +95,11 @@ def build_request(
     return body
 
 
+def catalogue_period() -> Period:
+    """The catalogue has no period: its captures carry the year they were taken in (Vietnam time)."""
+    return Period("year", now_vn().year)
+
+
 class V1Client:
     """Fetch and validate v1 API bodies; one instance per run (it shares the run's PoliteSession)."""
 
@@ -224,7 +229,7 @@ class V1Client:
         self, page: int, *, q: str | None = None, page_size: int = FORMALITIES_PAGE_SIZE, run_id: str = ""
     ) -> tuple[Capture, int]:
         """One page of the catalogue and the number of pages (a budgeted caller pages itself)."""
-        period = Period("year", now_vn().year)
+        period = catalogue_period()
         request: dict[str, Any] = {} if q is None else {"q": q}
         request.update({"currentPage": page, "pageSize": page_size})
         capture = self._post("formalities", request, NATIONAL, period, run_id)

@@ -41,9 +41,6 @@ FORMALITY_FILTER: dict[str, str] = {
     ONLINE_TREE: "formalityId",
     PAYMENT_TREE: "formalityId",
 }
-# Metrics a per-procedure answer does not carry (they are properties of a unit, not a procedure).
-PER_PROCEDURE_ABSENT: dict[str, frozenset[str]] = {DIGITIZED: frozenset({"CITIZEN_DATA_CONNECTED_FORMALITY"})}
-
 TREE_PAGE_SIZE = 200  # ignored by the tree endpoints; sent because the portal's page sends it
 SHAPE_A_PAGE_SIZE = 500  # more than any province has units (~190): one page holds everything
 MAX_PAGES = 20
