@@ -2,7 +2,7 @@
 snapshots are taken on the replica's clock, the warehouse is built, and the appendix for October 2023
 is rendered in md, xlsx and docx — all through ``dvc766.cli.main`` as an analyst would run it.
 
-Every figure of sections I–IV of the reference appendix (``../shared/reference/000_043cba9f507b194d.txt``,
+Every figure of sections I–IV of the reference appendix (``replica/scenarios/thai_nguyen_2023/reference_appendix.txt``,
 listed in ``tests/test_report_reference.py``, which re-reads the reference text) is compared with the
 rendered md; the xlsx and docx must hold the same cells. Every change cell must equal the arithmetic
 difference of the two printed figures, so the reference's two slips come out right: line 1.1 is +5

@@ -1,4 +1,4 @@
-"""The legacy normaliser on the real report_tinh_766_service rows in ../shared/portal/legacy."""
+"""The legacy normaliser on the real report_tinh_766_service rows in tests/fixtures/portal/legacy."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The v1 normaliser on the real portal bodies in ../shared/portal/v1, and on hostile variants."""
+"""The v1 normaliser on the real portal bodies in tests/fixtures/portal/v1, and on hostile variants."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The reference appendix's figures (Thái Nguyên, 30/9/2023 and 31/10/2023) and a tiny warehouse built from them.
 
 Every figure the report tests compare is listed in the tables below, copied from
-``../shared/reference/000_043cba9f507b194d.txt``; ``test_tables_match_reference_text`` re-reads that
+``replica/scenarios/thai_nguyen_2023/reference_appendix.txt``; ``test_tables_match_reference_text`` re-reads that
 text so a typo here cannot go unnoticed. The reference's change column is listed too but deliberately
 not trusted: the report must print the arithmetic difference (its "+18" is +5, its "+3,07" is -3,07).
 
