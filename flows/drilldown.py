@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from prefect import flow
@@ -43,6 +43,8 @@ from flows.sources.v1.settings import (
     PROGRESS_TREE,
     TRANSPARENCY,
 )
+from flows.summary import build_line
+from flows.tasks import build_warehouse, keep_capture, make_context
 from flows.v1_client import catalogue_period
 
 log = logging.getLogger(__name__)
@@ -110,15 +112,7 @@ class DrillSummary:
         if self.stopped:
             lines.append(f"STOPPED: {self.stopped}")
         if self.build:
-            b = self.build
-            lines.append(
-                "warehouse: "
-                + (
-                    f"built {b.get('path')}: checks {b.get('checks_passed')}/{b.get('checks_total')} passed"
-                    if b.get("status") == "ok"
-                    else f"{b.get('status')}: {b.get('message', '')}"
-                )
-            )
+            lines.append("warehouse: " + build_line(self.build))
         return "\n".join(lines)
 
 
@@ -147,11 +141,7 @@ class Drilldown:
         return self.budget is None or self.summary.requests < self.budget
 
     def _keep(self, capture: Capture, batch_id: str, outcome: str, reason: str = "") -> None:
-        capture = replace(capture, extra={**capture.extra, "batch_id": batch_id})
-        if reason:
-            self.ctx.raw.put(capture, outcome, reason=reason)
-        else:
-            self.ctx.raw.put(capture, outcome)
+        keep_capture(self.ctx, capture, batch_id, outcome, reason)
 
     # --- the catalogue ---------------------------------------------------------------------------
 
@@ -374,16 +364,14 @@ def run_drilldown(
     builder: Callable[[Settings], dict[str, Any]] | None = None,
 ) -> DrillSummary:
     """The drill-down as a plain function (the flow and the tests call it)."""
-    from flows import tasks
-
     if budget is not None and budget < 1:
         raise DrilldownError(f"budget {budget}: a drill-down needs a budget of at least 1 request")
     if top is not None and top < 1:
         raise DrilldownError(f"--top {top}: give at least 1")
-    ctx = ctx or tasks.make_context(settings, "drilldown")
+    ctx = ctx or make_context(settings, "drilldown")
     summary = Drilldown(ctx, get_province(province_code), period, budget).run(procedures, top)
     if build and summary.batches_landed:
-        summary.build = (builder or tasks.build_warehouse)(settings)
+        summary.build = (builder or build_warehouse)(settings)
     return summary
 
 

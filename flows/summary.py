@@ -152,18 +152,21 @@ class RunSummary:
         return status
 
     def _build_line(self) -> str:
-        b = self.build
-        if not b:
-            return "not built (--no-build)"
-        if b.get("status") == "ok":
-            return (
-                f"built {b.get('path')}: checks {b.get('checks_passed')}/{b.get('checks_total')} passed"
-                + (f", {b.get('warnings')} warnings" if b.get("warnings") else "")
-            )
-        return f"{b.get('status')}: {b.get('message', '')}"
+        return build_line(self.build)
 
     def text(self) -> str:
         return "\n".join(self.lines())
+
+
+def build_line(b: dict[str, Any]) -> str:
+    """What a run's summary says of the warehouse build (``describe_build``'s dict, or a skip)."""
+    if not b:
+        return "not built (--no-build)"
+    if b.get("status") == "ok":
+        return f"built {b.get('path')}: checks {b.get('checks_passed')}/{b.get('checks_total')} passed" + (
+            f", {b.get('warnings')} warnings" if b.get("warnings") else ""
+        )
+    return f"{b.get('status')}: {b.get('message', '')}"
 
 
 def describe_build(result: Any) -> dict[str, Any]:

@@ -191,7 +191,7 @@ def make_context(settings: Settings, flow: str) -> RunContext:
 # --- one batch ---------------------------------------------------------------------------------
 
 
-def _keep(ctx: RunContext, capture: Capture, batch_id: str, outcome: str, reason: str = "") -> Capture:
+def keep_capture(ctx: RunContext, capture: Capture, batch_id: str, outcome: str, reason: str = "") -> Capture:
     """Put a capture in the raw store under its batch; returns the capture as stored. A rejected
     body's record says why (``reason``), so inspecting raw/ needs no log."""
     capture = replace(capture, extra={**capture.extra, "batch_id": batch_id})
@@ -310,7 +310,7 @@ def run_batch(
         except PortalError as exc:
             if isinstance(exc.capture, Capture):
                 cap = relabel(exc.capture) if relabel else exc.capture
-                _keep(ctx, cap, batch_id, f"rejected:{exc.kind}", f"{exc.kind}: {exc}")
+                keep_capture(ctx, cap, batch_id, f"rejected:{exc.kind}", f"{exc.kind}: {exc}")
                 out.captures_rejected += 1
             if isinstance(exc, NotPublishedError):
                 not_published.append(req.endpoint)
@@ -324,7 +324,7 @@ def run_batch(
             continue
         if relabel:
             capture = relabel(capture)
-        kept.append(_keep(ctx, capture, batch_id, "ok"))
+        kept.append(keep_capture(ctx, capture, batch_id, "ok"))
     out.captures_ok = len(kept)
     if resume is not None and not requests:
         out.status = RELANDED  # everything was captured before; only the landing was missing

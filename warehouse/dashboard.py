@@ -9,7 +9,7 @@ inline mode needs another package to fetch or vendor its JavaScript.
 Everything comes from the published warehouse, opened read-only: the appendix's own data
 (:func:`warehouse.report_data.load_appendix`: scores, rank, per-unit tables) and, for the
 comparisons, ``fct_unit_score`` of every province (national median) and ``fct_procedure_indicator``
-(the drill-down) when it has rows. Numbers are written the Vietnamese way (1.234,56); a figure the
+(the drill-down) through the appendix data when it has rows. Numbers are written the Vietnamese way (1.234,56); a figure the
 portal does not give is written "Không có số liệu" and drawn as no bar, never as 0.
 """
 
@@ -114,22 +114,6 @@ def _losing_units(con: duckdb.DuckDBPyConnection, code: str, period_key: str) ->
     return out
 
 
-def _procedures(con: duckdb.DuckDBPyConnection, code: str, month: Period) -> list[tuple]:
-    """The drill-down: procedures with most overdue dossiers in the month (none without drill-down)."""
-    exists = con.execute(
-        "select count(*) from information_schema.tables where table_name = 'fct_procedure_indicator'"
-    ).fetchone()
-    if not exists or not exists[0]:
-        return []
-    return con.execute(
-        "select coalesce(f.formality_name, p.formality_code, p.formality_id), p.numerator, p.denominator "
-        "from fct_procedure_indicator p left join dim_formality f on f.formality_code = p.formality_code "
-        "and f.is_current where p.unit_code = ? and p.period_key = ? and p.indicator_code = 'PROGRESS_OVERDUE' "
-        "and p.is_current and p.numerator > 0 order by p.numerator desc limit 10",
-        [code, month.key],
-    ).fetchall()
-
-
 def _trend(con: duckdb.DuckDBPyConnection, data: AppendixData) -> tuple[list[str], list, list]:
     rows = con.execute(
         "select period_end, total_score, rank_in_scope from fct_unit_score where unit_code = ? "
@@ -229,10 +213,10 @@ def province_figures(data: AppendixData, con: duckdb.DuckDBPyConnection) -> list
         fig.update_layout(yaxis={"autorange": "reversed"}, xaxis={"range": [0, 110]})
         figs.append((key, _layout(fig, title, max(380, 22 * len(rows)))))
     # 6. the drill-down, when it exists
-    procs = _procedures(con, data.province_code, data.month)
+    procs = data.procedures[:10]  # the appendix's drill-down section, loaded with it
     if procs:
-        fig = go.Figure(_bars([r[0][:70] for r in procs], [_num(r[1]) for r in procs], "Hồ sơ quá hạn", places=0,
-                              marker_color="#6a1b9a"))  # fmt: skip
+        fig = go.Figure(_bars([(p.name or p.code)[:70] for p in procs], [_num(p.overdue) for p in procs],
+                              "Hồ sơ quá hạn", places=0, marker_color="#6a1b9a"))  # fmt: skip
         fig.update_layout(yaxis={"autorange": "reversed"})
         figs.append(("procedures", _layout(fig, "Thủ tục hành chính có nhiều hồ sơ quá hạn nhất", 460)))
     return figs
@@ -320,6 +304,7 @@ def build_dashboard(db_path: Path, province: str, month: Period) -> str:
     con = duckdb.connect(str(db_path), read_only=True)
     try:
         figs = province_figures(data, con)
+        country = _country_score(con, data.current)
     finally:
         con.close()
     s = data.score
@@ -327,22 +312,18 @@ def build_dashboard(db_path: Path, province: str, month: Period) -> str:
         ("Điểm tổng", vi(s.curr_score)),
         ("Xếp hạng toàn quốc", f"{s.curr_rank}/{s.curr_size}" if s.curr_rank else NOT_AVAILABLE),
         ("So với tháng trước", format_change(s.change_score, 2) or NOT_AVAILABLE),
-        ("Điểm cả nước", vi(_country_score(db_path, data.current))),
+        ("Điểm cả nước", vi(country)),
     ]
     title = f"Bộ chỉ số 766 — {province_label(data.province_name)}, tháng {month.number}/{month.year}"
     return page(title, f"Số liệu trên Cổng Dịch vụ công quốc gia ngày {data.curr_date}", facts, figs)
 
 
-def _country_score(db_path: Path, current: Period) -> float | None:
+def _country_score(con: duckdb.DuckDBPyConnection, current: Period) -> float | None:
     """The national overview's total ("Cả nước", unit VN) at the month end, when captured."""
-    con = duckdb.connect(str(db_path), read_only=True)
-    try:
-        row = con.execute(
-            "select total_score from fct_unit_score where unit_code = ? and period_type = 'ytd' and period_key = ?",
-            [NATIONAL_UNIT, current.key],
-        ).fetchone()
-    finally:
-        con.close()
+    row = con.execute(
+        "select total_score from fct_unit_score where unit_code = ? and period_type = 'ytd' and period_key = ?",
+        [NATIONAL_UNIT, current.key],
+    ).fetchone()
     return _num(row[0]) if row else None
 
 
