@@ -141,6 +141,16 @@ def build_parser() -> argparse.ArgumentParser:
     rpt.add_argument("--format", choices=["docx", "xlsx", "md"], default="docx")
     rpt.add_argument("--out", help="output file (default: data/reports/...)")
     rpt.add_argument("--certified-copies", help="optional CSV for section V (certified e-copies)")
+    rpt.add_argument(
+        "--letter-number",
+        help='number of the letter the appendix goes with, e.g. "2590/SNV-CCHC" (default: dotted blank)',
+    )
+    rpt.add_argument("--letter-date", help="date of that letter, DD/MM/YYYY or YYYY-MM-DD (default: blank)")
+    rpt.add_argument(
+        "--issuer",
+        default="Sở Nội vụ",
+        help='the issuing office, printed in the "Kèm theo" line and set as the author (default: Sở Nội vụ)',
+    )
     return p
 
 

@@ -33,7 +33,8 @@ from tests.test_report_reference import (
     vi,
 )
 from warehouse.appendix_lines import line
-from warehouse.numbers_vi import NOT_AVAILABLE, parse_number
+from warehouse.numbers_vi import NOT_AVAILABLE, parse_change, parse_number
+from warehouse.render_xlsx import COUNT_FMT, rate_fmt
 
 # Every non-blank figure of section I listed in the reference table is compared.
 REFERENCE_FIGURES_I = sum(1 for v in SUMMARY.values() for f in v[1:] if f)
@@ -77,10 +78,6 @@ def _md_tables(text: str) -> list[list[list[str]]]:
     return tables
 
 
-def _parts(text: str) -> list[Decimal | None]:
-    return [parse_number(p) for p in text.split("; ")]
-
-
 def _check_summary(rows: list[list[str]]) -> int:
     """Section I as text rows (md or docx): every listed reference figure and every change."""
     compared = 0
@@ -104,20 +101,18 @@ def _check_summary(rows: list[list[str]]) -> int:
             else:
                 assert parse_number(out) == vi(ref), (key, ref, out)
             compared += 1
-        expected = []
-        if spec.count_style:
+        # one figure per change cell: the rate's change, or the count's in words ("Tăng 05 TTHC")
+        if spec.change_figure == "count":
             a, b = (out_pc.split("/")[0], out_cc.split("/")[0])
-            expected.append(None if NOT_AVAILABLE in (a, b) else parse_number(b) - parse_number(a))
-        if spec.show_rate:
-            expected.append(parse_number(out_cr) - parse_number(out_pr))
-        got = _parts(out_change)
-        if out_change == "Giữ nguyên":
-            got = [Decimal(0)] * len(expected)
-        if out_change == NOT_AVAILABLE:
-            got = [None] * len(expected)
-        assert got == expected, (key, out_change, expected)
-    assert by_label[line("1.1").label][0][6].split("; ")[0] == "+5"  # the reference printed "+18"
-    assert by_label[line("1.2a").label][0][6] == "+120.415; +10,89"
+            expected = None if NOT_AVAILABLE in (a, b) else parse_number(b) - parse_number(a)
+        else:
+            expected = parse_number(out_cr) - parse_number(out_pr)
+        assert parse_change(out_change) == expected, (key, out_change, expected)
+        assert ";" not in out_change, (key, out_change)
+    assert by_label[line("1.1").label][0][6] == "Tăng 05 TTHC"  # the reference printed "+18"
+    assert by_label[line("1.2a").label][0][6] == "Tăng 120.415 hồ sơ"  # as the reference prints it
+    assert by_label[line("1.2b").label][0][6] == "Giảm 54.856 hồ sơ"
+    assert by_label[line("2.1").label][0][6] == "+5,28"
     for key in NOT_AVAILABLE_LINES:
         (row,) = by_label[line(key).label]
         assert row[2] == row[4] == row[6] == NOT_AVAILABLE
@@ -161,7 +156,7 @@ def test_md_has_every_reference_figure_and_true_changes(env: Path, tmp_path: Pat
     # Agencies first, then local units, each in unit-code order; the renamed unit shows its October name.
     assert [r[1] for r in overdue[1:3]] == ["Sở Nông nghiệp và Môi trường", "Ban quản lý các Khu công nghiệp"]
     assert overdue[17][1] == "UBND thành phố Thái Nguyên"
-    assert "API của Cổng Dịch vụ công quốc gia không cung cấp" in text
+    assert "Cổng Dịch vụ công quốc gia không công bố số liệu chứng thực" in text
 
 
 def test_xlsx_cells_are_numbers_equal_to_the_reference(env: Path, tmp_path: Path) -> None:
@@ -179,12 +174,12 @@ def test_xlsx_cells_are_numbers_equal_to_the_reference(env: Path, tmp_path: Path
                 want = vi(ref.split("/")[0])
                 assert Decimal(str(cell.value)) == want, (key, ref, cell.value)
         if spec.count_style and isinstance(r[2].value, int):
-            assert r[8].value == r[5].value - r[2].value and r[2].number_format == "#,##0"
+            assert r[8].value == r[5].value - r[2].value and r[2].number_format == COUNT_FMT == "[$-42A]#,##0"
         if spec.show_rate:
             assert round(Decimal(str(r[9].value)), 2) == round(
                 Decimal(str(r[7].value)) - Decimal(str(r[4].value)), 2
             )
-            assert r[7].number_format == "0.00"
+            assert r[7].number_format == rate_fmt(2) == "[$-42A]0.00"
     assert rows[line("1.1").label][8].value == 5
     assert rows[line("3.7").label][2].value == NOT_AVAILABLE
     for sheet, tables in (
@@ -241,7 +236,14 @@ def test_docx_converts_to_pdf_with_the_tables(env: Path, tmp_path: Path) -> None
         pytest.skip("pdftotext is not on PATH; the PDF was produced but its text cannot be checked")
     text = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
     text = " ".join(text.split())  # table cells wrap: compare on collapsed whitespace
-    for figure in ("448.887", "569.302", "+120.415", "4.045", "-3,07", "Sở Thông tin và Truyền thông"):
+    for figure in (
+        "448.887",
+        "569.302",
+        "Tăng 120.415 hồ sơ",
+        "4.045",
+        "-3,07",
+        "Sở Thông tin và Truyền thông",
+    ):
         assert figure in text
 
 

@@ -13,6 +13,11 @@ How a line's figures are derived from its indicator's row of ``rpt_province_summ
 
 ``count_style``: ``None`` (no count shown), ``"count"`` (the count) or ``"fraction"``
 (``numerator/denominator`` as line 1.1 prints it). ``show_rate``: whether the rate column is filled.
+
+The change column prints one figure per line, as the reference does: the rate's change ("+5,28") where
+the line has a rate that moves, the count's change in words ("Tăng 120.415 hồ sơ", "Tăng 05 TTHC") where
+the count is what the reader follows (``change_of="count"``: 1.1 and 4.1, whose rates sit at 100 %, and
+1.2, the dossiers synced). ``count_unit`` is the noun of the count ("hồ sơ", "TTHC").
 A line with ``kind="not_available"`` has no source in the portal's API and prints "not available"
 in every figure cell, never an invented figure.
 """
@@ -25,6 +30,7 @@ from typing import Literal
 LineKind = Literal["group", "heading", "figure", "not_available", "score"]
 Derive = Literal["direct", "complement"]
 CountStyle = Literal["count", "fraction"] | None
+ChangeOf = Literal["count", "rate"]
 
 RATE_DECIMALS = 2  # section I prints rates with two decimals (86,14)
 
@@ -41,6 +47,17 @@ class LineSpec:
     derive: Derive = "direct"
     count_style: CountStyle = None
     show_rate: bool = True
+    change_of: ChangeOf | None = None  # None: the rate when shown, else the count
+    count_unit: str = "hồ sơ"
+
+    @property
+    def change_figure(self) -> ChangeOf | None:
+        """Which figure the change column prints for this line (None: none, e.g. a heading)."""
+        if self.change_of:
+            return self.change_of
+        if self.show_rate:
+            return "rate"
+        return "count" if self.count_style else None
 
 
 def _fig(key: str, number: str, label: str, indicator: str, **kw: object) -> LineSpec:
@@ -67,10 +84,20 @@ SUMMARY_LINES: tuple[LineSpec, ...] = (
         "Số TTHC công khai trên Cổng DVC quốc gia/tổng số TTHC",
         "PUBLIC_CONTENT_FULL",
         count_style="fraction",
+        change_of="count",
+        count_unit="TTHC",
     ),
     _heading("1.2", "1.2", "Số hồ sơ tiếp nhận đã đồng bộ"),
-    _fig("1.2a", "a)", "Hồ sơ đã đồng bộ", "DOSSIER_SYNC", count_style="count"),
-    _fig("1.2b", "b)", "Hồ sơ chưa đồng bộ", "DOSSIER_SYNC", derive="complement", count_style="count"),
+    _fig("1.2a", "a)", "Hồ sơ đã đồng bộ", "DOSSIER_SYNC", count_style="count", change_of="count"),
+    _fig(
+        "1.2b",
+        "b)",
+        "Hồ sơ chưa đồng bộ",
+        "DOSSIER_SYNC",
+        derive="complement",
+        count_style="count",
+        change_of="count",
+    ),
     _group("II", "II", "Tiến độ giải quyết"),
     _fig("2.1", "2.1", "Tỷ lệ hồ sơ giải quyết đúng hạn", "PROGRESS_ON_TIME"),
     _fig(
@@ -81,9 +108,23 @@ SUMMARY_LINES: tuple[LineSpec, ...] = (
         derive="complement",
     ),
     _group("III", "III", "Dịch vụ công trực tuyến"),
-    _fig("3.1", "3.1", "TTHC cung cấp DVCTT một phần", "ONLINE_PROVISION_PARTIAL", count_style="count"),
-    _fig("3.2", "3.2", "TTHC cung cấp DVCTT toàn trình", "ONLINE_PROVISION_FULL", count_style="count"),
-    _fig("3.3", "3.3", "Còn lại", "ONLINE_PROVISION_NONE", count_style="count"),
+    _fig(
+        "3.1",
+        "3.1",
+        "TTHC cung cấp DVCTT một phần",
+        "ONLINE_PROVISION_PARTIAL",
+        count_style="count",
+        count_unit="TTHC",
+    ),
+    _fig(
+        "3.2",
+        "3.2",
+        "TTHC cung cấp DVCTT toàn trình",
+        "ONLINE_PROVISION_FULL",
+        count_style="count",
+        count_unit="TTHC",
+    ),
+    _fig("3.3", "3.3", "Còn lại", "ONLINE_PROVISION_NONE", count_style="count", count_unit="TTHC"),
     _heading("3.4", "3.4", "Tỷ lệ nộp hồ sơ trực tuyến"),
     _fig("3.4a", "a)", "Hồ sơ nộp trực tuyến", "ONLINE_DOSSIER_CHANNEL", count_style="count"),
     _fig(
@@ -110,6 +151,8 @@ SUMMARY_LINES: tuple[LineSpec, ...] = (
         "Cung cấp trên cổng DVC Quốc gia",
         "PAYMENT_FEE_FORMALITY_OFFERED",
         count_style="count",
+        change_of="count",
+        count_unit="TTHC",
     ),
     _fig(
         "4.1b",
@@ -118,6 +161,8 @@ SUMMARY_LINES: tuple[LineSpec, ...] = (
         "PAYMENT_FEE_FORMALITY_OFFERED",
         derive="complement",
         count_style="count",
+        change_of="count",
+        count_unit="TTHC",
     ),
     _heading("4.2", "4.2", "Tỷ lệ hồ sơ thanh toán trực tuyến"),
     _fig("4.2a", "a)", "Thanh toán trực tuyến (hồ sơ)", "PAYMENT_ONLINE_DOSSIER", count_style="count"),
@@ -130,7 +175,14 @@ SUMMARY_LINES: tuple[LineSpec, ...] = (
         count_style="count",
     ),
     _heading("4.3", "4.3", "Tỷ lệ TTHC có giao dịch thanh toán trực tuyến"),
-    _fig("4.3a", "a)", "Thanh toán trực tuyến (TTHC)", "PAYMENT_FORMALITY_PAID", count_style="count"),
+    _fig(
+        "4.3a",
+        "a)",
+        "Thanh toán trực tuyến (TTHC)",
+        "PAYMENT_FORMALITY_PAID",
+        count_style="count",
+        count_unit="TTHC",
+    ),
     _fig(
         "4.3b",
         "b)",
@@ -138,6 +190,7 @@ SUMMARY_LINES: tuple[LineSpec, ...] = (
         "PAYMENT_FORMALITY_PAID",
         derive="complement",
         count_style="count",
+        count_unit="TTHC",
     ),
     _group("V", "V", "Mức độ hài lòng"),
     _fig(

@@ -78,6 +78,31 @@ def format_change(value: object, places: int = 0) -> str:
     return ("+" if d > 0 else "-") + body
 
 
+def format_count_change(value: object, unit: str) -> str:
+    """A count's change in words, as the official appendix writes it: ``Tăng 120.415 hồ sơ``,
+    ``Giảm 54.856 hồ sơ``, ``Tăng 05 TTHC`` (one to nine written with two digits); zero → ``Giữ nguyên``."""
+    d = quantize(value, 0)
+    if d is None:
+        return NOT_AVAILABLE
+    if d == 0:
+        return NO_CHANGE
+    body = f"{abs(d):02f}" if abs(d) < 10 else format_number(abs(d))
+    return f"{'Tăng' if d > 0 else 'Giảm'} {body} {unit}"
+
+
+_COUNT_CHANGE_RE = re.compile(r"^(Tăng|Giảm) (\S+) \S.*$")
+
+
+def parse_change(text: str) -> Decimal | None:
+    """Read a printed change back: ``+5,28``, ``Tăng 05 TTHC`` → 5, ``Giảm 54.856 hồ sơ`` → -54856."""
+    m = _COUNT_CHANGE_RE.fullmatch(text.strip())
+    if m is None:
+        return parse_number(text)
+    n = parse_number(m[2])
+    assert n is not None
+    return n if m[1] == "Tăng" else -n
+
+
 def format_fraction(numerator: object, denominator: object) -> str:
     """``1.764/1.764``: a count out of a total, as line 1.1 prints it."""
     if numerator is None or denominator is None:

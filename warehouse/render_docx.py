@@ -1,13 +1,18 @@
 """The appendix as a Word document, the format attached to the official letter.
 
 A4 portrait with the margins of Decree 30/2020 (top/bottom 20 mm, left 30 mm, right 15 mm), Times New
-Roman 13, bold headings, real Word tables ("Table Grid", bold header row repeated on each page), then a
-landscape-free chart page. Cell texts come from ``render_md`` so docx and md print the same figures.
+Roman 13, bold headings, page numbers centred in the top margin from page 2 on (Decree 30's rule), real
+Word tables ("Table Grid", header rows repeated on each page, Table I's two-row header merged as the
+reference prints it), then the chart page. Cell texts come from ``render_md`` so docx and md print the
+same figures. The file's properties say what it is (title, the issuing office as author, today's dates);
+the analyst's trace (warehouse, period keys) sits in its comments, not on the page.
 """
 
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
+from xml.sax.saxutils import escape
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
@@ -17,26 +22,32 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
-from warehouse.chart import chart_png
+from warehouse.chart import CHART_WIDTH_MM, chart_png
 from warehouse.render_md import (
     CERTIFIED_NOT_AVAILABLE,
     PROCEDURES_TITLE,
+    SUMMARY_HEADER_ROWS,
     TITLE_1,
     UNIT_SECTIONS,
     certified_table,
     document_title,
+    letter_line,
     procedure_table,
     provenance_lines,
     section_titles,
     summary_table,
+    trace_lines,
     unit_table,
 )
-from warehouse.report_data import AppendixData
+from warehouse.report_data import AppendixData, province_label
 
 FONT = "Times New Roman"
 BODY_PT = 13
 TABLE_PT = 10.5  # 13 pt does not fit seven columns on A4 portrait; the tables step down as the reference does
-HEADER_PT = 9  # header cells hold "ngày 31/10/2023": one line per date in the narrow rate columns
+HEADER_PT = 10  # header cells hold "ngày 31/10/2023": one line per date in the narrow rate columns
+# Table I on 165 mm: a wide "Nội dung" so labels keep to one or two lines, counts wide enough for
+# "11.626/13.150", rates for "100,00", the change for "Tăng 135.522 hồ sơ" on two lines.
+SUMMARY_WIDTHS_MM = [10, 51, 26, 14, 26, 14, 24]
 CELL_MARGIN_MM = 1.0  # Word's default 1,9 mm each side leaves "100,00" no room in a 17 mm column
 
 
@@ -100,10 +111,42 @@ def _add_figure_run(para, text: str):  # type: ignore[no-untyped-def]
     return run
 
 
+def _merge_header(table, header_rows: int) -> None:  # type: ignore[no-untyped-def]
+    """Merge a multi-row header the way the reference draws it: a cell blank below spans down, a cell
+    blank to the right of a filled one (in the top row) spans across."""
+    if header_rows < 2:
+        return
+    top, below = table.rows[0], table.rows[1]
+    n = len(top.cells)
+    for c in range(n):
+        if below.cells[c].text == "" and top.cells[c].text:
+            _merge(top.cells[c], below.cells[c])
+    c = 0
+    while c < n:
+        end = c
+        while end + 1 < n and table.rows[0].cells[end + 1].text == "" and below.cells[end + 1].text:
+            end += 1
+        if end > c:
+            _merge(table.rows[0].cells[c], table.rows[0].cells[end])
+        c = end + 1
+
+
+def _merge(a, b) -> None:  # type: ignore[no-untyped-def]
+    merged = a.merge(b)
+    for extra in merged.paragraphs[1:]:
+        if not extra.text:
+            extra._p.getparent().remove(extra._p)
+
+
 def _table(  # type: ignore[no-untyped-def]
-    doc, rows: list[list[str]], widths_mm: list[float], merge_rows: frozenset[int] = frozenset()
+    doc,
+    rows: list[list[str]],
+    widths_mm: list[float],
+    merge_rows: frozenset[int] = frozenset(),
+    header_rows: int = 1,
 ) -> None:
-    """A grid table; rows never break across pages; ``merge_rows`` span each figure over its rate column."""
+    """A grid table; rows never break across pages; ``merge_rows`` span each figure over its rate column;
+    the first ``header_rows`` rows are the header, bold, centred and repeated on every page."""
     table = doc.add_table(rows=len(rows), cols=len(rows[0]))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -118,28 +161,84 @@ def _table(  # type: ignore[no-untyped-def]
             cell = row.cells[c]
             cell.width = Mm(widths_mm[c])
             para = cell.paragraphs[0]
-            run = _add_figure_run(para, text) if r > 0 and c >= 2 else para.add_run(text)
-            run.font.size = Pt(HEADER_PT if r == 0 else TABLE_PT)
-            if r == 0:
+            head = r < header_rows
+            run = _add_figure_run(para, text) if not head and c >= 2 else para.add_run(text)
+            run.font.size = Pt(HEADER_PT if head else TABLE_PT)
+            if head:
                 run.bold = True
                 para.alignment = WD_ALIGN_PARAGRAPH.CENTER
                 cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
             elif c >= 2 or (c == 0 and len(text) <= 4):
                 para.alignment = WD_ALIGN_PARAGRAPH.CENTER
-            if r > 0 and values[0] and values[0].isalpha() and values[0].isupper():
+            if not head and values[0] and values[0].isalpha() and values[0].isupper():
                 run.bold = True  # group rows (I, II, …) of section I
             if r == len(rows) - 1 and not values[0] and values[1]:
                 run.bold = True  # the total row of section II
         _row_flag(row, "w:cantSplit")  # a row split over two pages reads as two rows
-        if r == 0:
+        if r < header_rows:
             _repeat_header(row)
         if r in merge_rows:  # the score row: "Đạt 77,79 điểm; xếp hạng 10/63 …" across figure and rate
             for c in (2, 4):
                 assert not values[c + 1], f"merging would drop {values[c + 1]!r}"
-                merged = row.cells[c].merge(row.cells[c + 1])
-                for extra in merged.paragraphs[1:]:
-                    extra._p.getparent().remove(extra._p)
+                _merge(row.cells[c], row.cells[c + 1])
+    _merge_header(table, header_rows)
     doc.add_paragraph()
+
+
+def _field(run, instruction: str) -> None:  # type: ignore[no-untyped-def]
+    """A Word field (PAGE) in ``run``: begin, instruction, separate, a placeholder, end."""
+    for kind, text in (("begin", None), (None, instruction), ("separate", None), (None, "1"), ("end", None)):
+        if kind:
+            el = OxmlElement("w:fldChar")
+            el.set(qn("w:fldCharType"), kind)
+        else:
+            el = OxmlElement("w:instrText" if text == instruction else "w:t")
+            el.set(qn("xml:space"), "preserve")
+            el.text = text
+        run._r.append(el)
+
+
+def _page_numbers(sec) -> None:  # type: ignore[no-untyped-def]
+    """Page numbers as Decree 30/2020 sets them: centred in the top margin, not on the first page."""
+    sec.different_first_page_header_footer = True
+    para = sec.header.paragraphs[0]
+    para.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    run = para.add_run()
+    run.font.size = Pt(BODY_PT)
+    _field(run, "PAGE")
+
+
+_APP_XML = (
+    "<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n"
+    '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties" '
+    'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">'
+    "<Application>dvc766</Application><Company>{company}</Company><DocSecurity>0</DocSecurity>"
+    "</Properties>"
+)
+_THUMBNAIL = "http://schemas.openxmlformats.org/package/2006/relationships/metadata/thumbnail"
+
+
+def _properties(doc, data: AppendixData) -> None:  # type: ignore[no-untyped-def]
+    """The file's own account of itself, in place of python-docx's template (2013, "generated by
+    python-docx", "Microsoft Macintosh Word", a stock thumbnail)."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    issuer = f"{data.issuer} {province_label(data.province_name)}"
+    cp = doc.core_properties
+    cp.title = document_title(data)
+    cp.subject = f"Phụ lục số liệu Bộ chỉ số 766 tháng {data.month.number}/{data.month.year}"
+    cp.author = cp.last_modified_by = issuer
+    cp.created = cp.modified = now
+    cp.revision = 1
+    cp.keywords = f"Bộ chỉ số 766; {data.province_code}; {data.month.key}"
+    cp.comments = "; ".join(trace_lines(data))
+    cp.category = "Phụ lục"
+    package = doc.part.package
+    for part in package.iter_parts():
+        if str(part.partname) == "/docProps/app.xml":
+            part._blob = _APP_XML.format(company=escape(issuer)).encode("utf-8")
+    for rid, rel in list(package.rels.items()):
+        if rel.reltype == _THUMBNAIL:
+            del package.rels[rid]
 
 
 def render_docx(data: AppendixData) -> bytes:
@@ -151,15 +250,20 @@ def render_docx(data: AppendixData) -> bytes:
     sec.top_margin = sec.bottom_margin = Mm(20)
     sec.left_margin, sec.right_margin = Mm(30), Mm(15)
     _set_font(doc.styles["Normal"], BODY_PT)
-    doc.core_properties.title = document_title(data)
-    doc.core_properties.author = "dvc766"
+    _page_numbers(sec)
+    _properties(doc, data)
 
     t = section_titles(data)
     _heading(doc, TITLE_1, center=True, size=14)
     _heading(doc, document_title(data), center=True)
+    letter = doc.add_paragraph()
+    letter.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    letter.add_run(letter_line(data)).italic = True
     _heading(doc, t["I"])
-    score_rows = frozenset(i for i, row in enumerate(data.summary, start=1) if row.spec.kind == "score")
-    _table(doc, summary_table(data), [10, 40, 25, 20, 25, 20, 25], score_rows)
+    score_rows = frozenset(
+        i for i, row in enumerate(data.summary, start=SUMMARY_HEADER_ROWS) if row.spec.kind == "score"
+    )
+    _table(doc, summary_table(data), SUMMARY_WIDTHS_MM, score_rows, header_rows=SUMMARY_HEADER_ROWS)
     unit_widths = [12, 76, 26, 26, 25]
     _heading(doc, t["II"])
     _table(doc, unit_table(data, data.overdue, "Số lượng hồ sơ quá hạn"), unit_widths)
@@ -185,7 +289,7 @@ def render_docx(data: AppendixData) -> bytes:
 
     doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
     _heading(doc, t["chart"], center=True)
-    doc.add_picture(io.BytesIO(chart_png(data)), width=Mm(165))
+    doc.add_picture(io.BytesIO(chart_png(data)), width=Mm(CHART_WIDTH_MM))
     doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
 
     buf = io.BytesIO()

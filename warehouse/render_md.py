@@ -12,13 +12,13 @@ from decimal import Decimal
 from dvc766.periods import VN_TZ
 from warehouse.appendix_lines import RATE_DECIMALS
 from warehouse.numbers_vi import (
-    NO_CHANGE,
     NOT_AVAILABLE,
     format_change,
+    format_count_change,
     format_fraction,
     format_number,
 )
-from warehouse.report_data import AppendixData, ScoreLine, SummaryRow, UnitRow, UnitTable
+from warehouse.report_data import AppendixData, ScoreLine, SummaryRow, UnitRow, UnitTable, vn_day
 
 TITLE_1 = "PHỤ LỤC"
 
@@ -31,6 +31,36 @@ def document_title(data: AppendixData) -> str:
     )
 
 
+def letter_line(data: AppendixData) -> str:
+    """The line under the title that ties the appendix to its letter, as the reference prints it:
+    "(Kèm theo Công văn số 2590/SNV-CCHC ngày 01/11/2023 của Sở Nội vụ)". What the CLI was not given
+    is left as dotted blanks, the way an unnumbered draft is sent for signature."""
+    number = (data.letter_number or "").strip()
+    if not number:
+        number = "…/SNV-CCHC"
+    elif number.isdigit() and data.issuer == "Sở Nội vụ":
+        number += "/SNV-CCHC"
+    if data.letter_date:
+        day = f"{data.letter_date:%d/%m/%Y}"
+    else:
+        day = f"…/…/{data.month.year + (data.month.number == 12)}"  # sent the month after
+    return f"(Kèm theo Công văn số {number} ngày {day} của {data.issuer})"
+
+
+def chart_title(data: AppendixData) -> str:
+    """The chart's heading, true to what it plots (the year-to-date figures at each month end shown)."""
+    shown = [p for p in data.score_history if p.total is not None]
+    if not shown:
+        return "BIỂU ĐỒ ĐIỂM TỔNG HỢP, ĐIỂM THEO NHÓM CHỈ SỐ VÀ XẾP HẠNG"
+    first, last = shown[0].month.end, shown[-1].month.end
+    span = (
+        f"NGÀY {vn_day(last)}"
+        if first == last
+        else f"CÁC NGÀY CUỐI THÁNG, TỪ NGÀY {vn_day(first)} ĐẾN NGÀY {vn_day(last)}"
+    )
+    return f"BIỂU ĐỒ ĐIỂM TỔNG HỢP, ĐIỂM THEO NHÓM CHỈ SỐ VÀ XẾP HẠNG TẠI {span}"
+
+
 def section_titles(data: AppendixData) -> dict[str, str]:
     """Headings of sections I–V and the chart page."""
     return {
@@ -39,20 +69,29 @@ def section_titles(data: AppendixData) -> dict[str, str]:
         "III": "III. THỐNG KÊ TỶ LỆ CUNG CẤP DỊCH VỤ CÔNG TRỰC TUYẾN",
         "IV": "IV. THỐNG KÊ TỶ LỆ THANH TOÁN TRỰC TUYẾN",
         "V": "V. BIỂU TỔNG HỢP CUNG CẤP DỊCH VỤ CHỨNG THỰC ĐIỆN TỬ BẢN SAO TỪ BẢN CHÍNH",
-        "chart": "BIỂU ĐỒ ĐIỂM TỔNG HỢP, ĐIỂM THEO NHÓM CHỈ SỐ VÀ XẾP HẠNG 12 THÁNG",
+        "chart": chart_title(data),
     }
 
 
-def summary_header(data: AppendixData) -> list[str]:
+PORTAL_STAT = "Thống kê trên Cổng dịch vụ công quốc gia ngày"
+
+
+def summary_header(data: AppendixData) -> list[list[str]]:
+    """Table I's two header rows, as the reference prints them: each day over its "Số liệu | Tỷ lệ (%)".
+
+    The second row's blank cells are where the first row's cells span down (docx and xlsx merge them)."""
     p, c = data.prev_date, data.curr_date
     return [
-        "Số TT",
-        "Nội dung",
-        f"Số liệu ngày {p}",
-        f"Tỷ lệ (%) ngày {p}",
-        f"Số liệu ngày {c}",
-        f"Tỷ lệ (%) ngày {c}",
-        f"Tăng (+)/Giảm (-) so với ngày {p}",
+        [
+            "Số TT",
+            "Nội dung",
+            f"{PORTAL_STAT} {p}",
+            "",
+            f"{PORTAL_STAT} {c}",
+            "",
+            f"Tăng (+)/Giảm (-) so với ngày {p}",
+        ],
+        ["", "", "Số liệu", "Tỷ lệ (%)", "Số liệu", "Tỷ lệ (%)", ""],
     ]
 
 
@@ -64,15 +103,15 @@ def _count_text(row: SummaryRow, count: Decimal | None, total: Decimal | None) -
     return ""
 
 
-def change_text(parts: list[str]) -> str:
-    """Join a line's count and rate changes; all-zero prints once "Giữ nguyên", all-missing once n/a."""
-    if not parts:
-        return ""
-    if all(p == NO_CHANGE for p in parts):
-        return NO_CHANGE
-    if all(p == NOT_AVAILABLE for p in parts):
-        return NOT_AVAILABLE
-    return "; ".join(parts)
+def change_text(row: SummaryRow) -> str:
+    """The one figure of a line's change column (``LineSpec.change_figure``): the rate's change
+    ("+5,28", "Giữ nguyên") or the count's in words ("Tăng 120.415 hồ sơ")."""
+    what = row.spec.change_figure
+    if what == "rate":
+        return format_change(row.change_rate, RATE_DECIMALS)
+    if what == "count":
+        return format_count_change(row.change_count, row.spec.count_unit)
+    return ""
 
 
 def summary_cells(row: SummaryRow) -> list[str]:
@@ -82,11 +121,6 @@ def summary_cells(row: SummaryRow) -> list[str]:
         return [spec.number, spec.label, "", "", "", "", ""]
     if spec.kind == "not_available":
         return [spec.number, spec.label, NOT_AVAILABLE, "", NOT_AVAILABLE, "", NOT_AVAILABLE]
-    parts = []
-    if spec.count_style:
-        parts.append(format_change(row.change_count))
-    if spec.show_rate:
-        parts.append(format_change(row.change_rate, RATE_DECIMALS))
     return [
         spec.number,
         spec.label,
@@ -94,7 +128,7 @@ def summary_cells(row: SummaryRow) -> list[str]:
         format_number(row.prev_rate, RATE_DECIMALS) if spec.show_rate else "",
         _count_text(row, row.curr_count, row.curr_total),
         format_number(row.curr_rate, RATE_DECIMALS) if spec.show_rate else "",
-        change_text(parts),
+        change_text(row),
     ]
 
 
@@ -133,9 +167,12 @@ def score_cells(row: SummaryRow, s: ScoreLine) -> list[str]:
     ]
 
 
+SUMMARY_HEADER_ROWS = 2
+
+
 def summary_table(data: AppendixData) -> list[list[str]]:
-    """Header plus every row of section I as text."""
-    out = [summary_header(data)]
+    """The two header rows plus every row of section I as text."""
+    out = summary_header(data)
     for row in data.summary:
         out.append(score_cells(row, data.score) if row.spec.kind == "score" else summary_cells(row))
     return out
@@ -220,8 +257,8 @@ def certified_table(data: AppendixData) -> list[list[str]] | None:
 
 
 CERTIFIED_NOT_AVAILABLE = (
-    "Không có số liệu: API của Cổng Dịch vụ công quốc gia không cung cấp số liệu chứng thực điện tử bản sao "
-    "từ bản chính; có thể bổ sung bằng tệp CSV (--certified-copies)."
+    "Không có số liệu: Cổng Dịch vụ công quốc gia không công bố số liệu chứng thực điện tử bản sao từ bản "
+    "chính; số liệu mục này được tổng hợp từ báo cáo của các địa phương khi có."
 )
 
 
@@ -233,18 +270,36 @@ def _vn_time(value: object) -> str:
     return f"{t:%H:%M} ngày {t.day}/{t.month}/{t.year}, giờ Việt Nam"
 
 
+def _span(data: AppendixData) -> str:
+    """The period of Table I's figures in words: "lũy kế từ ngày 01/01/2026 đến ngày 31/10/2026"."""
+    return f"lũy kế từ ngày 01/01/{data.current.year} đến ngày {data.curr_date}"
+
+
 def provenance_lines(data: AppendixData) -> list[str]:
-    """Where the figures came from: the warehouse and, for section V, the analyst's CSV."""
+    """The printed source note: where and when the figures were taken, in the reader's words.
+
+    What only the analyst needs (the warehouse file, period keys, the CSV's checksum) goes to
+    ``trace_lines``, kept in the document's properties, never on the page."""
     lines = [
-        f"Số liệu mục I–IV: kho dữ liệu {data.warehouse_path} (kỳ {data.current.key} so với {data.previous.key}"
+        "Nguồn số liệu mục I–IV: Cổng Dịch vụ công quốc gia (dichvucong.gov.vn), số liệu "
+        + _span(data)
+        + f", so sánh với số liệu đến ngày {data.prev_date}"
         + (f"; thu thập lúc {_vn_time(data.captured_at)}" if data.captured_at else "")
-        + ")."
+        + "."
     ]
     lines += data.late_notes()
     if data.certified is not None:
-        lines.append(
-            f"Số liệu mục V: tệp CSV do người dùng cung cấp {data.certified.path} (sha256 {data.certified.sha256})."
-        )
+        lines.append("Số liệu mục V: do các địa phương báo cáo.")
+    return lines
+
+
+def trace_lines(data: AppendixData) -> list[str]:
+    """Where each figure came from, for the analyst who must answer for it: the warehouse file, the
+    period keys and, for section V, the CSV and its sha256. Written to the file's properties (docx,
+    xlsx) or an HTML comment (md), not to the printed page."""
+    lines = [f"dvc766: kho dữ liệu {data.warehouse_path}; kỳ {data.current.key} so với {data.previous.key}"]
+    if data.certified is not None:
+        lines.append(f"mục V: tệp CSV {data.certified.path} (sha256 {data.certified.sha256})")
     return lines
 
 
@@ -286,6 +341,8 @@ def render_md(data: AppendixData, image_name: str) -> str:
         "",
         f"**{document_title(data)}**",
         "",
+        f"*{letter_line(data)}*",
+        "",
         f"## {t['I']}",
         "",
         _md_table(summary_table(data)),
@@ -307,4 +364,5 @@ def render_md(data: AppendixData, image_name: str) -> str:
         parts += ["", f"## {PROCEDURES_TITLE}", "", _md_table(procedure_table(data))]
     parts += ["", f"## {t['chart']}", "", f"![{t['chart']}]({image_name})", "", "## Nguồn số liệu", ""]
     parts += [f"- {line}" for line in provenance_lines(data)]
+    parts += ["", "<!-- " + " | ".join(trace_lines(data)).replace("--", "‐‐") + " -->"]
     return "\n".join(parts) + "\n"

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
+import sys
 import tempfile
+from datetime import date
 from pathlib import Path
 
 from dvc766.cli import UserError
@@ -52,6 +55,20 @@ def render(data, fmt: str, out: Path) -> dict[Path, bytes]:  # type: ignore[no-u
     return {image: chart_png(data), out: render_md(data, image.name).encode("utf-8")}
 
 
+def parse_letter_date(text: str) -> date:
+    """``01/11/2023`` (as officials write it) or ``2023-11-01``; anything else is a UserError."""
+    t = text.strip()
+    m = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", t)
+    try:
+        if m:
+            return date(int(m[3]), int(m[2]), int(m[1]))
+        return date.fromisoformat(t)
+    except ValueError:
+        raise UserError(
+            f"--letter-date {text!r} is not a date: expected DD/MM/YYYY, e.g. 01/11/2023"
+        ) from None
+
+
 def build_report(
     settings: Settings,
     province: str,
@@ -59,13 +76,20 @@ def build_report(
     fmt: str,
     out: Path | None = None,
     certified_copies: Path | None = None,
+    *,
+    letter_number: str | None = None,
+    letter_date: date | None = None,
+    issuer: str = "Sở Nội vụ",
 ) -> Path:
     """Render and write one report; returns the report's path."""
     if fmt not in EXTENSIONS:
         raise UserError(f"unknown format {fmt!r}: expected docx, xlsx or md")
+    if not issuer.strip():
+        raise UserError('--issuer is empty: give the issuing office, e.g. "Sở Nội vụ"')
     certified = load_certified_copies(certified_copies) if certified_copies else None
     data = load_appendix(settings.warehouse_path, province, month)
     data.certified = certified
+    data.letter_number, data.letter_date, data.issuer = letter_number, letter_date, issuer.strip()
     target = out or settings.reports_dir / f"{data.province_code}_{month.key}{EXTENSIONS[fmt]}"
     if target.exists() and target.is_dir():
         raise UserError(f"--out {target} is a directory; give a file name")
@@ -85,6 +109,19 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     require_writable_dir(out.parent if out else settings.data_dir, "report folder" if out else "data folder")
     cc = getattr(args, "certified_copies", None)
-    path = build_report(settings, args.province, month, fmt, out, Path(cc) if cc else None)
+    letter_date = getattr(args, "letter_date", None)
+    path = build_report(
+        settings,
+        args.province,
+        month,
+        fmt,
+        out,
+        Path(cc) if cc else None,
+        letter_number=getattr(args, "letter_number", None),
+        letter_date=parse_letter_date(letter_date) if letter_date else None,
+        issuer=getattr(args, "issuer", None) or "Sở Nội vụ",
+    )
     print(path)
+    if not cc:
+        print("note: section V has no figures; give --certified-copies FILE.csv to fill it", file=sys.stderr)
     return 0

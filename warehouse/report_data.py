@@ -19,6 +19,7 @@ import duckdb
 
 from dvc766.cli import UserError
 from dvc766.periods import Period
+from dvc766.provinces import MERGER_DATE
 from warehouse.appendix_lines import (
     ONLINE_PAYMENT_DECIMALS,
     ONLINE_SERVICE_DECIMALS,
@@ -94,7 +95,8 @@ class ScoreLine:
 
 @dataclass(frozen=True)
 class ScorePoint:
-    """One month of the chart: total and group scores and rank (None where not captured)."""
+    """One month end of the chart: the year-to-date total and group scores and rank seen at the end of
+    ``month`` (None where that month end was not captured)."""
 
     month: Period
     total: Decimal | None
@@ -129,6 +131,11 @@ class AppendixData:
     # The drill-down (``dvc766 drilldown``): procedures with most overdue dossiers in the month;
     # empty when no drill-down was run for it, and the section is then left out.
     procedures: tuple[ProcedureRow, ...] = ()
+    # The letter the appendix goes with ("Kèm theo Công văn số …"): the CLI's --letter-number,
+    # --letter-date and --issuer; left as dotted blanks to fill by hand when not given.
+    letter_number: str | None = None
+    letter_date: date | None = None
+    issuer: str = "Sở Nội vụ"
 
     @property
     def province_title(self) -> str:
@@ -153,6 +160,30 @@ class AppendixData:
                     f"số liệu lấy ngày {seen.day:02d}/{seen.month:02d}/{seen.year}."
                 )
         return out
+
+
+def before_reform(month: Period) -> bool:
+    """Whether ``month`` ends before 1/7/2025, when the district level of local government ended."""
+    return month.end < date.fromisoformat(MERGER_DATE)
+
+
+def local_level(month: Period) -> tuple[str, str]:
+    """How the appendix names the local People's Committees in ``month``: (level, table heading).
+
+    Until June 2025 the reference's "UBND cấp huyện" and "UBND các huyện, thành phố"; from July 2025, when
+    districts ended, "UBND cấp xã" and "UBND các xã, phường"."""
+    if before_reform(month):
+        return "UBND CẤP HUYỆN", "BIỂU TỔNG HỢP CỦA UBND CÁC HUYỆN, THÀNH PHỐ"
+    return "UBND CẤP XÃ", "BIỂU TỔNG HỢP CỦA UBND CÁC XÃ, PHƯỜNG"
+
+
+_PROVINCE_SUFFIX_RE = re.compile(r"\s+[-–]\s+(tỉnh|thành phố|tp\.?)\s+[^-–]+$", flags=re.I)
+
+
+def unit_display_name(unit_name: str) -> str:
+    """A unit as the province writes it in its own appendix: the portal's " - tỉnh Thái Nguyên" dropped
+    (``Sở Tư pháp - tỉnh Thái Nguyên`` → ``Sở Tư pháp``); the warehouse keeps the portal's name."""
+    return _PROVINCE_SUFFIX_RE.sub("", unit_name.strip())
 
 
 def province_label(unit_name: str) -> str:
@@ -361,7 +392,7 @@ def _unit_rows(
     return [
         UnitRow(
             r["unit_code"],
-            r["unit_name"],
+            unit_display_name(r["unit_name"]),
             to_decimal(r["prev"]),
             to_decimal(r["curr"]),
             to_decimal(r["change"]),
@@ -371,23 +402,28 @@ def _unit_rows(
 
 
 def _history(con: duckdb.DuckDBPyConnection, code: str, month: Period) -> list[ScorePoint]:
-    """The 12 months ending with ``month``; a month not captured is a point with None figures."""
+    """The 12 month ends up to ``month``'s, each with the year-to-date figures seen that day.
+
+    The same period kind as the score line of Table I (the year-to-date score at the month end), so the
+    chart beside the table shows the table's figures; a month end not captured is a point of Nones.
+    """
     months: list[Period] = []
     p = month
     for _ in range(12):
         months.append(p)
         p = p.previous_month()
     months.reverse()
+    keys = [Period("ytd", m.year, m.number).key for m in months]
     rows = _rows(
         con,
-        "select * from rpt_score_history where province_code = ? and period_type = 'month' "
-        "and period_key between ? and ?",
-        [code, months[0].key, months[-1].key],
+        "select * from rpt_score_history where province_code = ? and period_type = 'ytd' "
+        "and list_contains(?, period_key)",
+        [code, keys],
     )
     by_key = {r["period_key"]: r for r in rows}
     out = []
-    for m in months:
-        r = by_key.get(m.key)
+    for m, key in zip(months, keys, strict=True):
+        r = by_key.get(key)
         if r is None:
             out.append(ScorePoint(m, None, dict.fromkeys(GROUP_SCORES), None, None))
             continue
@@ -424,8 +460,10 @@ def load_appendix(db_path: Path | str, province_code: str, month: Period) -> App
         score = _score(con, code, current)
         overdue_rows = _unit_rows(con, "rpt_overdue_by_unit", "overdue", code, current, None)
         total = next((r for r in overdue_rows if r.unit_code == code), None)
+        level, local_title = local_level(month)
+        parts = (("agency", "BIỂU TỔNG HỢP CÁC SỞ, BAN, NGÀNH"), ("local", local_title))
         overdue = UnitTable(
-            title="THỐNG KÊ CHI TIẾT HỒ SƠ QUÁ HẠN CỦA CÁC SỞ, BAN, NGÀNH, UBND CẤP HUYỆN, CẤP XÃ",
+            title=f"THỐNG KÊ CHI TIẾT HỒ SƠ QUÁ HẠN CỦA CÁC SỞ, BAN, NGÀNH, {level}",
             rows=tuple(r for r in overdue_rows if r.unit_code != code),
             decimals=0,
             total=total,
@@ -436,7 +474,7 @@ def load_appendix(db_path: Path | str, province_code: str, month: Period) -> App
                 rows=tuple(_unit_rows(con, "rpt_online_service_by_unit", "rate", code, current, part)),
                 decimals=ONLINE_SERVICE_DECIMALS,
             )
-            for part, title in UNIT_PARTS
+            for part, title in parts
         ]
         payment = [
             UnitTable(
@@ -444,7 +482,7 @@ def load_appendix(db_path: Path | str, province_code: str, month: Period) -> App
                 rows=tuple(_unit_rows(con, "rpt_online_payment_by_unit", "rate", code, current, part)),
                 decimals=ONLINE_PAYMENT_DECIMALS,
             )
-            for part, title in UNIT_PARTS
+            for part, title in parts
         ]
         history = _history(con, code, month)
     finally:
@@ -467,9 +505,3 @@ def load_appendix(db_path: Path | str, province_code: str, month: Period) -> App
         previous_seen=previous_seen,
         procedures=procedures,
     )
-
-
-UNIT_PARTS: tuple[tuple[str, str], ...] = (
-    ("agency", "BIỂU TỔNG HỢP CÁC SỞ, BAN, NGÀNH"),
-    ("local", "BIỂU TỔNG HỢP CỦA UBND CẤP HUYỆN, CẤP XÃ"),
-)
