@@ -58,6 +58,26 @@ AGENCY_NAMES = (
     "Sở Nông nghiệp và Phát triển nông thôn", "Ban Quản lý Khu kinh tế", "Sở Quy hoạch - Kiến trúc",
     "Sở An toàn thực phẩm",
 )  # fmt: skip
+# The 2025 reorganisation of provincial departments (in force by July 2025, the replica's "post" era):
+# these were merged away (NN&PTNT + TN&MT → NN&MT, KH&ĐT → Tài chính, TT&TT → KH&CN, LĐ-TB&XH → Nội vụ,
+# GTVT → Xây dựng, Ban Dân tộc → Sở Dân tộc và Tôn giáo) and appear only before it …
+PRE_REFORM_ONLY = frozenset({
+    "Sở Giao thông vận tải", "Sở Lao động - Thương binh và Xã hội", "Sở Tài nguyên và Môi trường",
+    "Sở Thông tin và Truyền thông", "Sở Kế hoạch và Đầu tư", "Ban Dân tộc", "Sở Nông nghiệp và Phát triển nông thôn",
+})  # fmt: skip
+# … and these were created by it, so appear only after.
+POST_REFORM_ONLY = frozenset({"Sở Nông nghiệp và Môi trường", "Sở Dân tộc và Tôn giáo"})
+CITY_ONLY = frozenset({"Sở Quy hoạch - Kiến trúc", "Sở An toàn thực phẩm"})  # Hà Nội, Hồ Chí Minh
+
+
+def agency_numbers(era: str, short: str) -> list[int]:
+    """The agency numbers (1-based into ``AGENCY_NAMES``) a province of ``era`` can have."""
+    barred = PRE_REFORM_ONLY if era == "post" else POST_REFORM_ONLY
+    if short not in ("Hà Nội", "Hồ Chí Minh"):
+        barred = barred | CITY_ONLY
+    return [i for i, name in enumerate(AGENCY_NAMES, start=1) if name not in barred]
+
+
 SYLLABLES = (
     "An", "Bình", "Cẩm", "Đông", "Giang", "Hòa", "Hưng", "Khánh", "Lạc", "Long", "Minh", "Mỹ", "Nam",
     "Ngọc", "Phú", "Phúc", "Quang", "Sơn", "Tân", "Thạnh", "Thành", "Thanh", "Thái", "Thuận", "Tiên",
@@ -224,12 +244,15 @@ def coverage(
 def _children(seed: int, era: str, code: str, short: str, key: int) -> tuple[Unit, ...]:
     rng = np.random.default_rng([seed, 11, key, 0 if era == "post" else 1])
     n_agencies = int(rng.integers(13, 18)) if era == "post" else int(rng.integers(18, 23))
-    agency_nums = sorted(rng.choice(np.arange(1, 30), size=n_agencies, replace=False).tolist())
+    allowed = np.array(agency_numbers(era, short))
+    agency_nums = sorted(rng.choice(allowed, size=n_agencies, replace=False).tolist())
     units = []
     base = (1 if era == "post" else 5) * 10_000_000 + key * 10_000
+    level = "thành phố" if short in CITIES else "tỉnh"
     for i, num in enumerate(agency_nums):
         ucode = f"{code}.{num:02d}"
-        name = f"{AGENCY_NAMES[num - 1]} - tỉnh {short}"
+        own = AGENCY_NAMES[num - 1].replace(" tỉnh", f" {level}")  # "Thanh tra thành phố" in a city
+        name = f"{own} - {level} {short}"
         units.append(Unit(ucode, _uuid(seed, era, ucode), name, "agency", str(base + i + 1)))
     if era == "post":
         n_local, first, kinds = int(rng.integers(90, 111)), 100, ("UBND xã", "UBND xã", "UBND phường")
@@ -237,11 +260,15 @@ def _children(seed: int, era: str, code: str, short: str, key: int) -> tuple[Uni
     else:
         n_local, first, kinds = int(rng.integers(7, 12)), 500, ("UBND huyện", "UBND huyện", "UBND thị xã")
         kind = "district"
-    picks = rng.integers(0, len(SYLLABLES), size=(n_local, 2)).tolist()
+    # Place names of two different syllables, each capitalised as Vietnamese names are ("Vân Cẩm"), no
+    # two alike in a province: drawn without replacement from every ordered pair.
+    n_syl = len(SYLLABLES)
+    pairs = [(a, b) for a in range(n_syl) for b in range(n_syl) if a != b]
+    picks = [pairs[i] for i in rng.choice(len(pairs), size=n_local, replace=False).tolist()]
     kind_picks = rng.integers(0, len(kinds), size=n_local).tolist()
     for j in range(n_local):
         ucode = f"{code}.{first + j}"
-        place = f"{SYLLABLES[picks[j][0]]} {SYLLABLES[picks[j][1]].lower()}"
+        place = f"{SYLLABLES[picks[j][0]]} {SYLLABLES[picks[j][1]]}"
         name = f"{kinds[kind_picks[j]]} {place}"
         units.append(Unit(ucode, _uuid(seed, era, ucode), name, kind, str(base + 100 + j)))
     return tuple(sorted(units, key=lambda u: u.code))
@@ -331,9 +358,8 @@ def _traits(seed: int, tree: ProvinceTree) -> dict[str, np.ndarray]:
         "q_online": np.clip(rng.normal(0.8 + province_quality, 0.15, n), 0.05, 1.0),
         "q_oblig": rng.uniform(0.2, 0.6, n),
         "q_pay": np.clip(rng.normal(0.7, 0.15, n), 0.0, 1.0),
-        "fee_f": np.where(is_agency, rng.integers(1, 40, n), rng.integers(5, 40, n)),
+        "q_fee": rng.uniform(0.1, 0.6, n),  # share of the unit's procedures that carry a fee
         "pub_rate": np.where(is_agency, 0.8, 0.0),
-        "full_den": np.where(is_agency, rng.integers(10, 160, n), rng.integers(0, 3, n)),
         "q_sat": np.clip(rng.normal(0.8 + province_quality, 0.08, n), 0.3, 1.0),
         "petitions": np.where(is_agency, rng.uniform(0.0, 3.0, n), rng.uniform(0.0, 4.0, n)),
         "q_orig": rng.uniform(0.3, 0.95, n),
@@ -397,7 +423,8 @@ def year_block(
 
     pay_oblig = _floor(received * rate(t["q_oblig"], 0.03))
     pay_ok = _floor(pay_oblig * rate(t["q_pay"] + trend, 0.05))
-    fee_f = t["fee_f"].astype(np.int64)
+    # The fee-bearing procedures are a part of the unit's procedures (4.1 ≤ 1.1's total, as on the portal).
+    fee_f = _floor(authority * t["q_fee"])
     fee_dossier_f = _floor(fee_f * rate(0.3, 0.15))
     fee_online_f = _floor(fee_f * rate(0.25 + trend, 0.1))
     fee_distinct_f = fee_f
@@ -406,7 +433,8 @@ def year_block(
     pub_num = _floor(pub_den * rate(0.7 + trend, 0.2))
     upd_den = rng.poisson(t["pub_rate"] * 1.5 * share).astype(np.int64)
     upd_num = _floor(upd_den * rate(0.6 + trend, 0.2))
-    full_den = t["full_den"].astype(np.int64)
+    # 1.1's total is the unit's procedure catalogue, the one 3.1 + 3.2 + 3.3 partition.
+    full_den = authority
     full_num = _floor(full_den * rate(0.93, 0.05))
     sync_den = received
     sync_num = _floor(received * rate(0.97, 0.03))
@@ -414,7 +442,7 @@ def year_block(
     dsat_num = _floor(received * rate(t["q_sat"] + trend, 0.03))
     pet_total = rng.poisson(t["petitions"] * season).astype(np.int64) * num // den
     pet_tthc = _floor(pet_total * rate(0.7, 0.2))
-    pet_staff = _floor((pet_total - pet_tthc) * rate(0.8, 0.2))
+    pet_staff = pet_total - pet_tthc  # 5.3's two kinds partition the petitions: a) + b) = 100 %
     pet_on_time = _floor(pet_total * rate(0.75 + trend, 0.2))
     pet_satisfied = _floor(pet_total * rate(0.6 + trend, 0.25))
 
