@@ -107,5 +107,5 @@ def test_with_only_a_late_capture_the_appendix_uses_it_and_names_its_day(
         main(["report", "--province", "H55", "--month", "2026-09", "--format", "md", "--out", str(out)]) == 0
     )
     text = out.read_text(encoding="utf-8")
-    assert "Số liệu ngày 2/10/2026" in text  # the column says the day the figures were seen
+    assert "Thống kê trên Cổng dịch vụ công quốc gia ngày 2/10/2026" in text  # the column names the day seen
     assert "số liệu lấy ngày 02/10/2026" in text  # and the note says why, never silently

@@ -34,7 +34,9 @@ def _parent(endpoint: str, request: shapes.PeriodRequest, tree) -> dict:  # type
 
 
 @pytest.mark.parametrize(("era", "request_"), PERIODS, ids=[e for e, _ in PERIODS])
-def test_parts_stay_below_their_totals_and_partitions_add_up(era: str, request_: shapes.PeriodRequest) -> None:
+def test_parts_stay_below_their_totals_and_partitions_add_up(
+    era: str, request_: shapes.PeriodRequest
+) -> None:
     for tree in DS.provinces(era):
         code = tree.unit.code
         published = _metrics("evaluation/transparency", request_, tree)["PUBLIC_CONTENT_FULL"]

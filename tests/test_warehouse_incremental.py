@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import shutil
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
@@ -83,12 +84,15 @@ def copy_months(gen: Path, dst: Path, months: list[str]) -> None:
 
 
 def revise_december_ranking(data: Path, province: str, delta: float) -> None:
-    """Rewrite the national December ranking file with ``province``'s total and CKMB moved by ``delta``."""
+    """Rewrite the national December ranking file with ``province``'s total and CKMB moved by ``delta``,
+    captured an hour later: a revision is a newer capture, so it wins over the province's own body of the
+    first capture (which otherwise ties on capture time and falls to the capture id's order)."""
     folder = data / "landing" / "unit_scores" / "period_type=month" / "period_key=2025-12"
     (path,) = [f for f in folder.iterdir() if f.name.startswith("national__")]
     table = pq.read_table(path)
     rows = table.to_pylist()
     for r in rows:
+        r["captured_at"] += timedelta(hours=1)
         if r["unit_code"] == province and r["group_code"] in ("TOTAL", "CKMB"):
             r["score"] = round(r["score"] + delta, 2)
     pq.write_table(pa.Table.from_pylist(rows, schema=table.schema), path)

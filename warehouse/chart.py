@@ -36,7 +36,7 @@ GROUP_LABELS = {
     "score_mdsh": "Số hóa hồ sơ",
 }
 CHART_WIDTH_MM = 165  # the text width of the A4 page (210 − 30 − 15 mm)
-_HEIGHT_MM = 120
+_HEIGHT_MM = 140
 _DPI = 200
 FONT_PT = 10  # every label; the legend and notes at 9
 
@@ -79,7 +79,10 @@ def chart_png(data: AppendixData) -> bytes:
         "svg.hashsalt": "dvc766",
     }
     with plt.rc_context(style):
-        fig, ax = plt.subplots(figsize=(CHART_WIDTH_MM / 25.4, _HEIGHT_MM / 25.4), dpi=_DPI)
+        # Two panels on one time axis: the scores (0–100) above, the rank (1 at the top) below, so
+        # neither set of labels lands on the other's line.
+        fig, (ax, rank_ax) = plt.subplots(2, 1, sharex=True, figsize=(CHART_WIDTH_MM / 25.4, _HEIGHT_MM / 25.4),
+                                          dpi=_DPI, gridspec_kw={"height_ratios": [3, 1.2]})  # fmt: skip
         totals = [_num(p.total) for p in points]
         ax.plot(x, totals, marker="o", linewidth=2.2, color="black", label="Điểm tổng hợp")
         for i, v in enumerate(totals):
@@ -89,32 +92,32 @@ def chart_png(data: AppendixData) -> bytes:
         for key in GROUP_SCORES:
             ax.plot(x, [_num(p.groups.get(key)) for p in points], marker=".", linewidth=1.2,
                     label=GROUP_LABELS[key])  # fmt: skip
-        ax.set_ylim(0, 100)
+        ax.set_ylim(0, 105)
         ax.set_ylabel("Điểm (lũy kế từ đầu năm)")
-        ax.set_xticks(x, labels)
-        ax.set_xlim(-0.5, len(points) - 0.5)
         ax.grid(True, axis="y", alpha=0.3)
-        rank_ax = ax.twinx()
         ranks = [_num(p.rank) for p in points]
-        rank_ax.plot(x, ranks, linestyle="--", marker="s", color="tab:red", label="Xếp hạng (trục phải)")
+        rank_ax.plot(x, ranks, linestyle="--", marker="s", color="tab:red", label="Xếp hạng toàn quốc")
         for i, v in enumerate(ranks):
             if not math.isnan(v):
-                rank_ax.annotate(f"{int(v)}", (i, v), textcoords="offset points", xytext=(8, -4),
-                                 fontsize=FONT_PT, color="tab:red")  # fmt: skip
+                rank_ax.annotate(f"{int(v)}", (i, v), textcoords="offset points", xytext=(0, 6), ha="center",
+                                 fontsize=FONT_PT, color="tab:red", fontweight="bold")  # fmt: skip
         size = max((p.rank_size or 0 for p in points), default=0) or data.score.curr_size or 34
-        rank_ax.set_ylim(size + 1, 0)  # rank 1 at the top
-        rank_ax.set_ylabel(f"Xếp hạng (trên {size} tỉnh, thành phố)")
+        rank_ax.set_ylim(size + 1, -size * 0.25)  # rank 1 at the top, room for the labels above it
+        rank_ax.set_yticks([1, (size + 1) // 2, size])
+        rank_ax.set_ylabel(f"Hạng / {size}")
+        rank_ax.grid(True, axis="y", alpha=0.3)
+        rank_ax.set_xticks(x, labels)
+        rank_ax.set_xlim(-0.5, len(points) - 0.5)
         if len(points) > 6:
-            plt.setp(ax.get_xticklabels(), rotation=45, ha="right")
+            plt.setp(rank_ax.get_xticklabels(), rotation=45, ha="right")
         missing = [labels[i] for i, p in enumerate(points) if p.total is None]
         if missing:
             ax.text(0.01, 0.02, "Không có số liệu ngày: " + ", ".join(missing), transform=ax.transAxes,
                     fontsize=9, color="dimgray")  # fmt: skip
         handles, names = ax.get_legend_handles_labels()
         h2, n2 = rank_ax.get_legend_handles_labels()
-        ax.legend(handles + h2, names + n2, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3,
-                  fontsize=9, frameon=False)  # fmt: skip
-        fig.tight_layout()
+        fig.legend(handles + h2, names + n2, loc="lower center", ncol=3, fontsize=9, frameon=False)
+        fig.tight_layout(rect=(0, 0.14, 1, 1))
         buf = io.BytesIO()
         fig.savefig(buf, format="png", metadata={"Software": None})
         plt.close(fig)

@@ -17,7 +17,7 @@ from xml.sax.saxutils import escape
 from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
@@ -43,11 +43,11 @@ from warehouse.report_data import AppendixData, province_label
 
 FONT = "Times New Roman"
 BODY_PT = 13
-TABLE_PT = 10.5  # 13 pt does not fit seven columns on A4 portrait; the tables step down as the reference does
+TABLE_PT = 10  # 13 pt does not fit seven columns on A4 portrait; the tables step down as the reference does
 HEADER_PT = 10  # header cells hold "ngày 31/10/2023": one line per date in the narrow rate columns
 # Table I on 165 mm: a wide "Nội dung" so labels keep to one or two lines, counts wide enough for
 # "11.626/13.150", rates for "100,00", the change for "Tăng 135.522 hồ sơ" on two lines.
-SUMMARY_WIDTHS_MM = [10, 51, 26, 14, 26, 14, 24]
+SUMMARY_WIDTHS_MM = [10, 61, 23, 13, 23, 13, 22]
 CELL_MARGIN_MM = 1.0  # Word's default 1,9 mm each side leaves "100,00" no room in a 17 mm column
 
 
@@ -63,8 +63,11 @@ def _set_font(style, size: int) -> None:  # type: ignore[no-untyped-def]
         fonts.set(qn(attr), FONT)
 
 
-def _heading(doc, text: str, *, center: bool = False, size: int = BODY_PT) -> None:  # type: ignore[no-untyped-def]
+def _heading(doc, text: str, *, center: bool = False, size: int = BODY_PT, new_page: bool = False) -> None:  # type: ignore[no-untyped-def]
     p = doc.add_paragraph()
+    # a page break before the heading itself, not an empty paragraph holding one: that paragraph can
+    # spill onto a page of its own and print a blank page
+    p.paragraph_format.page_break_before = new_page
     run = p.add_run(text)
     run.bold = True
     run.font.size = Pt(size)
@@ -287,8 +290,7 @@ def render_docx(data: AppendixData) -> bytes:
             run.italic = True
             run.font.size = Pt(10)
 
-    doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
-    _heading(doc, t["chart"], center=True)
+    _heading(doc, t["chart"], center=True, new_page=True)
     doc.add_picture(io.BytesIO(chart_png(data)), width=Mm(CHART_WIDTH_MM))
     doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
 
