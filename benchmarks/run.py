@@ -23,7 +23,7 @@ from typing import Any
 
 from benchmarks import RESULTS_DIR, ROOT, BenchConfig, machine, prefect_env
 
-NAMES = ("overhead", "requests", "report", "backfill", "contract", "drilldown")
+NAMES = ("overhead", "requests", "report", "backfill", "contract", "drilldown", "cli_start")
 
 
 def _runner(name: str) -> Callable[[BenchConfig], dict[str, Any]]:
@@ -38,6 +38,8 @@ def _runner(name: str) -> Callable[[BenchConfig], dict[str, Any]]:
         from benchmarks.bench_contract import run
     elif name == "drilldown":
         from benchmarks.bench_drilldown import run
+    elif name == "cli_start":
+        from benchmarks.bench_cli_start import run
     else:
         from benchmarks.bench_backfill import run
     return run
@@ -117,6 +119,15 @@ def table(results: dict[str, Any]) -> str:
             "", None)  # fmt: skip
         add("7 drill-down time per procedure, largest / smallest N", f"{d['growth_per_procedure']:.2f}×",
             "linear (≈ 1)", None)  # fmt: skip
+    if "cli_start" in results:
+        c = results["cli_start"]
+        for key, label in (("ephemeral", "temporary server, every command"), ("local_cold", "local server, cold"),
+                           ("local_warm", "local server, warm"), ("configured", "PREFECT_API_URL set")):  # fmt: skip
+            if key in c:
+                warm = key == "local_warm"
+                add(f"8 dvc766 run → first request ({label})",
+                    f"{c[key]['first_request_s']:.1f} s (command {c[key]['command_s']:.1f} s)",
+                    "≤ 5 s" if warm else "", c[key]["first_request_s"] <= 5.0 if warm else None)  # fmt: skip
     if "backfill" in results:
         b = results["backfill"]
         add(

@@ -56,6 +56,7 @@ HANDLERS: dict[str, str] = {
     "drilldown": "flows.commands:cmd_drilldown",
     "serve": "flows.commands:cmd_serve",
     "doctor": "flows.commands:cmd_doctor",
+    "prefect-server": "flows.prefect_api:cmd_prefect_server",
     "replica": "replica.cli:cmd_replica",
     "build": "warehouse.commands:cmd_build",
     "sql": "warehouse.commands:cmd_sql",
@@ -114,6 +115,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("reland", help="rebuild the whole landing zone from raw/ alone")
     sub.add_parser("doctor", help="check the data folder against the manifest")
+
+    ps = sub.add_parser(
+        "prefect-server", help="the long-lived local Prefect server that run/snapshot/backfill reuse"
+    )
+    ps.add_argument("action", choices=["status", "start", "stop"], nargs="?", default="status")
 
     serve = sub.add_parser("serve", help="serve the scheduled Prefect deployments")
     serve.add_argument("--dry-run", action="store_true", help="print the deployments and exit")

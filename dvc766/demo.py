@@ -30,6 +30,9 @@ def main() -> int:
     from replica.server import start_replica
 
     data_dir = Path(os.environ.setdefault("DVC766_DATA_DIR", "data")).resolve()
+    # One process runs every step: Prefect's temporary server starts once and stops with the demo, so
+    # nothing is left running (a typed `dvc766 run` uses the long-lived local server instead).
+    os.environ.setdefault("DVC766_PREFECT_SERVER", "ephemeral")
     started = time.monotonic()
     with start_replica(port=0, now=f"{DEMO_YEAR}-09-30T23:00") as replica:
         os.environ["DVC766_PORTAL_URL"] = replica.url

@@ -73,6 +73,10 @@ class Settings:
     # A field the portal adds: "record" lands the known fields and reports the new one (run summary,
     # warehouse table schema_drift); "freeze" rejects the body as a schema change.
     schema_drift: str = "record"
+    # Where a CLI command's flow runs are recorded when PREFECT_API_URL is not set: "local" starts one
+    # long-lived Prefect server on 127.0.0.1 that later commands reuse (flows/prefect_api.py);
+    # "ephemeral" lets Prefect start its temporary server inside each command (20-30 s every time).
+    prefect_server: str = "local"
     user_agent: str = "dvc766/0.1 (+monthly 766 appendix; contact: provincial analyst)"
 
     @property
@@ -120,4 +124,5 @@ class Settings:
             history_start=os.environ.get("DVC766_HISTORY_START") or d.history_start,
             backfill_concurrency=_env_int("DVC766_BACKFILL_CONCURRENCY", d.backfill_concurrency),
             schema_drift=_env_choice("DVC766_SCHEMA_DRIFT", d.schema_drift, ("record", "freeze")),
+            prefect_server=_env_choice("DVC766_PREFECT_SERVER", d.prefect_server, ("local", "ephemeral")),
         )

@@ -27,8 +27,10 @@ _LANDING_NAME = re.compile(r"^(?P<scope>[^/]+)__(?P<batch>[^/]+)\.parquet$")
 def _run_flow(flow_obj: Any, settings: Settings, **params: Any) -> int:
     """Run a flow in-process with the configured concurrency, print its summary, map to an exit code."""
     from flows.monthly import workers
+    from flows.prefect_api import prefect_api
 
-    state = flow_obj.with_options(task_runner=workers(settings))(**params, return_state=True)
+    with prefect_api(settings):
+        state = flow_obj.with_options(task_runner=workers(settings))(**params, return_state=True)
     result = state.result(raise_on_failure=False)
     summary: RunSummary | None = None
     if isinstance(result, RunFailedError):
@@ -113,15 +115,18 @@ def cmd_drilldown(args: argparse.Namespace) -> int:
     if args.top is not None and args.top < 1:
         raise UserError(f"--top {args.top}: give at least 1")
     require_writable_dir(settings.data_dir)
-    state = drilldown_flow(
-        province=province.code,
-        month=period.key,
-        procedures=codes,
-        top=args.top,
-        budget=args.budget,
-        build=not args.no_build,
-        return_state=True,
-    )
+    from flows.prefect_api import prefect_api
+
+    with prefect_api(settings):
+        state = drilldown_flow(
+            province=province.code,
+            month=period.key,
+            procedures=codes,
+            top=args.top,
+            budget=args.budget,
+            build=not args.no_build,
+            return_state=True,
+        )
     result = state.result(raise_on_failure=False)
     if isinstance(result, UserError):
         raise result
@@ -152,8 +157,12 @@ def cmd_reland(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     """``dvc766 serve [--dry-run]``: serve the scheduled deployments (or print them)."""
     from deployments.serve import main as serve_main
+    from flows.prefect_api import prefect_api
 
-    return serve_main(dry_run=bool(args.dry_run))
+    if args.dry_run:
+        return serve_main(dry_run=True)
+    with prefect_api(Settings.from_env()):
+        return serve_main(dry_run=False)
 
 
 def _expected_files(captures: list[Capture], batch_id: str, drift_mode: str) -> set[str]:

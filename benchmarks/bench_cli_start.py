@@ -1,0 +1,86 @@
+"""Benchmark 8: from typing ``dvc766 run`` to the first request the portal (replica) sees.
+
+Measured from outside, the way a person waits: the command is a subprocess, its start time is taken
+just before it is spawned, and the first request's arrival is the replica's own record of it (wall
+clock, the same machine). Three ways of recording the runs in Prefect (``flows/prefect_api.py``):
+
+* ``ephemeral``: Prefect's temporary server inside the command (the behaviour before; every command);
+* ``local``, cold: the first command on the machine starts the long-lived local server;
+* ``local``, warm: the second command reuses it;
+* ``configured``: ``PREFECT_API_URL`` set to a running server (the data engineer's setup; the smoke
+  test's tiny run measures only this one, against its session server, so it does not wait 30 s).
+
+Each command is a one-province monthly run without the build; the whole command's time is reported
+beside the time to the first request.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks import MONTH, REPLICA_NOW, BenchConfig, settings_env
+
+TARGET_WARM_S = 5.0
+
+
+def _command() -> list[str]:
+    script = Path(sys.executable).with_name("dvc766")
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-c", "import sys; from dvc766.cli import main; sys.exit(main())"]
+
+
+def _one(replica: Any, env: dict[str, str], province: str) -> dict[str, float]:
+    """Run the command once; seconds to its first request at the replica and to its end."""
+    replica.reset_stats()
+    started = time.time()
+    proc = subprocess.run(
+        [*_command(), "run", "--month", MONTH, "--provinces", province, "--no-build"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    ended = time.time()
+    if proc.returncode != 0:
+        raise RuntimeError(f"dvc766 run failed ({proc.returncode}): {proc.stderr.strip()[-400:]}")
+    times = [r["at"] for r in replica.stats()["requests"]]
+    if not times:
+        raise RuntimeError("dvc766 run made no request")
+    return {"first_request_s": round(min(times) - started, 3), "command_s": round(ended - started, 3)}
+
+
+def run(cfg: BenchConfig) -> dict[str, Any]:
+    from flows.prefect_api import configured_api_url, stop_server
+    from replica.server import start_replica
+
+    province = (cfg.provinces or ["H55"])[0]
+    work = cfg.work_dir / "cli_start"
+    shutil.rmtree(work, ignore_errors=True)
+    home = work / "prefect-home"  # a machine that never ran dvc766: no server, no database
+    base = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    base.update({"PREFECT_HOME": str(home), "DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"})
+    out: dict[str, Any] = {"province": province, "target_warm_s": TARGET_WARM_S}
+    with start_replica(port=0, now=REPLICA_NOW) as replica:
+        env = {**base, **settings_env(replica.url, work / "data")}
+        if cfg.prefect:
+            out["ephemeral"] = _one(replica, {**env, "DVC766_PREFECT_SERVER": "ephemeral"}, province)
+            shutil.rmtree(home, ignore_errors=True)
+            local = {**env, "DVC766_PREFECT_SERVER": "local"}
+            try:
+                out["local_cold"] = _one(replica, local, province)
+                out["local_warm"] = _one(replica, local, province)
+            finally:
+                stop_server(home)
+            out["meets_target"] = out["local_warm"]["first_request_s"] <= TARGET_WARM_S
+        url = configured_api_url()
+        if url:
+            out["configured"] = _one(replica, {**env, "PREFECT_API_URL": url}, province)
+    shutil.rmtree(work, ignore_errors=True)
+    return out
