@@ -19,7 +19,8 @@ from benchmarks.run import run_all, table
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory: pytest.TempPathFactory) -> dict:
+def results(tmp_path_factory: pytest.TempPathFactory, prefect_harness: None) -> dict:
+    # the session's Prefect server is the "configured" one benchmark 8 measures at tiny size
     cfg = BenchConfig.tiny(tmp_path_factory.mktemp("bench"))
     out = run_all(cfg, say=lambda _msg: None)
     json.dumps(out)  # the results file must be plain JSON
@@ -96,3 +97,11 @@ def test_drilldown_benchmark_counts_requests_per_procedure(results: dict) -> Non
     d = results["drilldown"]
     assert [r["procedures"] for r in d["sizes"]] == [2, 4]
     assert all(1 <= r["requests_per_procedure"] <= 5 for r in d["sizes"]) and d["growth_per_procedure"] > 0
+
+
+def test_cli_start_benchmark_times_the_first_request(results: dict) -> None:
+    c = results["cli_start"]
+    assert c["province"] == "H55"
+    assert 0 < c["configured"]["first_request_s"] <= c["configured"]["command_s"]
+    assert "8 dvc766 run → first request (PREFECT_API_URL set)" in table(results)
+
