@@ -37,7 +37,9 @@ def _command() -> list[str]:
 
 
 def _one(replica: Any, env: dict[str, str], province: str) -> dict[str, float]:
-    """Run the command once; seconds to its first request at the replica and to its end."""
+    """Run the command once, on a data folder of its own (a month already landed is not fetched
+    again); seconds to its first request at the replica and to its end."""
+    env = {**env, "DVC766_DATA_DIR": str(Path(env["DVC766_DATA_DIR"]) / f"run-{time.monotonic_ns()}")}
     replica.reset_stats()
     started = time.time()
     proc = subprocess.run(
@@ -70,8 +72,9 @@ def run(cfg: BenchConfig) -> dict[str, Any]:
     with start_replica(port=0, now=REPLICA_NOW) as replica:
         env = {**base, **settings_env(replica.url, work / "data")}
         if cfg.prefect:
+            home.mkdir(parents=True)  # Prefect makes its home only when the parent folder exists
             out["ephemeral"] = _one(replica, {**env, "DVC766_PREFECT_SERVER": "ephemeral"}, province)
-            shutil.rmtree(home, ignore_errors=True)
+            shutil.rmtree(home, ignore_errors=True)  # the local server's cold start is on a fresh home too
             local = {**env, "DVC766_PREFECT_SERVER": "local"}
             try:
                 out["local_cold"] = _one(replica, local, province)
