@@ -120,7 +120,8 @@ class Sheet:
             wrap_text=True, horizontal="center" if center else "left", vertical="center"
         )
         ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=self.ncols)
-        self.fit_height(r, [(text, sum(self.widths))])
+        # bold and merged text wraps earlier than the plain-cell estimate: count on 85 % of the width
+        self.fit_height(r, [(text, 0.85 * sum(self.widths))])
 
     def fit_height(self, r: int, texts: list[tuple[str, float]]) -> None:
         """Row height for the longest wrapped text among ``(text, column width)``."""
