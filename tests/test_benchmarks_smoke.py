@@ -104,4 +104,3 @@ def test_cli_start_benchmark_times_the_first_request(results: dict) -> None:
     assert c["province"] == "H55"
     assert 0 < c["configured"]["first_request_s"] <= c["configured"]["command_s"]
     assert "8 dvc766 run → first request (PREFECT_API_URL set)" in table(results)
-

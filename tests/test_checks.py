@@ -259,3 +259,36 @@ def test_severities_are_declared(tmp_path: Path) -> None:
     (tmp_path / "bad.sql").write_text("select 1\n")
     with pytest.raises(CheckDefinitionError, match="severity"):
         load_checks(tmp_path)
+
+
+def test_every_report_table_key_is_checked_from_its_header() -> None:
+    """The rpt_* keys were checked only in pytest: a duplicated report row would have published. Each
+    keyed mart without a hand-written unique_* check gets one generated from its header's key."""
+    from warehouse.checks import key_checks, model_key
+    from warehouse.runner import SQL_DIR
+
+    have = {c.name for c in load_checks()}
+    generated = {c.name: c for c in key_checks(SQL_DIR, have)}
+    rpt = {p.stem for p in (SQL_DIR / "marts").glob("rpt_*.sql")}
+    assert {f"unique_{n}" for n in rpt} <= set(generated) | have
+    assert not set(generated) & have  # a hand-written check is never doubled
+    path = SQL_DIR / "marts" / "rpt_revisions.sql"  # a key header continued over two lines
+    assert model_key(path.read_text(encoding="utf-8"), path)[-1] == "revised_capture_id"
+    check = generated["unique_rpt_score_history"]
+    assert check.severity == "error"
+    con = duckdb.connect()
+    con.execute(
+        "create table rpt_score_history as select * from (values ('H55', 'ytd', '2026-YTD-10', 66.68), "
+        "('H44', 'ytd', '2026-YTD-10', 70.1)) t(province_code, period_type, period_key, total_score)"
+    )
+    assert run_check(con, check).passed
+    con.execute("insert into rpt_score_history values ('H55', 'ytd', '2026-YTD-10', 66.68)")
+    result = run_check(con, check)
+    assert not result.passed and result.sample == [("H55", "ytd", "2026-YTD-10", 2)]
+
+
+def test_a_key_header_naming_no_column_is_a_definition_error(tmp_path: Path) -> None:
+    from warehouse.checks import model_key
+
+    with pytest.raises(CheckDefinitionError, match="key header"):
+        model_key("-- key: unit code, period\nselect 1", tmp_path / "rpt_x.sql")

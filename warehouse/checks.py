@@ -66,6 +66,58 @@ def load_checks(checks_dir: Path = CHECKS_DIR) -> list[Check]:
     return out
 
 
+_KEY_RE = re.compile(r"^--\s*key:\s*(?P<cols>.*)$", re.IGNORECASE)
+_IDENT_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
+_INCREMENTAL_RE = re.compile(r"^\s*--\s*incremental:\s*year\s*$", re.MULTILINE | re.IGNORECASE)
+KEYED_PREFIXES = ("dim_", "fct_", "rpt_")
+
+
+def model_key(text: str, path: Path) -> list[str] | None:
+    """The key a model's header declares (``-- key: a, b`` or ``-- Key: (a, b).``, continued on the next
+    comment lines while it ends with a comma); None when it declares none."""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        m = _KEY_RE.match(line.strip())
+        if not m:
+            continue
+        spec = m["cols"].strip()
+        j = i + 1
+        while spec.endswith(",") and j < len(lines) and lines[j].lstrip().startswith("--"):
+            spec += " " + lines[j].lstrip()[2:].strip()
+            j += 1
+        cols = [c.strip() for c in spec.strip().rstrip(".").strip("()").split(",")]
+        bad = [c for c in cols if not _IDENT_RE.fullmatch(c)]
+        if bad or not cols:
+            raise CheckDefinitionError(
+                f"{path}: the key header names {bad or 'no column'}; expected column names"
+            )
+        return cols
+    return None
+
+
+def key_checks(sql_dir: Path, have: set[str]) -> list[Check]:
+    """A uniqueness check for every ``dim_*``, ``fct_*`` and ``rpt_*`` model whose header declares a key
+    and that has no hand-written ``unique_<model>`` check: so a duplicated report row cannot publish.
+    Generated at build time from the header, the one place the key is written."""
+    out = []
+    for path in sorted((sql_dir / "marts").glob("*.sql")):
+        name = path.stem
+        if not name.startswith(KEYED_PREFIXES) or f"unique_{name}" in have:
+            continue
+        text = path.read_text(encoding="utf-8")
+        cols = model_key(text, path)
+        if cols is None:
+            continue
+        header = "-- severity: error\n" + ("-- incremental: year\n" if _INCREMENTAL_RE.search(text) else "")
+        listed = ", ".join(cols)
+        sql = (
+            f"{header}-- Check (generated from {path.name}'s key header): one row per ({listed}).\n"
+            f"select {listed}, count(*) as n_rows\nfrom {name}\ngroup by all\nhaving count(*) > 1\n"
+        )
+        out.append(Check(f"unique_{name}", "error", sql, path))
+    return out
+
+
 def run_check(con: duckdb.DuckDBPyConnection, check: Check) -> CheckResult:
     """Count the offending rows of one check and keep a few of them for the message."""
     body = check.sql.strip().rstrip(";")

@@ -36,6 +36,7 @@ from warehouse.checks import (
     CheckFailedError,
     CheckResult,
     failures,
+    key_checks,
     load_checks,
     run_check,
     run_checks,
@@ -610,6 +611,7 @@ def build(
         closed = False
         try:
             checks = load_checks(checks_dir)
+            checks += key_checks(sql_dir, {c.name for c in checks})
             if changed is None:
                 landing_files = build_models(
                     con, settings.landing_dir, sql_dir=sql_dir, catalogue=catalogue, landing=landing
