@@ -41,6 +41,7 @@ from warehouse.checks import (
     run_check,
     run_checks,
 )
+from warehouse.column_docs import apply_comments
 from warehouse.incremental import (
     PARTITION_EXPR,
     LandingState,
@@ -637,6 +638,7 @@ def build(
             if errors:
                 raise CheckFailedError(errors)
             built_at = datetime.now(UTC)
+            apply_comments(con)  # every published table and column says what it holds
             tables = table_rows(con)
             write_build_info(con, built_at, landing_files, tables, results, mode=mode, years_rebuilt=years)
             write_state(con, code, landing.fingerprints())

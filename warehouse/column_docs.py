@@ -1,0 +1,227 @@
+"""What every published table and column means, written once and stored in the DuckDB file itself.
+
+Why in the file: an analyst who opens ``data/warehouse.duckdb`` read-only (DuckDB CLI, DBeaver, Python)
+sees these texts in ``describe``/``duckdb_columns().comment`` without looking for the docs. The build
+applies them as ``COMMENT ON TABLE/COLUMN`` to every ``dim_*``, ``fct_*`` and ``rpt_*`` table
+(``apply_comments``); a test fails when a published column has no text here, or a text names a column
+that no longer exists. A column means the same everywhere unless ``TABLE_COLUMNS`` says otherwise.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+TABLES: dict[str, str] = {
+    "dim_formality": "Administrative procedures (thủ tục hành chính) of the portal's catalogue, one row per procedure version (SCD2).",
+    "dim_indicator": "The 766 index's indicators and group scores: Vietnamese and English labels, group, unit of measure, source field.",
+    "dim_period": "Every period the warehouse holds: months, quarters, years and year-to-date at a month end.",
+    "dim_province_merger": "The 2025 province merger: each old province and the new province it became part of.",
+    "dim_unit": "Provinces, their agencies (sở, ban, ngành) and local People's Committees, one row per unit version (SCD2).",
+    "fct_indicator": "The current value of each indicator per unit × period: the one the appendix prints.",
+    "fct_indicator_capture": "Every captured value of each indicator, one row per capture, so the portal's revisions can be traced.",
+    "fct_indicator_derived": "Year-to-date values the warehouse derives from months where no month-end capture exists (marked derived).",
+    "fct_procedure_indicator": "Per-procedure figures from the drill-down (dvc766 drilldown): unit × procedure × indicator × period × capture.",
+    "fct_reported_series": "The portal's own month-by-month series of the year, as each capture reported them.",
+    "fct_schema_drift": "Fields the portal sent that the contract does not know, with first and last capture seen.",
+    "fct_unit_score": "Each unit's total and six group scores per period, with its rank.",
+    "fct_unit_sighting": "Every time a unit was seen in a capture, under which identifier, parent and name.",
+    "rpt_online_payment_by_unit": "Appendix section IV: online payment rate per child unit at each month end, with the previous month end.",
+    "rpt_online_service_by_unit": "Appendix section III: online service rate per child unit at each month end, with the previous month end.",
+    "rpt_overdue_by_unit": "Appendix section II: overdue dossiers per child unit at each month end, with the previous month end.",
+    "rpt_province_history": "A new province's series joined with its predecessors' before the 2025 merger.",
+    "rpt_province_summary": "Appendix section I: a province's year-to-date figures at each month end next to the previous month end's.",
+    "rpt_revisions": "Figures the portal revised: each capture whose value differs from the capture before it.",
+    "rpt_score_history": "A province's total score, group scores and national rank per period, next to the period before.",
+    "rpt_unit_month_end_pairs": "Each child unit's figure at a month end next to the previous month end's (feeds sections II–IV).",
+}
+
+COLUMNS: dict[str, str] = {
+    "additive": "True when the indicator's counts add up across months and units (a year is the sum of its months).",
+    "applied_department_count": "How many units apply the procedure.",
+    "applied_department_ids": "The portal's IDs of the units that apply the procedure.",
+    "as_of": "For a year-to-date row: 'on_time' when captured on the month's last day (Vietnam time), 'late' or 'early' otherwise.",
+    "capture_count": "How many captures of this figure were seen.",
+    "capture_id": "The capture (one portal answer kept in raw/) the row comes from.",
+    "captured_at": "When the portal answered (UTC; the appendix prints Vietnam time).",
+    "captures": "How many captures carried the field.",
+    "change": "Revised value minus previous value.",
+    "change_count": "Count at this month end minus count at the previous month end.",
+    "change_overdue": "Overdue dossiers at this month end minus at the previous month end.",
+    "change_rank": "Rank minus previous rank (negative: moved up).",
+    "change_rate": "Rate at this month end minus at the previous month end, percentage points.",
+    "change_rest_count": "Change of the complement count (e.g. dossiers not synced).",
+    "change_rest_rate": "Change of the complement rate, percentage points.",
+    "change_total": "Change of the denominator (the total the count is out of).",
+    "change_total_score": "Total score minus the previous period's.",
+    "count_unit_en": "What the indicator counts, in English (dossiers, procedures…).",
+    "count_unit_vi": "What the indicator counts, in Vietnamese (hồ sơ, TTHC…).",
+    "count_value": "The count the appendix prints (the indicator's numerator).",
+    "cur_denominator": "Denominator at this month end.",
+    "cur_numerator": "Numerator at this month end.",
+    "cur_value": "Value at this month end.",
+    "denominator": "The portal's denominator (the whole the numerator is a part of).",
+    "department_id": "The portal's ID of the unit the procedure belongs to.",
+    "derived": "True when the warehouse derived the value (e.g. year-to-date from months), false when the portal gave it.",
+    "endpoint": "The portal endpoint that answered (e.g. evaluation/dvc-progress-tree).",
+    "era": "'before_merger' for a predecessor's series before July 2025, 'after_merger' for the new province's.",
+    "example_value": "One value of the field as the portal sent it.",
+    "field_path": "Where in the answer the unknown field sits.",
+    "figure_code": "The indicator or score group the revised figure belongs to.",
+    "figure_source": "'indicator' (fct_indicator_capture) or 'unit_score' (a total or group score).",
+    "first_capture_id": "The first capture that carried it.",
+    "first_captured_at": "When it was first seen (UTC).",
+    "first_value": "The value at the first capture.",
+    "formality_code": "The procedure's code in the national catalogue (e.g. 2.000815).",
+    "formality_id": "The portal's ID of the procedure.",
+    "formality_name": "The procedure's name (Vietnamese).",
+    "group_code": "Score group: CKMB, TDGQ, CLGQ, TTTT, MDHL, MDSH, or TOTAL.",
+    "higher_is_better": "True when a higher value is better.",
+    "id_kind": "Which kind of portal ID unit_id is: 'v1' (a UUID of the 2026 API) or 'legacy' (a numeric rest.jsp ID); null when none.",
+    "indicator_code": "The indicator (see dim_indicator).",
+    "is_current": "True for the row in force now.",
+    "is_group": "True for a group score rather than a single indicator.",
+    "is_latest": "True for the latest revision of the figure.",
+    "keeps_name": "True when the new province keeps this old province's name.",
+    "label_en": "English label.",
+    "label_vi": "Vietnamese label, as the portal and the appendix write it.",
+    "last_capture_id": "The latest capture that carried it.",
+    "last_captured_at": "When it was last seen (UTC).",
+    "max_score": "The most points the indicator or group can give.",
+    "measure": "Which figure was revised: value, numerator, denominator or score.",
+    "merged_on": "The day the merger took effect.",
+    "month_start": "First day of the series' month.",
+    "nests": "True when the numerator is a part of the denominator (numerator ≤ denominator is checked).",
+    "new_code": "Code of the province after the merger.",
+    "new_province": "Name of the province after the merger.",
+    "new_province_name": "Full name of the province after the merger.",
+    "number": "The month (1-12) or quarter (1-4) within the year; 0 for a year.",
+    "numerator": "The portal's numerator (the count of what the indicator measures).",
+    "old_province": "Name of the province before the merger.",
+    "overdue": "Overdue dossiers at this month end (year to date).",
+    "paid_online": "Dossiers paid online (year to date).",
+    "parent_code": "Code of the unit it belongs to (a province for agencies and communes).",
+    "part_order": "Order of the appendix part: agencies first, then local People's Committees, then the total.",
+    "period_end": "Last day of the period.",
+    "period_key": "The period: 2026-10 (month), 2026-Q3, 2026 (year), 2026-YTD-10 (year to date at the end of October).",
+    "period_start": "First day of the period.",
+    "period_type": "month, quarter, year or ytd.",
+    "predecessor_count": "How many old provinces the new one absorbed.",
+    "prev_captured_at": "When the previous month end's figures were captured (UTC).",
+    "prev_count_value": "Count at the previous month end.",
+    "prev_denominator": "Denominator at the previous month end.",
+    "prev_numerator": "Numerator at the previous month end.",
+    "prev_overdue": "Overdue dossiers at the previous month end.",
+    "prev_period_end": "Last day of the previous period.",
+    "prev_period_key": "The period compared with (the previous month end).",
+    "prev_rank_in_scope": "Rank in the previous period.",
+    "prev_rank_scope_size": "How many were ranked in the previous period.",
+    "prev_rate": "Rate at the previous month end, %.",
+    "prev_rest_count": "Complement count at the previous month end.",
+    "prev_rest_rate": "Complement rate at the previous month end, %.",
+    "prev_total_score": "Total score in the previous period.",
+    "prev_total_value": "Denominator at the previous month end.",
+    "prev_value": "Value at the previous month end.",
+    "previous_capture_id": "The capture before the revision.",
+    "previous_captured_at": "When the capture before the revision was taken (UTC).",
+    "previous_value": "The value before the revision.",
+    "province_code": "The province (H55 …; VN for the country).",
+    "quality_flag": "The portal's own flag on the figure (e.g. NO_NATIONAL_REPORT_DATA) or the warehouse's when its figures disagree; null when sound.",
+    "rank_in_scope": "Rank among the units of its scope (the 34 provinces, or a province's units); 1 is best.",
+    "rank_scope": "What the rank is among: 'national' or a province's code.",
+    "rank_scope_size": "How many units were ranked in that scope.",
+    "rate": "Rate at this month end, %, rounded half-up to two decimals as printed.",
+    "raw_sha256": "SHA-256 of the raw body kept in raw/, to trace the figure to its bytes.",
+    "rest_count": "The complement count (denominator − numerator, e.g. dossiers not synced).",
+    "rest_rate": "The complement rate (100 − rate), %.",
+    "revised_capture_id": "The capture with the revised value.",
+    "revised_captured_at": "When the revised value was captured (UTC).",
+    "revised_value": "The value after the revision.",
+    "revision_no": "1 for the first revision of the figure, 2 for the next…",
+    "scope": "What the request asked for: 'national' or a province (H55; H55~<procedure> for the drill-down).",
+    "scopes": "How many scopes (national, provinces) carried the field.",
+    "score": "Points the indicator gave.",
+    "score_capture_count": "How many captures the row's scores mix (groups can come from different endpoints).",
+    "score_ckmb": "Group score: Công khai, minh bạch (transparency), out of 18.",
+    "score_clgq": "Group score: Dịch vụ công trực tuyến (online services), out of 12.",
+    "score_mdhl": "Group score: Mức độ hài lòng (satisfaction), out of 18.",
+    "score_mdsh": "Group score: Số hóa hồ sơ (digitisation), out of 22.",
+    "score_tdgq": "Group score: Tiến độ giải quyết (processing on time), out of 20.",
+    "score_tttt": "Group score: Thanh toán trực tuyến (online payment), out of 10.",
+    "series_code": "The series (an indicator or score the portal charts by month).",
+    "series_month": "The month the point is for (YYYY-MM).",
+    "series_name": "Name of the series' unit.",
+    "series_role": "'province' for the new province itself; 'same_name' or 'absorbed' for a predecessor (one whose name it kept, or one it absorbed).",
+    "sort_key": "Order of the unit within its part, as the appendix lists it.",
+    "source_api": "Which portal API answered: 'v1' (the 2026 JSON API) or 'legacy' (rest.jsp).",
+    "source_endpoint": "The endpoint the indicator is read from.",
+    "source_field": "The field of the answer the indicator is read from.",
+    "state": "The procedure's state in the catalogue.",
+    "total_score": "Total score out of 100.",
+    "total_value": "The denominator the count is out of (e.g. all procedures for 1.1).",
+    "unit_code": "The unit's code (H55, H55.14, H55.104 …; VN for the country).",
+    "unit_id": "The portal's ID of the unit.",
+    "unit_kind": "'country', 'province', 'agency', 'district' or 'commune'.",
+    "unit_name": "The unit's name as the portal writes it.",
+    "unit_of_measure": "What the value is in: '%', 'points', 'days' or 'percent change'.",
+    "unit_part": "The appendix part: 'agency', 'local' or 'total'.",
+    "valid_from": "From when this version is in force (UTC).",
+    "valid_to": "Until when this version was in force (null: still in force).",
+    "value": "The value: a percentage for rates, the count or points otherwise.",
+    "with_obligation": "Dossiers with a financial obligation (year to date).",
+    "year": "The calendar year.",
+}
+
+# Where a column means something narrower in one table.
+TABLE_COLUMNS: dict[tuple[str, str], str] = {
+    (
+        "fct_indicator_capture",
+        "is_current",
+    ): "True for the capture fct_indicator shows for its unit × indicator × period.",
+    (
+        "fct_indicator_derived",
+        "is_current",
+    ): "True when no landed value exists for the key, so fct_indicator shows this one.",
+    ("fct_procedure_indicator", "is_current"): "True for the latest capture of the procedure's figure.",
+    ("fct_reported_series", "is_current"): "True for the latest report of the month's point.",
+    ("fct_reported_series", "value"): "The series' value for the month, as the capture reported it.",
+    ("dim_period", "label_vi"): "The period in Vietnamese: 'Tháng 9/2026', 'Lũy kế đến 31/10/2026'…",
+    (
+        "rpt_online_payment_by_unit",
+        "rate",
+    ): "Online payment rate at this month end, %: paid online / with obligation × 100, 0 if none.",
+    ("rpt_online_service_by_unit", "rate"): "Online service provision rate at this month end, %.",
+    ("rpt_province_summary", "rate"): "The indicator's rate at this month end, %, as section I prints it.",
+}
+
+
+def column_comment(table: str, column: str) -> str | None:
+    return TABLE_COLUMNS.get((table, column)) or COLUMNS.get(column)
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def documented_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    """The published relations analysts query, with their kind: every dim_*, fct_* and rpt_* table or
+    view of the build (``fct_indicator`` is a view over the capture and derived tables)."""
+    rows = con.execute(
+        "select table_name, 'table' from duckdb_tables() where schema_name = 'main' and not temporary "
+        "and regexp_matches(table_name, '^(dim|fct|rpt)_') "
+        "union all select view_name, 'view' from duckdb_views() where schema_name = 'main' and not temporary "
+        "and not internal and regexp_matches(view_name, '^(dim|fct|rpt)_') order by 1"
+    ).fetchall()
+    return [(r[0], r[1]) for r in rows]
+
+
+def apply_comments(con: duckdb.DuckDBPyConnection) -> None:
+    """``COMMENT ON`` every documented table, view and column (a build recreates them, so every build)."""
+    for name, kind in documented_tables(con):
+        if name in TABLES:
+            con.execute(f'comment on {kind} "{name}" is {_quote(TABLES[name])}')
+        for (column,) in con.execute(
+            "select column_name from duckdb_columns() where schema_name = 'main' and table_name = ?", [name]
+        ).fetchall():
+            text = column_comment(name, column)
+            if text:
+                con.execute(f'comment on column "{name}"."{column}" is {_quote(text)}')
