@@ -55,6 +55,7 @@ from warehouse.incremental import (
 )
 from warehouse.lock import build_lock
 from warehouse.publish import building_path, connect_for_build, discard, publish
+from warehouse.sql_refs import LANDING_PREFIX, SqlParseError, table_refs
 
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
 SEEDS = ("seed_indicator", "seed_province_merger", "seed_province")
@@ -72,10 +73,8 @@ CATALOGUE_COLUMNS = {
     "max_score": "double",
     "higher_is_better": "boolean",
 }
-_REF_RE = re.compile(r"\b(?:from|join)\s+([A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE)
 _LANDING_RE = re.compile(r"\{\{\s*landing\('([a-z_]+)'\)\s*\}\}")
 _MATERIALIZED_RE = re.compile(r"^\s*--\s*materialized:\s*(table|view)\s*$", re.MULTILINE)
-_COMMENT_RE = re.compile(r"--[^\n]*")
 
 
 class ModelError(ValueError):
@@ -136,7 +135,15 @@ def discover_models(sql_dir: Path = SQL_DIR) -> list[Model]:
     names = {name for name, *_ in found} | set(SEEDS)
     models = []
     for name, layer, sql, path in found:
-        refs = {m.lower() for m in _REF_RE.findall(_COMMENT_RE.sub("", sql))}
+        try:
+            refs = table_refs(sql)
+        except SqlParseError as exc:
+            raise ModelError(f"model {name} ({path}) is not valid DuckDB SQL: {exc}") from None
+        unknown = sorted(r for r in refs if r not in names and r != name and not r.startswith(LANDING_PREFIX))
+        if unknown:
+            raise ModelError(
+                f"model {name} ({path}) reads {', '.join(unknown)}: neither a model under sql/ nor a seed"
+            )
         deps = frozenset(r for r in refs if r in names and r != name)
         if layer == "staging":
             materialized = "temp_view"
@@ -455,7 +462,7 @@ class IncrementalBuild:
     def run_check(self, check: Check) -> CheckResult:
         """A year-partitioned ``error`` check looks only at the rebuilt years of the tables it reads;
         warnings and whole-table checks look at everything (their counts are reported as a whole)."""
-        refs = {r.lower() for r in _REF_RE.findall(_COMMENT_RE.sub("", check.sql))}
+        refs = set(table_refs(check.sql))
         part = Partitioning.from_sql(check.sql)
         scoped = (
             part.incremental
