@@ -8,13 +8,8 @@ from datetime import datetime
 from dvc766.periods import VN_TZ
 from dvc766.provinces import UNIT_CODE_RE, provinces
 from replica import shapes
-from replica.generator import (
-    LEGACY_IDS,
-    Dataset,
-    check_consistency,
-    check_province_bodies,
-    pre_merger_provinces,
-)
+from replica.consistency import check_consistency, check_province_bodies
+from replica.generator import LEGACY_IDS, Dataset, pre_merger_provinces
 
 LATER = datetime(2026, 11, 28, 10, tzinfo=VN_TZ)
 
