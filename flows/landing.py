@@ -17,7 +17,7 @@ Determinism: captures are normalised in ``capture_id`` order, rows are sorted on
 (a stable sort), written without a pandas index with fixed zstd compression and the same writer
 options, so the same captures always give the same bytes. Writes are atomic (``Store.write_bytes``).
 
-YTD values derived from months (:mod:`flows.derive_ytd`) are *not* landed: they are a function of
+YTD values derived from months (``sql/marts/fct_indicator_derived.sql``) are *not* landed: they are a function of
 landed month rows, so the warehouse computes them at build time and ``reland`` stays exact.
 """
 

@@ -12,10 +12,10 @@ import pytest
 
 from dvc766.periods import Period
 from flows.capture import Capture
-from flows.derive_ytd import derive_ytd
 from flows.landing_schema import INDICATOR_VALUES
 from flows.normalise import normalise
 from tests.test_normalise_v1 import h44_capture, rows
+from tests.ytd_oracle import derive_ytd
 
 PROGRESS = "evaluation/dvc-progress-tree"
 

@@ -415,8 +415,8 @@ def test_fct_indicator_derived_sums_complete_months_of_additive_indicators(tmp_p
     ]
 
 
-def test_fct_indicator_derived_matches_flows_derive_ytd(tmp_path: Path) -> None:
-    from flows.derive_ytd import derive_ytd
+def test_fct_indicator_derived_matches_the_ytd_oracle(tmp_path: Path) -> None:
+    from tests.ytd_oracle import derive_ytd
 
     land = Landing(tmp_path)
     write_months(land)

@@ -1,4 +1,8 @@
-"""Year-to-date at a past month end, derived from month figures.
+"""Test oracle: year-to-date at a past month end, derived from month figures in plain pandas.
+
+The warehouse derives these rows in SQL (``sql/marts/fct_indicator_derived.sql``); this independent
+implementation of the same rule is what the tests hold that SQL against. It lives with the tests: no
+production code calls it.
 
 The portal answers a ``year`` request with the running year as of *today*, so "the figures as seen on
 31/10" cannot be asked for once October is over. What is additive can be rebuilt: for each unit ×
@@ -8,10 +12,9 @@ dossiers or petitions in the period) qualify: procedure counts are stocks and wo
 Scores, maxima and ranks are not additive and are not derived (null), never invented. A unit ×
 indicator missing any month, or with a null numerator/denominator in any month, gets no row.
 
-Where it is called: not by the landing zone. Derived rows are a function of landed month rows, so
-the warehouse build computes them (``derive_ytd(stg month rows, year, month)`` for each past month
-without a captured ``ytd`` period, or the equivalent SQL) and marks them ``derived``; keeping them
-out of ``landing/`` keeps ``reland`` an exact rebuild from ``raw/``.
+Not landed: derived rows are a function of landed month rows, so the warehouse build computes them
+and marks them ``derived``; keeping them out of ``landing/`` keeps ``reland`` an exact rebuild from
+``raw/``.
 """
 
 from __future__ import annotations
