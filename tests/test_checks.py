@@ -264,7 +264,8 @@ def test_severities_are_declared(tmp_path: Path) -> None:
 def test_every_report_table_key_is_checked_from_its_header() -> None:
     """The rpt_* keys were checked only in pytest: a duplicated report row would have published. Each
     keyed mart without a hand-written unique_* check gets one generated from its header's key."""
-    from warehouse.checks import key_checks, model_key
+    from warehouse.checks import key_checks
+    from warehouse.model_header import parse_header
     from warehouse.runner import SQL_DIR
 
     have = {c.name for c in load_checks()}
@@ -273,7 +274,7 @@ def test_every_report_table_key_is_checked_from_its_header() -> None:
     assert {f"unique_{n}" for n in rpt} <= set(generated) | have
     assert not set(generated) & have  # a hand-written check is never doubled
     path = SQL_DIR / "marts" / "rpt_revisions.sql"  # a key header continued over two lines
-    assert model_key(path.read_text(encoding="utf-8"), path)[-1] == "revised_capture_id"
+    assert parse_header(path.read_text(encoding="utf-8"), path).key[-1] == "revised_capture_id"
     check = generated["unique_rpt_score_history"]
     assert check.severity == "error"
     con = duckdb.connect()
@@ -288,7 +289,7 @@ def test_every_report_table_key_is_checked_from_its_header() -> None:
 
 
 def test_a_key_header_naming_no_column_is_a_definition_error(tmp_path: Path) -> None:
-    from warehouse.checks import model_key
+    from warehouse.model_header import HeaderError, parse_header
 
-    with pytest.raises(CheckDefinitionError, match="key header"):
-        model_key("-- key: unit code, period\nselect 1", tmp_path / "rpt_x.sql")
+    with pytest.raises(HeaderError, match="key header"):
+        parse_header("-- key: unit code, period\nselect 1", tmp_path / "rpt_x.sql")

@@ -1,19 +1,20 @@
 """Data checks: each ``sql/checks/*.sql`` is a query returning offending rows (none when healthy).
 
 A header line ``-- severity: error|warn`` says whether a failure blocks publishing (``error``) or
-is only reported (``warn``: e.g. cross-endpoint disagreement, which the real portal has).
+is only reported (``warn``: e.g. cross-endpoint disagreement, which the real portal has). Headers are
+read by ``warehouse.model_header`` (the dialect is in ``sql/README.md``).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
+from warehouse.model_header import Header, HeaderError, parse_header
+
 CHECKS_DIR = Path(__file__).resolve().parents[1] / "sql" / "checks"
-_SEVERITY_RE = re.compile(r"^\s*--\s*severity:\s*(error|warn)\s*$", re.MULTILINE | re.IGNORECASE)
 SAMPLE_ROWS = 5
 
 
@@ -23,6 +24,7 @@ class Check:
     severity: str  # error | warn
     sql: str
     path: Path
+    header: Header = field(default_factory=Header)
 
 
 @dataclass(frozen=True)
@@ -59,40 +61,17 @@ def load_checks(checks_dir: Path = CHECKS_DIR) -> list[Check]:
     out = []
     for path in sorted(checks_dir.glob("*.sql")):
         text = path.read_text(encoding="utf-8")
-        m = _SEVERITY_RE.search(text)
-        if not m:
+        try:
+            header = parse_header(text, path)
+        except HeaderError as exc:
+            raise CheckDefinitionError(str(exc)) from None
+        if header.severity is None:
             raise CheckDefinitionError(f"{path} has no '-- severity: error|warn' header")
-        out.append(Check(path.stem, m.group(1).lower(), text, path))
+        out.append(Check(path.stem, header.severity, text, path, header))
     return out
 
 
-_KEY_RE = re.compile(r"^--\s*key:\s*(?P<cols>.*)$", re.IGNORECASE)
-_IDENT_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
-_INCREMENTAL_RE = re.compile(r"^\s*--\s*incremental:\s*year\s*$", re.MULTILINE | re.IGNORECASE)
 KEYED_PREFIXES = ("dim_", "fct_", "rpt_")
-
-
-def model_key(text: str, path: Path) -> list[str] | None:
-    """The key a model's header declares (``-- key: a, b`` or ``-- Key: (a, b).``, continued on the next
-    comment lines while it ends with a comma); None when it declares none."""
-    lines = text.splitlines()
-    for i, line in enumerate(lines):
-        m = _KEY_RE.match(line.strip())
-        if not m:
-            continue
-        spec = m["cols"].strip()
-        j = i + 1
-        while spec.endswith(",") and j < len(lines) and lines[j].lstrip().startswith("--"):
-            spec += " " + lines[j].lstrip()[2:].strip()
-            j += 1
-        cols = [c.strip() for c in spec.strip().rstrip(".").strip("()").split(",")]
-        bad = [c for c in cols if not _IDENT_RE.fullmatch(c)]
-        if bad or not cols:
-            raise CheckDefinitionError(
-                f"{path}: the key header names {bad or 'no column'}; expected column names"
-            )
-        return cols
-    return None
 
 
 def key_checks(sql_dir: Path, have: set[str]) -> list[Check]:
@@ -104,17 +83,20 @@ def key_checks(sql_dir: Path, have: set[str]) -> list[Check]:
         name = path.stem
         if not name.startswith(KEYED_PREFIXES) or f"unique_{name}" in have:
             continue
-        text = path.read_text(encoding="utf-8")
-        cols = model_key(text, path)
-        if cols is None:
+        try:
+            model = parse_header(path.read_text(encoding="utf-8"), path)
+        except HeaderError as exc:
+            raise CheckDefinitionError(str(exc)) from None
+        if model.key is None:
             continue
-        header = "-- severity: error\n" + ("-- incremental: year\n" if _INCREMENTAL_RE.search(text) else "")
-        listed = ", ".join(cols)
+        listed = ", ".join(model.key)
+        head = "-- severity: error\n" + ("-- incremental: year\n" if model.incremental else "")
         sql = (
-            f"{header}-- Check (generated from {path.name}'s key header): one row per ({listed}).\n"
+            f"{head}-- Check (generated from {path.name}'s key header): one row per ({listed}).\n"
             f"select {listed}, count(*) as n_rows\nfrom {name}\ngroup by all\nhaving count(*) > 1\n"
         )
-        out.append(Check(f"unique_{name}", "error", sql, path))
+        header = Header(incremental=model.incremental, severity="error")
+        out.append(Check(f"unique_{name}", "error", sql, path, header))
     return out
 
 

@@ -36,14 +36,14 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.model_header import Header
+
 # Bump when the way partitions or fingerprints are computed changes: the next build is then full.
 STATE_FORMAT = 1
 # The partition of a row of any period-keyed model: its calendar year, as text.
 PARTITION_EXPR = "left(period_key, 4)"
 STATE_TABLE = "_build_state"
 
-_INCREMENTAL_RE = re.compile(r"^\s*--\s*incremental:\s*year\s*$", re.MULTILINE | re.IGNORECASE)
-_LOOKBACK_RE = re.compile(r"^\s*--\s*lookback:\s*(\d+)\s*years?\s*$", re.MULTILINE | re.IGNORECASE)
 _PERIOD_KEY_DIR_RE = re.compile(r"(?:^|/)period_key=(\d{4})")
 
 
@@ -55,9 +55,9 @@ class Partitioning:
     lookback_years: int = 0
 
     @classmethod
-    def from_sql(cls, sql: str) -> Partitioning:
-        lookback = _LOOKBACK_RE.search(sql)
-        return cls(bool(_INCREMENTAL_RE.search(sql)), int(lookback.group(1)) if lookback else 0)
+    def of(cls, header: Header) -> Partitioning:
+        """From a model's or check's header (``incremental: year``, ``lookback: N years``)."""
+        return cls(header.incremental, header.lookback_years)
 
     def input_years(self, years: Iterable[str]) -> set[str]:
         """The years of input needed to rebuild ``years`` (each year and the ``lookback`` before it)."""

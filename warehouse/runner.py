@@ -54,6 +54,7 @@ from warehouse.incremental import (
     write_state,
 )
 from warehouse.lock import build_lock
+from warehouse.model_header import Header, HeaderError, parse_header
 from warehouse.publish import building_path, connect_for_build, discard, publish
 from warehouse.sql_refs import LANDING_PREFIX, SqlParseError, table_refs
 
@@ -74,7 +75,6 @@ CATALOGUE_COLUMNS = {
     "higher_is_better": "boolean",
 }
 _LANDING_RE = re.compile(r"\{\{\s*landing\('([a-z_]+)'\)\s*\}\}")
-_MATERIALIZED_RE = re.compile(r"^\s*--\s*materialized:\s*(table|view)\s*$", re.MULTILINE)
 
 
 class ModelError(ValueError):
@@ -89,10 +89,11 @@ class Model:
     sql: str
     path: Path
     depends_on: frozenset[str] = frozenset()
+    header: Header = field(default_factory=Header)
 
     @property
     def partitioning(self) -> Partitioning:
-        return Partitioning.from_sql(self.sql)
+        return Partitioning.of(self.header)
 
     @property
     def landing_dataset(self) -> str | None:
@@ -145,12 +146,12 @@ def discover_models(sql_dir: Path = SQL_DIR) -> list[Model]:
                 f"model {name} ({path}) reads {', '.join(unknown)}: neither a model under sql/ nor a seed"
             )
         deps = frozenset(r for r in refs if r in names and r != name)
-        if layer == "staging":
-            materialized = "temp_view"
-        else:
-            m = _MATERIALIZED_RE.search(sql)
-            materialized = m.group(1) if m else "table"
-        models.append(Model(name, layer, materialized, sql, path, deps))
+        try:
+            header = parse_header(sql, path)
+        except HeaderError as exc:
+            raise ModelError(str(exc)) from None
+        materialized = "temp_view" if layer == "staging" else (header.materialized or "table")
+        models.append(Model(name, layer, materialized, sql, path, deps, header))
     by_name = {m.name: m for m in models}
     for m in models:
         if m.materialized == "view" and any(
@@ -463,7 +464,7 @@ class IncrementalBuild:
         """A year-partitioned ``error`` check looks only at the rebuilt years of the tables it reads;
         warnings and whole-table checks look at everything (their counts are reported as a whole)."""
         refs = set(table_refs(check.sql))
-        part = Partitioning.from_sql(check.sql)
+        part = Partitioning.of(check.header)
         scoped = (
             part.incremental
             and check.severity == "error"

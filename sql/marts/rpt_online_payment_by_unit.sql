@@ -3,8 +3,8 @@
 -- end, next to the previous month end, with the change in percentage points. Section IV of the monthly
 -- appendix (agencies and local People's Committees in separate tables).
 --
--- Grain: one row per province × ytd period × child unit.
--- Key:   (province_code, period_key, unit_code).
+-- grain: one row per province × ytd period × child unit.
+-- key: province_code, period_key, unit_code
 --
 -- Source: rpt_unit_month_end_pairs PAYMENT_ONLINE_DOSSIER (payment tree child
 -- totalDossierOnlinePaymentSuccess / totalDossierFinancialObligation × 100), which says which units a

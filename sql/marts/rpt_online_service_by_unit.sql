@@ -3,8 +3,8 @@
 -- end, next to the previous month end, with the change in percentage points. Section III of the monthly
 -- appendix (agencies and local People's Committees in separate tables).
 --
--- Grain: one row per province × ytd period × child unit.
--- Key:   (province_code, period_key, unit_code).
+-- grain: one row per province × ytd period × child unit.
+-- key: province_code, period_key, unit_code
 --
 -- Source: rpt_unit_month_end_pairs ONLINE_SERVICE_RATE value (provide-online-tree child ratio), which says
 -- which units a period lists, their names, unit_part and order. Rounded half-up to one decimal on exact

@@ -3,9 +3,9 @@
 -- previous month end, with the change; plus one total row per province × period. Section II of the
 -- monthly appendix.
 --
--- Grain: one row per province × ytd period × child unit, and one total row (unit_part = 'total',
+-- grain: one row per province × ytd period × child unit, and one total row (unit_part = 'total',
 -- unit_code = the province code) per province × ytd period.
--- Key:   (province_code, period_key, unit_code).
+-- key: province_code, period_key, unit_code
 --
 -- Source: rpt_unit_month_end_pairs PROGRESS_OVERDUE numerator (dvc-progress-tree child totalOverdue),
 -- which says which units a period lists, their names, unit_part and order. A unit seen in only one of the

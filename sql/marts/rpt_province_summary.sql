@@ -5,8 +5,8 @@
 -- warehouse/report_data.py; warehouse/appendix_lines.py says which indicator each line reads and whether
 -- it prints the indicator itself (count, rate) or its complement (rest_count, rest_rate).
 --
--- Grain: one row per province × ytd period × indicator.
--- Key:   (province_code, period_key, indicator_code).
+-- grain: one row per province × ytd period × indicator.
+-- key: province_code, period_key, indicator_code
 --
 -- count = numerator, total = denominator (whole numbers); rate = value rounded half-up to 2 decimals on
 -- exact decimals; rest_count = total − count and rest_rate = 100 − rate (dossiers not synced, overdue

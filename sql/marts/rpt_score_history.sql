@@ -4,8 +4,8 @@
 -- 'month', for the appendix's chart page) and per month-end year-to-date capture (period 'ytd', for the
 -- total-score line of section I), with the previous month's values and the change.
 --
--- Grain: one row per province × period (period_type in 'month', 'ytd').
--- Key:   (province_code, period_type, period_key).
+-- grain: one row per province × period (period_type in 'month', 'ytd').
+-- key: province_code, period_type, period_key
 --
 -- Source: fct_unit_score rows of province units. Scores are rounded half-up to two decimals on exact
 -- decimals before differencing. change_rank = rank − previous rank (negative = moved up the table).

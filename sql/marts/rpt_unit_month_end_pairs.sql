@@ -6,8 +6,8 @@
 -- rpt_online_payment_by_unit), which add only their own arithmetic, so the three cannot drift apart on
 -- which units, names or order they show.
 --
--- Grain: one row per province × ytd period × child unit × measure (indicator_code).
--- Key:   (indicator_code, province_code, period_key, unit_code).
+-- grain: one row per province × ytd period × child unit × measure (indicator_code).
+-- key: indicator_code, province_code, period_key, unit_code
 --
 -- Source: fct_indicator ytd rows of child units (unit_code Hnn.x) of the indicators those tables show.
 -- A period is a month end at which the province has a figure for the measure; a unit is listed in it when
