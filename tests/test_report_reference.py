@@ -20,7 +20,7 @@ import duckdb
 import pytest
 
 from tests.conftest import REFERENCE
-from warehouse.runner import discover_models, order_models
+from warehouse.runner import create_macros, discover_models, order_models
 
 ROOT = Path(__file__).resolve().parents[1]
 PROVINCE = "H55"
@@ -421,6 +421,7 @@ def run_rpt_models(con: duckdb.DuckDBPyConnection) -> None:
     warehouse does not have, and are tested against full builds instead.
     """
     models = [m for m in discover_models() if m.name.startswith("rpt_") and m.name not in HISTORY_RPT_MODELS]
+    create_macros(con)
     for model in order_models(models):
         con.execute(f'create or replace table "{model.name}" as {model.sql}')
 

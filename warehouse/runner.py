@@ -308,6 +308,16 @@ def _create(con: duckdb.DuckDBPyConnection, model: Model, body: str) -> None:
         raise ModelError(f"model {model.name} ({model.path}) failed: {exc}") from exc
 
 
+def create_macros(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> None:
+    """The shared macros of ``sql/macros.sql`` (temp: the published file holds only their results)."""
+    path = sql_dir / "macros.sql"
+    if path.is_file():
+        try:
+            con.execute(path.read_text(encoding="utf-8"))
+        except duckdb.Error as exc:
+            raise ModelError(f"{path} failed: {exc}") from exc
+
+
 def build_models(
     con: duckdb.DuckDBPyConnection,
     landing_dir: Path,
@@ -319,6 +329,7 @@ def build_models(
     """Create seeds, staging views and every mart in ``con`` (a full build); landing files per dataset."""
     configure_build_connection(con)
     load_seeds(con, catalogue)
+    create_macros(con, sql_dir)
     sources, counts = landing_sources(con, landing_dir, landing)
     for model in order_models(discover_models(sql_dir)):
         _create(con, model, render(model, sources))
@@ -547,8 +558,11 @@ def write_build_info(
 
 
 def sql_texts(sql_dir: Path, checks_dir: Path) -> dict[str, str]:
-    """Every model and check, by path: part of the code fingerprint."""
+    """Every model, check and the shared macros, by path: part of the code fingerprint."""
     out = {}
+    macros = sql_dir / "macros.sql"
+    if macros.is_file():
+        out["macros.sql"] = macros.read_text(encoding="utf-8")
     for layer, folder in (
         ("staging", sql_dir / "staging"),
         ("marts", sql_dir / "marts"),
@@ -629,6 +643,7 @@ def build(
                 mode, years = "full", sorted(landing.years())
             else:
                 configure_build_connection(con)
+                create_macros(con, sql_dir)
                 assert previous is not None
                 inc = IncrementalBuild(
                     con,

@@ -26,23 +26,11 @@ rates as (
         sort_key,
         cast(round(cur_numerator) as bigint) as paid_online,
         cast(round(cur_denominator) as bigint) as with_obligation,
-        -- paid online / with a financial obligation × 100, two decimals half-up; 0 when no obligation.
-        -- Rounded in whole numbers (hundredths of a point: (2·10⁴·n + d) div 2d) on the exact quotient of
-        -- the counts: the same as rounding the exact decimal, and cheap (a double → text → decimal
-        -- round trip cost 3 s of a 60-month build).
-        case
-            when cur_denominator is null or cur_numerator is null then null
-            when cur_denominator = 0 then cast(0 as decimal(38, 2))
-            else cast(cast((cast(cur_numerator as hugeint) * 20000 + cast(cur_denominator as hugeint))
-                // (2 * cast(cur_denominator as hugeint)) as decimal(38, 2)) * 0.01 as decimal(38, 2))
-        end as rate,
+        -- paid online / with a financial obligation × 100, two decimals half-up; 0 when no obligation
+        -- (sql/macros.sql).
+        pct_half_up(cur_numerator, cur_denominator) as rate,
         prev_period_key,
-        case
-            when prev_denominator is null or prev_numerator is null then null
-            when prev_denominator = 0 then cast(0 as decimal(38, 2))
-            else cast(cast((cast(prev_numerator as hugeint) * 20000 + cast(prev_denominator as hugeint))
-                // (2 * cast(prev_denominator as hugeint)) as decimal(38, 2)) * 0.01 as decimal(38, 2))
-        end as prev_rate
+        pct_half_up(prev_numerator, prev_denominator) as prev_rate
     from rpt_unit_month_end_pairs
     where indicator_code = 'PAYMENT_ONLINE_DOSSIER'
 )

@@ -24,9 +24,9 @@ rates as (
         part_order,
         sort_key,
         -- one decimal, half-up on exact decimals, as the appendix prints it (98,0)
-        round(cast(cast(cur_value as varchar) as decimal(38, 10)), 1) as rate,
+        half_up(cur_value, 1) as rate,
         prev_period_key,
-        round(cast(cast(prev_value as varchar) as decimal(38, 10)), 1) as prev_rate
+        half_up(prev_value, 1) as prev_rate
     from rpt_unit_month_end_pairs
     where indicator_code = 'ONLINE_SERVICE_RATE'
 )

@@ -33,7 +33,7 @@ ytd as (
         year(f.period_end) * 12 + month(f.period_end) as month_index,
         cast(round(f.numerator) as bigint) as count_value,
         cast(round(f.denominator) as bigint) as total_value,
-        round(cast(cast(f.value as varchar) as decimal(38, 10)), 2) as rate,
+        half_up(f.value, 2) as rate,
         f.captured_at
     from fct_indicator as f
     inner join provinces as p on p.province_code = f.unit_code
