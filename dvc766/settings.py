@@ -1,47 +1,24 @@
 """All run-time settings in one place, each overridable by a ``DVC766_*`` environment variable.
 
 Why one frozen object: flows, the warehouse runner and the replica all read the same values, and a
-test can build its own ``Settings(...)`` without touching the process environment.
+test can build its own ``Settings(...)`` without touching the process environment. The defaults live
+on ``Settings``; ``Settings.from_env`` reads the environment through a pydantic-settings model
+(``_Environment``) that types and bounds every variable, so a bad value is one line naming the
+variable (``DVC766_PACING_S='fast': Input should be a valid number``) before anything runs.
 """
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_PORTAL_URL = "https://dichvucong.gov.vn"
 V1_PREFIX = "/api/v1/reporting/"
 LEGACY_PATH = "/jsp/rest.jsp"
-
-
-def _env_float(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return float(raw)
-    except ValueError as exc:
-        raise SettingsError(f"{name}={raw!r} is not a number") from exc
-
-
-def _env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise SettingsError(f"{name}={raw!r} is not an integer") from exc
-
-
-def _env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
-    raw = (os.environ.get(name) or "").strip().lower()
-    if raw == "":
-        return default
-    if raw not in choices:
-        raise SettingsError(f"{name}={raw!r} is not one of {', '.join(choices)}")
-    return raw
 
 
 class SettingsError(ValueError):
@@ -77,6 +54,10 @@ class Settings:
     # long-lived Prefect server on 127.0.0.1 that later commands reuse (flows/prefect_api.py);
     # "ephemeral" lets Prefect start its temporary server inside each command (20-30 s every time).
     prefect_server: str = "local"
+    # Memory DuckDB may use while building the warehouse (DuckDB's spelling: "700MB", "2GB"). Full
+    # 60-month build (34 provinces, 2 cores): 1 GB -> 73 s and 1,529-1,565 MiB peak RSS; 700 MB -> 67 s,
+    # 1,349 MiB; 600 MB -> 72-78 s, 1,166-1,225 MiB. The process needs ~0.6 GB above DuckDB's own limit.
+    build_memory_limit: str = "700MB"
     user_agent: str = "dvc766/0.1 (+monthly 766 appendix; contact: provincial analyst)"
 
     @property
@@ -108,21 +89,69 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
-        d = cls()
-        return cls(
-            data_dir=Path(os.environ.get("DVC766_DATA_DIR") or d.data_dir),
-            portal_url=os.environ.get("DVC766_PORTAL_URL") or d.portal_url,
-            pacing_s=_env_float("DVC766_PACING_S", d.pacing_s),
-            jitter_s=_env_float("DVC766_JITTER_S", d.jitter_s),
-            connect_timeout_s=_env_float("DVC766_CONNECT_TIMEOUT_S", d.connect_timeout_s),
-            read_timeout_s=_env_float("DVC766_READ_TIMEOUT_S", d.read_timeout_s),
-            max_retries=_env_int("DVC766_MAX_RETRIES", d.max_retries),
-            backoff_base_s=_env_float("DVC766_BACKOFF_BASE_S", d.backoff_base_s),
-            backoff_max_s=_env_float("DVC766_BACKOFF_MAX_S", d.backoff_max_s),
-            max_blocks=_env_int("DVC766_MAX_BLOCKS", d.max_blocks),
-            v1_cutover=os.environ.get("DVC766_V1_CUTOVER") or d.v1_cutover,
-            history_start=os.environ.get("DVC766_HISTORY_START") or d.history_start,
-            backfill_concurrency=_env_int("DVC766_BACKFILL_CONCURRENCY", d.backfill_concurrency),
-            schema_drift=_env_choice("DVC766_SCHEMA_DRIFT", d.schema_drift, ("record", "freeze")),
-            prefect_server=_env_choice("DVC766_PREFECT_SERVER", d.prefect_server, ("local", "ephemeral")),
-        )
+        """The defaults above, overridden by every ``DVC766_*`` variable set (an empty one counts as
+        unset); raises ``SettingsError`` naming the first variable that cannot be used."""
+        try:
+            env = _Environment()
+        except ValidationError as exc:
+            raise SettingsError(_describe(exc)) from None
+        given = {k: v for k, v in env.model_dump().items() if v is not None}
+        return cls(**given)
+
+
+_MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+_MEMORY = r"^\d+(\.\d+)?\s*([KMGT]i?B)$"
+Seconds = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Count = Annotated[int, Field(ge=0)]
+
+
+class _Environment(BaseSettings):
+    """The ``DVC766_*`` variables, typed; None = not set (the ``Settings`` default applies)."""
+
+    model_config = SettingsConfigDict(env_prefix="DVC766_", env_ignore_empty=True, extra="ignore")
+
+    data_dir: Path | None = None
+    portal_url: Annotated[str, Field(pattern=r"^https?://")] | None = None
+    pacing_s: Seconds | None = None
+    jitter_s: Seconds | None = None
+    connect_timeout_s: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    read_timeout_s: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    max_retries: Count | None = None
+    backoff_base_s: Seconds | None = None
+    backoff_max_s: Seconds | None = None
+    max_blocks: Annotated[int, Field(ge=1)] | None = None
+    v1_cutover: Annotated[str, Field(pattern=_MONTH)] | None = None
+    history_start: Annotated[str, Field(pattern=_MONTH)] | None = None
+    backfill_concurrency: Annotated[int, Field(ge=1)] | None = None
+    schema_drift: Literal["record", "freeze"] | None = None
+    prefect_server: Literal["local", "ephemeral"] | None = None
+    build_memory_limit: Annotated[str, Field(pattern=_MEMORY)] | None = None
+
+    @field_validator("schema_drift", "prefect_server", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+
+_SETTABLE = {f.name for f in fields(Settings)}
+assert set(_Environment.model_fields) <= _SETTABLE, "every variable sets a Settings field"
+
+
+def _describe(exc: ValidationError) -> str:
+    """One line for the first bad variable: its name, the value given, and what it should be."""
+    err = exc.errors()[0]
+    name = "DVC766_" + str(err["loc"][0]).upper()
+    hint = {
+        "string_pattern_mismatch": "expected " + _PATTERN_HINTS.get(str(err["loc"][0]), "another form"),
+        "literal_error": err["msg"].replace("Input should be", "expected"),
+    }.get(err["type"], err["msg"])
+    more = len(exc.errors()) - 1
+    return f"{name}={err.get('input')!r}: {hint}" + (f" (and {more} more)" if more else "")
+
+
+_PATTERN_HINTS = {
+    "portal_url": "a URL starting with http:// or https://",
+    "v1_cutover": "a month YYYY-MM",
+    "history_start": "a month YYYY-MM",
+    "build_memory_limit": "a size like 700MB or 2GB",
+}

@@ -12,7 +12,6 @@ provided it reads only marts and seeds).
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import time
@@ -60,11 +59,6 @@ from warehouse.sql_refs import LANDING_PREFIX, SqlParseError, table_refs
 
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
 SEEDS = ("seed_indicator", "seed_province_merger", "seed_province")
-# Memory DuckDB may use while building (override with DVC766_BUILD_MEMORY_LIMIT, e.g. "2GB").
-# Full 60-month build (34 provinces, 2 cores, one run each, ±5 s between runs): 1 GB -> 73 s and
-# 1,529-1,565 MiB peak RSS; 700 MB -> 67 s, 1,349 MiB; 600 MB -> 72-78 s, 1,166-1,225 MiB. The
-# process needs ~0.6 GB above DuckDB's own limit (Python, Arrow, DuckDB's unaccounted buffers).
-BUILD_MEMORY_LIMIT = "700MB"
 CATALOGUE_COLUMNS = {
     "indicator_code": "varchar",
     "group_code": "varchar",
@@ -288,16 +282,16 @@ def render(model: Model, sources: dict[str, str]) -> str:
     return _LANDING_RE.sub(sub, model.sql).strip().rstrip(";")
 
 
-def configure_build_connection(con: duckdb.DuckDBPyConnection) -> None:
-    """Settings every build connection runs with."""
+def configure_build_connection(con: duckdb.DuckDBPyConnection, memory_limit: str | None = None) -> None:
+    """Settings every build connection runs with (``memory_limit``: ``Settings.build_memory_limit``)."""
     # Marts are keyed tables, not ordered lists: letting DuckDB write rows in any order lets it
     # parallelise the large copies (several times faster on millions of indicator rows).
     con.execute("set enable_progress_bar = false")
     con.execute("set preserve_insertion_order = false")
     # DuckDB's default limit is 80 % of RAM, which it then uses: a 60-month build peaked at 4 GB.
     # Capped, it spills to ``<file>.tmp`` and runs faster too (24 months: 66 s / 2.2 GB -> 51 s / 1.3 GB;
-    # see BUILD_MEMORY_LIMIT).
-    con.execute(f"set memory_limit = '{os.environ.get('DVC766_BUILD_MEMORY_LIMIT', BUILD_MEMORY_LIMIT)}'")
+    # see Settings.build_memory_limit, DVC766_BUILD_MEMORY_LIMIT).
+    con.execute(f"set memory_limit = '{memory_limit or Settings.from_env().build_memory_limit}'")
 
 
 def _create(con: duckdb.DuckDBPyConnection, model: Model, body: str) -> None:
@@ -325,9 +319,10 @@ def build_models(
     sql_dir: Path = SQL_DIR,
     catalogue: Any | None = None,
     landing: LandingState | None = None,
+    memory_limit: str | None = None,
 ) -> dict[str, int]:
     """Create seeds, staging views and every mart in ``con`` (a full build); landing files per dataset."""
-    configure_build_connection(con)
+    configure_build_connection(con, memory_limit)
     load_seeds(con, catalogue)
     create_macros(con, sql_dir)
     sources, counts = landing_sources(con, landing_dir, landing)
@@ -637,12 +632,17 @@ def build(
             checks += key_checks(sql_dir, {c.name for c in checks})
             if changed is None:
                 landing_files = build_models(
-                    con, settings.landing_dir, sql_dir=sql_dir, catalogue=catalogue, landing=landing
+                    con,
+                    settings.landing_dir,
+                    sql_dir=sql_dir,
+                    catalogue=catalogue,
+                    landing=landing,
+                    memory_limit=settings.build_memory_limit,
                 )
                 results = run_checks(con, checks)
                 mode, years = "full", sorted(landing.years())
             else:
-                configure_build_connection(con)
+                configure_build_connection(con, settings.build_memory_limit)
                 create_macros(con, sql_dir)
                 assert previous is not None
                 inc = IncrementalBuild(
