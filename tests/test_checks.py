@@ -266,7 +266,7 @@ def test_every_report_table_key_is_checked_from_its_header() -> None:
     keyed mart without a hand-written unique_* check gets one generated from its header's key."""
     from warehouse.checks import key_checks
     from warehouse.model_header import parse_header
-    from warehouse.runner import SQL_DIR
+    from warehouse.models import SQL_DIR
 
     have = {c.name for c in load_checks()}
     generated = {c.name: c for c in key_checks(SQL_DIR, have)}

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from warehouse.model_header import Header, HeaderError, parse_header
-from warehouse.runner import SQL_DIR, ModelError, discover_models
+from warehouse.models import SQL_DIR, ModelError, discover_models
 
 
 def test_every_mart_declares_grain_and_key_in_the_one_dialect() -> None:

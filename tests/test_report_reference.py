@@ -20,7 +20,7 @@ import duckdb
 import pytest
 
 from tests.conftest import REFERENCE
-from warehouse.runner import create_macros, discover_models, order_models
+from warehouse.models import create_macros, discover_models, order_models
 
 ROOT = Path(__file__).resolve().parents[1]
 PROVINCE = "H55"

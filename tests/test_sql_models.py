@@ -10,7 +10,8 @@ import pytest
 
 from dvc766.periods import Period
 from tests.landing_factory import Landing, capture_time
-from warehouse.runner import Model, ModelError, build_models, discover_models, order_models
+from warehouse.models import Model, ModelError, discover_models, order_models
+from warehouse.runner import build_models
 
 AUG = Period.month(2026, 8)
 GROUPS = ("CKMB", "TDGQ", "CLGQ", "TTTT", "MDHL", "MDSH")

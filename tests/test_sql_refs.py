@@ -11,7 +11,8 @@ import pytest
 from dvc766.settings import Settings
 from tests.published import query
 from tests.test_warehouse import write_two_months
-from warehouse.runner import SQL_DIR, ModelError, build, discover_models, order_models
+from warehouse.models import SQL_DIR, ModelError, discover_models, order_models
+from warehouse.runner import build
 from warehouse.sql_refs import table_refs
 
 # Sorted by name it would run before fct_unit_score, whose rows it reshapes, and fail on a missing table.

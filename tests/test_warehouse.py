@@ -256,7 +256,7 @@ def test_a_broken_model_publishes_nothing(tmp_path: Path) -> None:
     sql = tmp_path / "sql"
     shutil.copytree(ROOT / "sql", sql)
     (sql / "marts" / "rpt_broken.sql").write_text("select no_such_column from fct_indicator\n")
-    from warehouse.runner import ModelError
+    from warehouse.models import ModelError
 
     with pytest.raises(ModelError, match="rpt_broken"):
         build(settings, sql_dir=sql)

@@ -23,7 +23,8 @@ from benchmarks.bench_backfill import generate_landing
 from dvc766.settings import Settings
 from tests.published import query
 from warehouse.commands import cmd_build
-from warehouse.runner import SQL_DIR, build
+from warehouse.models import SQL_DIR
+from warehouse.runner import build
 
 CODES = ["H55", "H01"]
 

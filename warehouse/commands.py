@@ -19,8 +19,9 @@ from dvc766.cli import UserError
 from dvc766.settings import Settings
 from warehouse.checks import CheckFailedError
 from warehouse.lock import BuildLockedError
+from warehouse.models import ModelError
 from warehouse.publish import NoWarehouseError, open_readonly
-from warehouse.runner import ModelError, build
+from warehouse.runner import build
 
 MAX_CELL = 60
 

@@ -1,0 +1,128 @@
+"""What a build reads besides the SQL: the seeds (indicator catalogue, provinces, the 2025 merger) and
+the landing zone's Parquet files, as the relations the staging models' ``{{ landing('…') }}`` stand for.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from dvc766.provinces import merger_table, provinces
+from dvc766.storage import Store
+from flows.landing_schema import DATASETS
+from warehouse.incremental import (
+    LandingState,
+)
+from warehouse.models import ModelError
+
+SEEDS = ("seed_indicator", "seed_province_merger", "seed_province")
+CATALOGUE_COLUMNS = {
+    "indicator_code": "varchar",
+    "group_code": "varchar",
+    "label_vi": "varchar",
+    "label_en": "varchar",
+    "unit_of_measure": "varchar",
+    "max_score": "double",
+    "higher_is_better": "boolean",
+}
+
+
+def load_catalogue() -> Any:
+    """The indicator catalogue from ``flows.indicators`` (imported late: it is another module's)."""
+    from flows.indicators import catalogue_table  # noqa: PLC0415
+
+    return catalogue_table()
+
+
+def _as_arrow(table: Any) -> pa.Table:
+    if isinstance(table, pa.Table):
+        return table
+    if hasattr(table, "to_arrow"):
+        return table.to_arrow()
+    if hasattr(table, "columns") and hasattr(table, "to_dict"):  # pandas
+        return pa.Table.from_pandas(table, preserve_index=False)
+    return pa.Table.from_pylist(list(table))
+
+
+def load_seeds(con: duckdb.DuckDBPyConnection, catalogue: Any | None = None) -> None:
+    """Reference tables the marts read: the indicator catalogue, provinces, the 2025 merger."""
+    cat = _as_arrow(load_catalogue() if catalogue is None else catalogue)
+    missing = [c for c in CATALOGUE_COLUMNS if c not in cat.column_names]
+    if missing:
+        raise ModelError(f"the indicator catalogue lacks column(s) {', '.join(missing)}")
+    con.register("_seed_indicator_in", cat)
+    cols = ", ".join(f"cast({c} as {t}) as {c}" for c, t in CATALOGUE_COLUMNS.items())
+    extra = [c for c in cat.column_names if c not in CATALOGUE_COLUMNS]
+    cols += "".join(f", {c}" for c in extra)
+    con.execute(f"create or replace table seed_indicator as select {cols} from _seed_indicator_in")
+    con.unregister("_seed_indicator_in")
+
+    merger = pa.Table.from_pylist(
+        [
+            {"old_province": r.old_province, "new_province": r.new_province, "new_code": r.new_code}
+            for r in merger_table()
+        ]
+    )
+    con.register("_seed_merger_in", merger)
+    con.execute("create or replace table seed_province_merger as select * from _seed_merger_in")
+    con.unregister("_seed_merger_in")
+
+    prov = pa.Table.from_pylist(
+        [
+            {"province_code": p.code, "department_id": p.department_id, "province_name": p.name}
+            for p in provinces()
+        ]
+    )
+    con.register("_seed_province_in", prov)
+    con.execute("create or replace table seed_province as select * from _seed_province_in")
+    con.unregister("_seed_province_in")
+
+
+def _parquet_source(paths: list[str]) -> str:
+    listed = ", ".join("'" + p.replace("'", "''") + "'" for p in paths)
+    return f"read_parquet([{listed}], hive_partitioning = true, union_by_name = true, filename = true)"
+
+
+def _empty_source(con: duckdb.DuckDBPyConnection, dataset: str) -> str:
+    """An empty temp table with the landing contract's schema (so staging views stay typed)."""
+    empty = f"_landing_empty_{dataset}"
+    con.register("_empty_in", DATASETS[dataset].empty_table())
+    con.execute(
+        f"create or replace temp table {empty} as select *, cast(null as varchar) as filename from _empty_in"
+    )
+    con.unregister("_empty_in")
+    return empty
+
+
+def landing_sources(
+    con: duckdb.DuckDBPyConnection,
+    landing_dir: Path,
+    landing: LandingState | None = None,
+    years: set[str] | None = None,
+) -> tuple[dict[str, str], dict[str, int]]:
+    """The relation each ``{{ landing('<dataset>') }}`` stands for, and the file count per dataset.
+
+    All files of a dataset (a glob) unless ``years`` restricts it to the files of those years (an
+    incremental build). A dataset without files is an empty temp table with the contract's schema,
+    so the staging view is still typed and the marts build empty instead of failing.
+    """
+    store = Store(landing_dir)
+    landing = landing or LandingState.scan(Path(store.root), DATASETS)
+    sources: dict[str, str] = {}
+    counts: dict[str, int] = {}
+    for dataset in DATASETS:
+        counts[dataset] = landing.count(dataset)
+        paths = landing.paths(dataset, years)
+        if not paths:
+            sources[dataset] = _empty_source(con, dataset)
+        elif years is None:
+            pattern = f"{store.root}/{dataset}/**/*.parquet".replace("'", "''")
+            sources[dataset] = (
+                f"read_parquet('{pattern}', hive_partitioning = true, union_by_name = true, filename = true)"
+            )
+        else:
+            sources[dataset] = _parquet_source([f"{store.root}/{p}" for p in paths])
+    return sources, counts
