@@ -34,8 +34,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import MONTH, REPLICA_NOW, BenchConfig, median, peak_rss_mb
+from dvc766.landing_schema import DATASETS
 from dvc766.periods import Period
-from flows.landing_schema import DATASETS
 
 DATASET_DIRS = tuple(DATASETS)
 

@@ -33,12 +33,12 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from dvc766.landing_schema import DATASETS
 from dvc766.provinces import is_safe_scope
 from dvc766.settings import Settings
 from dvc766.storage import Store
 from flows.capture import Capture
 from flows.errors import PortalError
-from flows.landing_schema import DATASETS
 from flows.normalise import build_id_to_code, normalise
 from flows.raw_store import RawStore
 

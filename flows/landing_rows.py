@@ -1,7 +1,7 @@
 """Building landing rows from one capture: the pieces both normalisers share. Pure, no I/O.
 
 :class:`Rows` collects the rows of one capture with the period and provenance columns every landing
-row carries (:mod:`flows.landing_schema`), and turns them into Arrow tables. A per-procedure capture
+row carries (:mod:`dvc766.landing_schema`), and turns them into Arrow tables. A per-procedure capture
 (a request filtered by ``formalityId``) writes its scores and indicators into the ``procedure_*``
 datasets instead, so a unit's own figures and one procedure's share of them never mix; it adds no
 unit sightings (the unit's own answers give them) and no month series.
@@ -15,8 +15,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from dvc766.landing_schema import DATASETS
 from flows.capture import Capture
-from flows.landing_schema import DATASETS
 from flows.sources.contract import Drift
 
 DISTRICT_LEVEL_ENDS = date(2025, 7, 1)  # the 2025 reorganisation ended the district level

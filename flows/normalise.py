@@ -1,7 +1,7 @@
 """Normalise one capture into the landing datasets: a pure function, no I/O.
 
 ``normalise(capture, id_to_code=None, drift_mode="record") -> {dataset: pyarrow.Table}`` with
-exactly the schemas of :mod:`flows.landing_schema` (an empty table where a capture has no rows of
+exactly the schemas of :mod:`dvc766.landing_schema` (an empty table where a capture has no rows of
 that kind). Each body is read through its source's contract (:mod:`flows.sources`), the same parse
 the client made at fetch time: a missing or retyped field is a SchemaChangeError naming its path, an
 impossible value a QuarantineError, a new field drift (``schema_drift`` rows; refused in ``freeze``

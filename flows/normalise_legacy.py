@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from dvc766.landing_schema import GROUP_CODES
 from flows.capture import Capture
 from flows.errors import QuarantineError
 from flows.landing_rows import Rows, child_kind_for
-from flows.landing_schema import GROUP_CODES
 from flows.sources.legacy import parse_legacy
 from flows.sources.legacy.models import LEGACY_GROUP_MAX
 from flows.sources.legacy.settings import RANKING_SERVICE

@@ -11,7 +11,7 @@ capture lands ``overview``/``parent`` on the province asked for and each child o
 ``province_code`` = the province. A per-procedure capture (``formalityId``) lands the same rows in
 the ``procedure_*`` datasets, keyed by the procedure's ID too.
 
-What lands where (indicator codes: :mod:`flows.indicators`):
+What lands where (indicator codes: :mod:`dvc766.indicators`):
 
 * service-results national: TOTAL per province (score ``totalScore``, rank by ``totalScore``
   descending, ties sharing a rank, over all rows) and the six ``groupScores``.
@@ -27,7 +27,7 @@ What lands where (indicator codes: :mod:`flows.indicators`):
 * Fields the contract does not know: one ``schema_drift`` row each (the known fields still land).
 
 A numerator above its denominator quarantines the body where the indicator's pair nests
-(:attr:`flows.indicators.Indicator.nests`); where it does not, both counts land as they are.
+(:attr:`dvc766.indicators.Indicator.nests`); where it does not, both counts land as they are.
 """
 
 from __future__ import annotations
@@ -38,12 +38,12 @@ from typing import Any
 
 import pyarrow as pa
 
+from dvc766.indicators import BY_CODE
+from dvc766.landing_schema import GROUP_MAX
 from dvc766.provinces import NATIONAL_UNIT, split_scope
 from flows.capture import Capture
 from flows.errors import QuarantineError, SchemaChangeError
-from flows.indicators import BY_CODE
 from flows.landing_rows import Rows, child_kind_for, competition_ranks, pct
-from flows.landing_schema import GROUP_MAX
 from flows.sources.v1 import V1Body, parse_v1
 from flows.sources.v1 import models as m
 from flows.sources.v1.settings import (

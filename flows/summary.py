@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from flows.landing_schema import DATASETS
+from dvc766.landing_schema import DATASETS
 
 # Batch statuses: what happened to one province (or the national ranking) × period.
 OK = "ok"  # fetched and landed

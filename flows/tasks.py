@@ -26,6 +26,7 @@ from typing import Any
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from dvc766.landing_schema import DATASETS
 from dvc766.periods import Period
 from dvc766.provinces import get_province
 from dvc766.settings import Settings
@@ -38,7 +39,6 @@ from flows.errors import (
     PortalError,
     TransientError,
 )
-from flows.landing_schema import DATASETS
 from flows.normalise import drift_of
 from flows.plan import (
     LEGACY_RANKING,

@@ -1,7 +1,7 @@
 """Small landing datasets for warehouse tests, written exactly as the normaliser would.
 
 Why a factory: each SQL model is tested on a handful of hand-written rows, and those rows must obey
-``flows/landing_schema.py`` (types, non-null provenance, hive layout) or the test proves nothing
+``dvc766/landing_schema.py`` (types, non-null provenance, hive layout) or the test proves nothing
 about the real pipeline. Callers give only the columns that matter to the test; the provenance
 columns default to a plausible capture of the row's period.
 """
@@ -16,8 +16,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from dvc766.landing_schema import DATASETS
 from dvc766.periods import Period
-from flows.landing_schema import DATASETS
 
 
 def capture_time(text: str) -> datetime:

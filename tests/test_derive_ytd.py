@@ -10,9 +10,9 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
+from dvc766.landing_schema import INDICATOR_VALUES
 from dvc766.periods import Period
 from flows.capture import Capture
-from flows.landing_schema import INDICATOR_VALUES
 from flows.normalise import normalise
 from tests.test_normalise_v1 import h44_capture, rows
 from tests.ytd_oracle import derive_ytd

@@ -12,11 +12,11 @@ import pyarrow.parquet as pq
 import pytest
 
 import flows.landing as landing_mod
+from dvc766.landing_schema import DATASETS
 from dvc766.periods import Period
 from dvc766.settings import Settings
 from flows.errors import QuarantineError
 from flows.landing import LandingError, reland, write_batch
-from flows.landing_schema import DATASETS
 from flows.raw_store import RawIntegrityError, RawStore
 from tests.test_normalise_legacy import national as legacy_national
 from tests.test_normalise_v1 import h44_batch, h44_capture, national_capture

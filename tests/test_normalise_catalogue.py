@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from flows.indicators import ADDITIVE_CODES, BY_CODE, catalogue_table
-from flows.landing_schema import GROUP_CODES, GROUP_MAX
+from dvc766.indicators import ADDITIVE_CODES, BY_CODE, catalogue_table
+from dvc766.landing_schema import GROUP_CODES, GROUP_MAX
 from flows.normalise import build_id_to_code, normalise
 from tests.test_normalise_v1 import h44_batch, national_capture
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from dvc766.landing_schema import DATASETS, GROUP_CODES
 from dvc766.periods import Period
 from flows.capture import Capture
 from flows.errors import NotPublishedError, QuarantineError, SchemaChangeError, WrongScopeError
-from flows.landing_schema import DATASETS, GROUP_CODES
 from flows.normalise import normalise
 from tests.test_normalise_v1 import make_capture, rows
 

@@ -11,11 +11,11 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
+from dvc766.indicators import indicator
+from dvc766.landing_schema import DATASETS, GROUP_CODES
 from dvc766.periods import Period
 from flows.capture import Capture, captured_time
 from flows.errors import EnvelopeError, NotPublishedError, QuarantineError, SchemaChangeError, WrongScopeError
-from flows.indicators import indicator
-from flows.landing_schema import DATASETS, GROUP_CODES
 from flows.normalise import build_id_to_code, normalise
 
 PORTAL = Path(__file__).resolve().parent / "fixtures" / "portal"

@@ -108,7 +108,7 @@ def test_dim_period_labels_and_numbers(tmp_path: Path) -> None:
 
 
 def test_dim_indicator_is_the_catalogue(tmp_path: Path) -> None:
-    from flows.indicators import CATALOGUE
+    from dvc766.indicators import CATALOGUE
 
     con = models_on(tmp_path)
     got = rows(

@@ -25,9 +25,9 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+from dvc766.indicators import ADDITIVE_CODES
+from dvc766.landing_schema import INDICATOR_VALUES
 from dvc766.periods import Period
-from flows.indicators import ADDITIVE_CODES
-from flows.landing_schema import INDICATOR_VALUES
 
 GROUP_KEYS = ["unit_code", "province_code", "indicator_code", "group_code", "endpoint", "source_api"]
 

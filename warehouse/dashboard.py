@@ -26,10 +26,10 @@ import plotly.graph_objects as go
 from plotly.io import to_html
 
 from dvc766.cli import UserError
+from dvc766.landing_schema import GROUP_MAX
 from dvc766.periods import Period, parse_month
 from dvc766.provinces import NATIONAL_UNIT
 from dvc766.settings import Settings
-from flows.landing_schema import GROUP_MAX
 from warehouse.numbers_vi import NOT_AVAILABLE, format_change, format_number
 from warehouse.report_cli import _atomic_write
 from warehouse.report_data import AppendixData, load_appendix, province_label

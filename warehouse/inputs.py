@@ -10,9 +10,10 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from dvc766.indicators import catalogue_table
+from dvc766.landing_schema import DATASETS
 from dvc766.provinces import merger_table, provinces
 from dvc766.storage import Store
-from flows.landing_schema import DATASETS
 from warehouse.incremental import (
     LandingState,
 )
@@ -31,9 +32,7 @@ CATALOGUE_COLUMNS = {
 
 
 def load_catalogue() -> Any:
-    """The indicator catalogue from ``flows.indicators`` (imported late: it is another module's)."""
-    from flows.indicators import catalogue_table  # noqa: PLC0415
-
+    """The indicator catalogue (``dvc766.indicators``, the contract flows and the warehouse share)."""
     return catalogue_table()
 
 

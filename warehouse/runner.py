@@ -19,8 +19,8 @@ from typing import Any
 
 import duckdb
 
+from dvc766.landing_schema import DATASETS
 from dvc766.settings import Settings
-from flows.landing_schema import DATASETS
 from warehouse.checks import (
     CHECKS_DIR,
     CheckFailedError,

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, PlainValidator, create_model, model_validator
 from pydantic_core import PydanticCustomError
 
-from flows.landing_schema import GROUP_CODES, GROUP_MAX
+from dvc766.landing_schema import GROUP_CODES, GROUP_MAX
 from flows.sources.contract import Model, UnitCode, check_score, quarantine
 from flows.sources.legacy.settings import KINDS, LEVEL_OF_KIND, MONTH_SUM_PAIRS
 

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, fields
 
 import pyarrow as pa
 
-from flows.landing_schema import GROUP_MAX
+from dvc766.landing_schema import GROUP_MAX
 
 PCT = "%"
 

@@ -47,7 +47,7 @@ UNIT_SCORES = pa.schema(
 )
 
 # One row per unit × indicator × period × capture: the portal's metrics and the tree endpoints'
-# counts (indicator codes: see warehouse dim_indicator / flows.indicators).
+# counts (indicator codes: see warehouse dim_indicator / dvc766.indicators).
 INDICATOR_VALUES = pa.schema(
     [
         pa.field("unit_code", pa.string(), nullable=False),
