@@ -28,6 +28,7 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
 import numpy as np
@@ -147,10 +148,15 @@ class Figures:
         return self._children
 
 
+_HUNDREDTH = Decimal("0.01")
+
+
 def r2(x: float) -> float | int:
-    """Round to two decimals and write integers without a decimal point, as the portal does."""
-    v = round(x + 0.0, 2)
-    return int(v) if v == int(v) else v
+    """Round half-up to two decimals on the number's decimal text (86.135 → 86.14, where ``round``
+    gives 86.13: the binary value sits below the half), written as the portal writes numbers
+    (``20``, not ``20.0``). The same rule as the Thái Nguyên scenario's builder."""
+    d = Decimal(repr(x + 0.0)).quantize(_HUNDREDTH, rounding=ROUND_HALF_UP)
+    return int(d) if d == d.to_integral_value() else float(d)
 
 
 def ratio(num: int, den: int) -> float | int | None:
@@ -671,11 +677,11 @@ def online_score(c: list[int]) -> float | int:
 
 
 def payment_score(c: list[int]) -> float | int:
-    """6·A + min(2, 2.5·B) + 2.5·C, capped at 10 (v1-api.md §7)."""
+    """6·A + min(2, 2.5·B) + 2.5·min(1, C), capped at 10 (v1-api.md §7)."""
     oblig, fee = c[COL["pay_oblig"]], c[COL["fee_f"]]
     a = c[COL["pay_ok"]] / oblig if oblig else 0.0
     b = c[COL["fee_online_f"]] / fee if fee else 0.0
-    cc = c[COL["fee_dossier_f"]] / fee if fee else 0.0
+    cc = min(1.0, c[COL["fee_dossier_f"]] / fee) if fee else 0.0  # capped as the scenario's builder caps it
     return r2(min(10.0, 6 * a + min(2.0, 2.5 * b) + 2.5 * cc))
 
 
