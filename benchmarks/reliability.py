@@ -33,6 +33,7 @@ from typing import Any
 
 import duckdb
 
+from dvc766.endpoints import SERVICE_RESULTS, SHAPE_A_GROUP, TREE_GROUP
 from dvc766.periods import Period
 from dvc766.settings import Settings
 
@@ -63,17 +64,9 @@ LEGACY_PERIOD = Period.month(2025, 10)
 
 # Endpoint families and their endpoints (the reduced matrix takes the first of each).
 FAMILIES: dict[str, tuple[str, ...]] = {
-    "service-results": ("evaluation/service-results",),
-    "shape-a": (
-        "evaluation/transparency",
-        "evaluation/handling-satisfaction",
-        "evaluation/dossier-digitized",
-    ),
-    "tree": (
-        "evaluation/dvc-progress-tree",
-        "evaluation/provide-online-tree",
-        "evaluation/formality-online-payment-tree",
-    ),
+    "service-results": (SERVICE_RESULTS,),
+    "shape-a": tuple(SHAPE_A_GROUP),
+    "tree": tuple(TREE_GROUP),
     "legacy": ("report_tinh_766_service",),
 }
 # Fault kind -> what the run must do: recover in-run ("recover"), or reject the body and fail that

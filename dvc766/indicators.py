@@ -18,6 +18,15 @@ from dataclasses import asdict, dataclass, fields
 
 import pyarrow as pa
 
+from dvc766.endpoints import (
+    DIGITIZED,
+    ONLINE_TREE,
+    PAYMENT_TREE,
+    PROGRESS_TREE,
+    SATISFACTION,
+    SERVICE_RESULTS,
+    TRANSPARENCY,
+)
 from dvc766.landing_schema import GROUP_MAX
 
 PCT = "%"
@@ -48,13 +57,13 @@ _P = ("TTHC", "procedures")
 _K = ("PAKN", "petitions")
 _U = ("đơn vị", "units")
 
-_TR = "evaluation/transparency"
-_SA = "evaluation/handling-satisfaction"
-_DG = "evaluation/dossier-digitized"
-_PR = "evaluation/dvc-progress-tree"
-_ON = "evaluation/provide-online-tree"
-_PA = "evaluation/formality-online-payment-tree"
-_SR = "evaluation/service-results"
+_TR = TRANSPARENCY
+_SA = SATISFACTION
+_DG = DIGITIZED
+_PR = PROGRESS_TREE
+_ON = ONLINE_TREE
+_PA = PAYMENT_TREE
+_SR = SERVICE_RESULTS
 
 
 def _i(

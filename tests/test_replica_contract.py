@@ -65,3 +65,10 @@ def test_both_payment_scores_agree(
     assert generator.payment_score(counts) == scenario_builder.payment_score(
         paid, oblig, formality_paid, fee_dossier, fee_total
     )
+
+
+def test_the_replica_serves_the_contracts_endpoints_and_groups() -> None:
+    from dvc766.endpoints import ENDPOINT_GROUP, ENDPOINTS, SERVICE_RESULTS
+
+    assert set(shapes.GROUP_ENDPOINTS) == set(ENDPOINT_GROUP) == set(ENDPOINTS) - {SERVICE_RESULTS}
+    assert shapes.GROUP_OF == ENDPOINT_GROUP

@@ -1,4 +1,5 @@
-"""The v1 API as configuration: endpoints, their groups and page sizes, the labels its rows carry.
+"""The v1 API as configuration: endpoints (from ``dvc766/endpoints.py``), page sizes, filter spellings,
+the labels its rows carry.
 
 One place for these facts (shared/portal/v1-api.md §2–§5 as the project knows it): the client, the
 contract, the run plan and the normaliser import them from here.
@@ -6,32 +7,37 @@ contract, the run plan and the normaliser import them from here.
 
 from __future__ import annotations
 
-SERVICE_RESULTS = "evaluation/service-results"
-TRANSPARENCY = "evaluation/transparency"
-SATISFACTION = "evaluation/handling-satisfaction"
-DIGITIZED = "evaluation/dossier-digitized"
-PROGRESS_TREE = "evaluation/dvc-progress-tree"
-ONLINE_TREE = "evaluation/provide-online-tree"
-PAYMENT_TREE = "evaluation/formality-online-payment-tree"
-FORMALITIES = "formalities"
-
-# The seven evaluation endpoints, in the order a province batch asks them.
-ENDPOINTS: tuple[str, ...] = (
-    SERVICE_RESULTS,
-    TRANSPARENCY,
-    SATISFACTION,
+from dvc766.endpoints import (
     DIGITIZED,
-    PROGRESS_TREE,
+    ENDPOINT_GROUP,
+    ENDPOINTS,
+    FORMALITIES,
+    KNOWN_ENDPOINTS,
     ONLINE_TREE,
     PAYMENT_TREE,
+    PROGRESS_TREE,
+    SATISFACTION,
+    SERVICE_RESULTS,
+    SHAPE_A_GROUP,
+    TRANSPARENCY,
+    TREE_GROUP,
 )
-KNOWN_ENDPOINTS: tuple[str, ...] = (*ENDPOINTS, FORMALITIES)
 
-# Shape A (overview + evaluation[] + pagination) and Shape B (parent + children[]), with the group
-# each scores (service-results scores all six).
-SHAPE_A_GROUP: dict[str, str] = {TRANSPARENCY: "CKMB", SATISFACTION: "MDHL", DIGITIZED: "MDSH"}
-TREE_GROUP: dict[str, str] = {PROGRESS_TREE: "TDGQ", ONLINE_TREE: "CLGQ", PAYMENT_TREE: "TTTT"}
-ENDPOINT_GROUP: dict[str, str] = {**SHAPE_A_GROUP, **TREE_GROUP}
+__all__ = [
+    "DIGITIZED",
+    "ENDPOINT_GROUP",
+    "ENDPOINTS",
+    "FORMALITIES",
+    "KNOWN_ENDPOINTS",
+    "ONLINE_TREE",
+    "PAYMENT_TREE",
+    "PROGRESS_TREE",
+    "SATISFACTION",
+    "SERVICE_RESULTS",
+    "SHAPE_A_GROUP",
+    "TRANSPARENCY",
+    "TREE_GROUP",
+]
 
 # The per-procedure (TTHC) filter: five group endpoints take it, spelled differently on one.
 FORMALITY_FILTER: dict[str, str] = {
