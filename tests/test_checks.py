@@ -286,6 +286,13 @@ def test_every_report_table_key_is_checked_from_its_header() -> None:
     con.execute("insert into rpt_score_history values ('H55', 'ytd', '2026-YTD-10', 66.68)")
     result = run_check(con, check)
     assert not result.passed and result.sample == [("H55", "ytd", "2026-YTD-10", 2)]
+    not_null = generated["not_null_rpt_score_history"]
+    assert run_check(con, not_null).passed
+    con.execute("insert into rpt_score_history values ('H56', 'ytd', null, 61.0)")
+    assert run_check(con, not_null).sample == [("H56", "ytd", None)]
+    # a key column the header declares nullable is left out of the generated not-null check
+    assert "as_of is null" not in generated["not_null_rpt_revisions"].sql
+    assert "revised_capture_id is null" in generated["not_null_rpt_revisions"].sql
 
 
 def test_a_key_header_naming_no_column_is_a_definition_error(tmp_path: Path) -> None:

@@ -75,13 +75,14 @@ KEYED_PREFIXES = ("dim_", "fct_", "rpt_")
 
 
 def key_checks(sql_dir: Path, have: set[str]) -> list[Check]:
-    """A uniqueness check for every ``dim_*``, ``fct_*`` and ``rpt_*`` model whose header declares a key
-    and that has no hand-written ``unique_<model>`` check: so a duplicated report row cannot publish.
-    Generated at build time from the header, the one place the key is written."""
+    """Checks generated from each ``dim_*``, ``fct_*`` and ``rpt_*`` model's declared key, where no
+    hand-written one of the name exists: ``unique_<model>`` (one row per key) and ``not_null_<model>``
+    (no key column null, bar those the header declares ``nullable``). So a duplicated or keyless
+    report row cannot publish; the key is written once, in the model's header."""
     out = []
     for path in sorted((sql_dir / "marts").glob("*.sql")):
         name = path.stem
-        if not name.startswith(KEYED_PREFIXES) or f"unique_{name}" in have:
+        if not name.startswith(KEYED_PREFIXES):
             continue
         try:
             model = parse_header(path.read_text(encoding="utf-8"), path)
@@ -89,14 +90,22 @@ def key_checks(sql_dir: Path, have: set[str]) -> list[Check]:
             raise CheckDefinitionError(str(exc)) from None
         if model.key is None:
             continue
-        listed = ", ".join(model.key)
         head = "-- severity: error\n" + ("-- incremental: year\n" if model.incremental else "")
-        sql = (
-            f"{head}-- Check (generated from {path.name}'s key header): one row per ({listed}).\n"
-            f"select {listed}, count(*) as n_rows\nfrom {name}\ngroup by all\nhaving count(*) > 1\n"
-        )
         header = Header(incremental=model.incremental, severity="error")
-        out.append(Check(f"unique_{name}", "error", sql, path, header))
+        listed = ", ".join(model.key)
+        if f"unique_{name}" not in have:
+            sql = (
+                f"{head}-- Check (generated from {path.name}'s key header): one row per ({listed}).\n"
+                f"select {listed}, count(*) as n_rows\nfrom {name}\ngroup by all\nhaving count(*) > 1\n"
+            )
+            out.append(Check(f"unique_{name}", "error", sql, path, header))
+        required = [c for c in model.key if c not in model.nullable]
+        if f"not_null_{name}" not in have and required:
+            sql = (
+                f"{head}-- Check (generated from {path.name}'s key header): no key column null.\n"
+                f"select {listed}\nfrom {name}\nwhere " + " or ".join(f"{c} is null" for c in required) + "\n"
+            )
+            out.append(Check(f"not_null_{name}", "error", sql, path, header))
     return out
 
 

@@ -8,6 +8,8 @@ One dialect (``sql/README.md``): the file's leading ``--`` comment block, where 
 ``grain: …``                  one row per what, in words
 ``key: a, b, c``              the columns that identify a row (continued on the next comment line
                               while it ends with a comma); a uniqueness check is generated from it
+``nullable: a, b``            key columns that may be null by design (every other key column gets a
+                              generated not-null check)
 ``incremental: year``         rebuilt by calendar year (``left(period_key, 4)``) in an incremental build
 ``lookback: N year(s)``       a year's rows read the N years before it (a comparison with last December)
 ``severity: error|warn``      a check: does a failure block publishing
@@ -24,7 +26,7 @@ from pathlib import Path
 
 _FIELD_RE = re.compile(r"^--\s*(?P<field>[a-z][a-z ]*[a-z]):\s*(?P<value>.*)$")
 _IDENT_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
-FIELDS = ("materialized", "grain", "key", "incremental", "lookback", "severity")
+FIELDS = ("materialized", "grain", "key", "nullable", "incremental", "lookback", "severity")
 
 
 class HeaderError(ValueError):
@@ -36,6 +38,7 @@ class Header:
     materialized: str | None = None  # "table" | "view"; None: the layer's default
     grain: str | None = None
     key: tuple[str, ...] | None = None
+    nullable: tuple[str, ...] = ()
     incremental: bool = False
     lookback_years: int = 0
     severity: str | None = None  # checks only: "error" | "warn"
@@ -62,21 +65,26 @@ def parse_header(text: str, path: Path) -> Header:
         if not m or m["field"] not in FIELDS:
             continue
         value = m["value"].strip()
-        if m["field"] == "key":
+        if m["field"] in ("key", "nullable"):
             while value.endswith(",") and i < len(lines) and not _FIELD_RE.match(lines[i]):
                 value += " " + lines[i][2:].strip()
                 i += 1
         if m["field"] in values:
             raise HeaderError(f"{path}: the header sets {m['field']!r} twice")
         values[m["field"]] = value
-    return Header(
+    header = Header(
         materialized=_choice(values, "materialized", ("table", "view"), path),
         grain=values.get("grain") or None,
         key=_key(values.get("key"), path),
+        nullable=_key(values.get("nullable"), path) or (),
         incremental=_choice(values, "incremental", ("year",), path) == "year",
         lookback_years=_lookback(values.get("lookback"), path),
         severity=_choice(values, "severity", ("error", "warn"), path),
     )
+    stray = [c for c in header.nullable if c not in (header.key or ())]
+    if stray:
+        raise HeaderError(f"{path}: 'nullable' names {stray}, which are not key columns")
+    return header
 
 
 def _choice(values: dict[str, str], field: str, allowed: tuple[str, ...], path: Path) -> str | None:

@@ -3,6 +3,7 @@
 -- grain: one row per figure × revision (a capture whose value differs from the capture before it)
 -- key: unit_code, period_type, period_key, figure_source, figure_code, measure, as_of, endpoint, scope,
 --      revised_capture_id
+-- nullable: as_of
 -- time column: revised_captured_at (the capture that showed the new value)
 -- A figure is one measure of one unit × period as asked the same way (endpoint and scope): a unit
 -- score (`figure_source` 'unit_score': the total or a group score, or the rank) or an indicator
