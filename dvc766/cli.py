@@ -154,7 +154,6 @@ def build_parser() -> argparse.ArgumentParser:
     rpt.add_argument("--letter-date", help="date of that letter, DD/MM/YYYY or YYYY-MM-DD (default: blank)")
     rpt.add_argument(
         "--issuer",
-        default="Sở Nội vụ",
         help='the issuing office, printed in the "Kèm theo" line and set as the author (default: Sở Nội vụ)',
     )
     return p

@@ -57,10 +57,8 @@ class ChartSeries:
 
 
 def chart_series(data: AppendixData) -> ChartSeries:
-    """The month ends the chart shows: from the first captured one of the 12 up to the report's."""
-    points = list(data.score_history)
-    while len(points) > 1 and points[0].total is None:
-        points.pop(0)
+    """The month ends the chart shows (``AppendixData.chart_points``), with their labels."""
+    points = data.chart_points
     return ChartSeries([vn_day(p.month.end) for p in points], points)
 
 

@@ -7,12 +7,17 @@ read by ``warehouse.model_header`` (the dialect is in ``sql/README.md``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
 from warehouse.model_header import Header, HeaderError, parse_header
+
+if TYPE_CHECKING:
+    from warehouse.models import Model
 
 CHECKS_DIR = Path(__file__).resolve().parents[1] / "sql" / "checks"
 SAMPLE_ROWS = 5
@@ -74,21 +79,15 @@ def load_checks(checks_dir: Path = CHECKS_DIR) -> list[Check]:
 KEYED_PREFIXES = ("dim_", "fct_", "rpt_")
 
 
-def key_checks(sql_dir: Path, have: set[str]) -> list[Check]:
-    """Checks generated from each ``dim_*``, ``fct_*`` and ``rpt_*`` model's declared key, where no
-    hand-written one of the name exists: ``unique_<model>`` (one row per key) and ``not_null_<model>``
-    (no key column null, bar those the header declares ``nullable``). So a duplicated or keyless
-    report row cannot publish; the key is written once, in the model's header."""
+def key_checks(models: Iterable[Model], have: set[str]) -> list[Check]:
+    """Checks generated from each ``dim_*``, ``fct_*`` and ``rpt_*`` model's declared key (its header,
+    parsed once at discovery), where no hand-written one of the name exists: ``unique_<model>`` (one
+    row per key) and ``not_null_<model>`` (no key column null, bar those the header declares
+    ``nullable``). So a duplicated or keyless report row cannot publish; the key is written once."""
     out = []
-    for path in sorted((sql_dir / "marts").glob("*.sql")):
-        name = path.stem
-        if not name.startswith(KEYED_PREFIXES):
-            continue
-        try:
-            model = parse_header(path.read_text(encoding="utf-8"), path)
-        except HeaderError as exc:
-            raise CheckDefinitionError(str(exc)) from None
-        if model.key is None:
+    for m in sorted(models, key=lambda m: m.name):
+        name, path, model = m.name, m.path, m.header
+        if m.layer != "marts" or not name.startswith(KEYED_PREFIXES) or model.key is None:
             continue
         head = "-- severity: error\n" + ("-- incremental: year\n" if model.incremental else "")
         header = Header(incremental=model.incremental, severity="error")

@@ -23,7 +23,7 @@ from warehouse.incremental import (
     Partitioning,
 )
 from warehouse.inputs import landing_sources
-from warehouse.models import SEEDS, Model, ModelError, _create, render
+from warehouse.models import SEEDS, Model, ModelError, create_model, render
 from warehouse.sql_refs import table_refs
 
 
@@ -116,12 +116,12 @@ class IncrementalBuild:
             return
         body = self._render_scoped(model, None)
         if model.materialized != "table":
-            _create(self.con, model, body)
+            create_model(self.con, model, body)
             self.changed[model.name] = True
             return
         previous = f"_previous_{model.name}"
         self.con.execute(f'alter table "{model.name}" rename to "{previous}"')
-        _create(self.con, model, body)
+        create_model(self.con, model, body)
         differs = self.con.execute(
             f'select exists (select * from "{model.name}" except all select * from "{previous}") '
             f'or exists (select * from "{previous}" except all select * from "{model.name}")'
@@ -139,7 +139,7 @@ class IncrementalBuild:
         if staging:
             sources, _ = landing_sources(self.con, self.landing_dir, self.landing, years)
             for view in staging:
-                _create(self.con, view, render(view, sources))
+                create_model(self.con, view, render(view, sources))
         return render(model, {})
 
     def _partitioned_marts(self, names: Iterable[str]) -> list[str]:

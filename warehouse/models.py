@@ -130,7 +130,7 @@ def configure_build_connection(con: duckdb.DuckDBPyConnection, memory_limit: str
     con.execute(f"set memory_limit = '{memory_limit or Settings.from_env().build_memory_limit}'")
 
 
-def _create(con: duckdb.DuckDBPyConnection, model: Model, body: str) -> None:
+def create_model(con: duckdb.DuckDBPyConnection, model: Model, body: str) -> None:
     kind = {"temp_view": "temp view", "view": "view", "table": "table"}[model.materialized]
     try:
         con.execute(f'create or replace {kind} "{model.name}" as {body}')

@@ -6,6 +6,7 @@ and docx renderings cannot disagree.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -18,7 +19,15 @@ from warehouse.numbers_vi import (
     format_fraction,
     format_number,
 )
-from warehouse.report_data import AppendixData, ScoreLine, SummaryRow, UnitRow, UnitTable, vn_day
+from warehouse.report_data import (
+    DEFAULT_ISSUER,
+    AppendixData,
+    ScoreLine,
+    SummaryRow,
+    UnitRow,
+    UnitTable,
+    vn_day,
+)
 
 TITLE_1 = "PHỤ LỤC"
 
@@ -38,7 +47,7 @@ def letter_line(data: AppendixData) -> str:
     number = (data.letter_number or "").strip()
     if not number:
         number = "…/SNV-CCHC"
-    elif number.isdigit() and data.issuer == "Sở Nội vụ":
+    elif number.isdigit() and data.issuer == DEFAULT_ISSUER:
         number += "/SNV-CCHC"
     if data.letter_date:
         day = f"{data.letter_date:%d/%m/%Y}"
@@ -49,8 +58,8 @@ def letter_line(data: AppendixData) -> str:
 
 def chart_title(data: AppendixData) -> str:
     """The chart's heading, true to what it plots (the year-to-date figures at each month end shown)."""
-    shown = [p for p in data.score_history if p.total is not None]
-    if not shown:
+    shown = data.chart_points
+    if shown[0].total is None:
         return "BIỂU ĐỒ ĐIỂM TỔNG HỢP, ĐIỂM THEO NHÓM CHỈ SỐ VÀ XẾP HẠNG"
     first, last = shown[0].month.end, shown[-1].month.end
     span = (
@@ -168,6 +177,27 @@ def score_cells(row: SummaryRow, s: ScoreLine) -> list[str]:
 
 
 SUMMARY_HEADER_ROWS = 2
+
+
+def header_spans(rows: list[list[str]]) -> dict[tuple[int, int], tuple[int, int]]:
+    """Which header cells span others, as the reference draws a two-row header: a filled top cell over a
+    blank one spans down; a filled top cell followed by blanks over filled cells spans across them.
+    ``(row, col) -> (last row, last col)``, 0-based, for the spanning cells only; docx and xlsx both
+    merge from it."""
+    if len(rows) < 2:
+        return {}
+    top, below = rows[0], rows[1]
+    spans = {}
+    for c, name in enumerate(top):
+        if not name:
+            continue
+        end = c
+        while end + 1 < len(top) and not top[end + 1] and below[end + 1]:
+            end += 1
+        last_row = 0 if below[c] else 1
+        if (last_row, end) != (0, c):
+            spans[(0, c)] = (last_row, end)
+    return spans
 
 
 def summary_table(data: AppendixData) -> list[list[str]]:
@@ -291,6 +321,29 @@ def provenance_lines(data: AppendixData) -> list[str]:
     if data.certified is not None:
         lines.append("Số liệu mục V: do các địa phương báo cáo.")
     return lines
+
+
+@dataclass(frozen=True)
+class DocumentProperties:
+    """What a rendered file says of itself (docx core properties, xlsx workbook properties)."""
+
+    title: str
+    subject: str
+    author: str
+    keywords: str
+    comments: str
+    category: str = "Phụ lục"
+
+
+def document_properties(data: AppendixData) -> DocumentProperties:
+    """The file's own account: the title, the issuing office as author, the analyst's trace as comments."""
+    return DocumentProperties(
+        title=document_title(data),
+        subject=f"Phụ lục số liệu Bộ chỉ số 766 tháng {data.month.number}/{data.month.year}",
+        author=data.issuing_office,
+        keywords=f"Bộ chỉ số 766; {data.province_code}; {data.month.key}",
+        comments="; ".join(trace_lines(data)),
+    )
 
 
 def trace_lines(data: AppendixData) -> list[str]:

@@ -32,14 +32,15 @@ from warehouse.render_md import (
     PROCEDURES_TITLE,
     TITLE_1,
     UNIT_SECTIONS,
+    document_properties,
     document_title,
+    header_spans,
     letter_line,
     procedure_table,
     provenance_lines,
     section_titles,
-    trace_lines,
 )
-from warehouse.report_data import AppendixData, SummaryRow, UnitTable, province_label
+from warehouse.report_data import AppendixData, SummaryRow, UnitTable
 
 FONT = "Times New Roman"
 BODY_PT = 12
@@ -135,16 +136,7 @@ class Sheet:
         """Header rows; a blank cell below a filled one spans down, blanks to its right (over filled cells
         below) span across, as the reference draws Table I's two-row header."""
         ws = self.ws
-        spans: dict[tuple[int, int], tuple[int, int]] = {}  # (row, col) -> (last row, last col), 0-based
-        top = rows[0]
-        below = rows[1] if len(rows) > 1 else None
-        for c, name in enumerate(top):
-            if not name:
-                continue
-            end = c
-            while below and end + 1 < self.ncols and not top[end + 1] and below[end + 1]:
-                end += 1
-            spans[(0, c)] = (1 if below and not below[c] else 0, end)
+        spans = header_spans(rows)
         for i, names in enumerate(rows):
             texts = []
             for c, name in enumerate(names):
@@ -157,10 +149,7 @@ class Sheet:
                     texts.append((name, sum(self.widths[c : last_col + 1])))
             self.fit_height(r + i, texts)
         for (i, c), (last_row, last_col) in spans.items():
-            if (last_row, last_col) != (i, c):
-                ws.merge_cells(
-                    start_row=r + i, start_column=c + 1, end_row=r + last_row, end_column=last_col + 1
-                )
+            ws.merge_cells(start_row=r + i, start_column=c + 1, end_row=r + last_row, end_column=last_col + 1)
         if self.header_rows is None:
             self.header_rows = (r, r + len(rows) - 1)
             ws.print_title_rows = f"{r}:{r + len(rows) - 1}"
@@ -185,11 +174,6 @@ class Sheet:
             else:
                 cell.alignment = Alignment(vertical="center", horizontal="center" if c == 1 else "right")
         self.fit_height(r, texts)
-
-
-def _number(text: str) -> object:
-    """ "Số TT" as the number it is ("12" → 12); "1.1", "a)", "I" stay text."""
-    return int(text) if text.isdigit() else (text or None)
 
 
 def _put(cell, value: object, fmt: str | None) -> None:  # type: ignore[no-untyped-def]
@@ -361,11 +345,6 @@ def render_xlsx(data: AppendixData) -> bytes:
     img.width, img.height = round(img.width * scale), round(img.height * scale)
     ws.add_image(img, "A3")
 
-    for ws in wb.worksheets:
-        for rows in ws.iter_rows():
-            for cell in rows:
-                if cell.value is not None and (cell.font is None or cell.font.name != FONT):
-                    cell.font = _font()
     _properties(wb, data)
     buf = io.BytesIO()
     wb.save(buf)
@@ -373,13 +352,10 @@ def render_xlsx(data: AppendixData) -> bytes:
 
 
 def _properties(wb: Workbook, data: AppendixData) -> None:
-    """Title, the issuing office as creator, today's dates; the analyst's trace in the description."""
-    now = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
-    props = wb.properties
-    props.title = document_title(data)
-    props.subject = f"Phụ lục số liệu Bộ chỉ số 766 tháng {data.month.number}/{data.month.year}"
-    props.creator = props.lastModifiedBy = f"{data.issuer} {province_label(data.province_name)}"
-    props.created = props.modified = now
-    props.keywords = f"Bộ chỉ số 766; {data.province_code}; {data.month.key}"
-    props.description = "; ".join(trace_lines(data))
-    props.category = "Phụ lục"
+    """The workbook's account of itself (``render_md.document_properties``), created today."""
+    props = document_properties(data)
+    wp = wb.properties
+    wp.title, wp.subject, wp.keywords = props.title, props.subject, props.keywords
+    wp.creator = wp.lastModifiedBy = props.author
+    wp.description, wp.category = props.comments, props.category
+    wp.created = wp.modified = datetime.now(UTC).replace(microsecond=0, tzinfo=None)

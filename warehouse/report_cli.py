@@ -19,7 +19,7 @@ from dvc766.cli import UserError
 from dvc766.periods import Period, parse_month
 from dvc766.settings import Settings
 from warehouse.certified_copies import load_certified_copies
-from warehouse.report_data import load_appendix
+from warehouse.report_data import DEFAULT_ISSUER, load_appendix
 
 EXTENSIONS = {"docx": ".docx", "xlsx": ".xlsx", "md": ".md"}
 
@@ -79,7 +79,7 @@ def build_report(
     *,
     letter_number: str | None = None,
     letter_date: date | None = None,
-    issuer: str = "Sở Nội vụ",
+    issuer: str = DEFAULT_ISSUER,
 ) -> Path:
     """Render and write one report; returns the report's path."""
     if fmt not in EXTENSIONS:
@@ -119,7 +119,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         Path(cc) if cc else None,
         letter_number=getattr(args, "letter_number", None),
         letter_date=parse_letter_date(letter_date) if letter_date else None,
-        issuer=getattr(args, "issuer", None) or "Sở Nội vụ",
+        issuer=DEFAULT_ISSUER if getattr(args, "issuer", None) is None else args.issuer,
     )
     print(path)
     if not cc:

@@ -29,6 +29,7 @@ from warehouse.appendix_lines import (
 from warehouse.numbers_vi import to_decimal
 
 PROVINCE_CODE_RE = re.compile(r"^H\d{2}$")
+DEFAULT_ISSUER = "Sở Nội vụ"  # the department that sends the appendix round, unless --issuer says otherwise
 GROUP_SCORES = ("score_ckmb", "score_tdgq", "score_clgq", "score_tttt", "score_mdhl", "score_mdsh")
 
 
@@ -135,12 +136,26 @@ class AppendixData:
     # --letter-date and --issuer; left as dotted blanks to fill by hand when not given.
     letter_number: str | None = None
     letter_date: date | None = None
-    issuer: str = "Sở Nội vụ"
+    issuer: str = DEFAULT_ISSUER
 
     @property
     def province_title(self) -> str:
         """``TỈNH THÁI NGUYÊN`` for the document title (the "UBND" prefix dropped, upper case)."""
         return province_label(self.province_name).upper()
+
+    @property
+    def issuing_office(self) -> str:
+        """``Sở Nội vụ tỉnh Thái Nguyên``: the issuer with its province, the files' author."""
+        return f"{self.issuer} {province_label(self.province_name)}"
+
+    @property
+    def chart_points(self) -> list[ScorePoint]:
+        """The month ends the chart shows: ``score_history`` from its first captured point on, so the
+        axis spans only what was seen (all of it, empty, when nothing was)."""
+        points = list(self.score_history)
+        while len(points) > 1 and points[0].total is None:
+            points.pop(0)
+        return points
 
     @property
     def prev_date(self) -> str:

@@ -46,9 +46,10 @@ from warehouse.lock import build_lock
 from warehouse.models import (
     SEEDS,
     SQL_DIR,
-    _create,
+    Model,
     configure_build_connection,
     create_macros,
+    create_model,
     discover_models,
     order_models,
     render,
@@ -89,14 +90,16 @@ def build_models(
     catalogue: Any | None = None,
     landing: LandingState | None = None,
     memory_limit: str | None = None,
+    models: list[Model] | None = None,
 ) -> dict[str, int]:
-    """Create seeds, staging views and every mart in ``con`` (a full build); landing files per dataset."""
+    """Create seeds, staging views and every mart in ``con`` (a full build); landing files per dataset.
+    ``models``: the ordered models when the caller has discovered them already."""
     configure_build_connection(con, memory_limit)
     load_seeds(con, catalogue)
     create_macros(con, sql_dir)
     sources, counts = landing_sources(con, landing_dir, landing)
-    for model in order_models(discover_models(sql_dir)):
-        _create(con, model, render(model, sources))
+    for model in models if models is not None else order_models(discover_models(sql_dir)):
+        create_model(con, model, render(model, sources))
     return counts
 
 
@@ -241,8 +244,9 @@ def build(
             con = connect_for_build(tmp, fresh=False)
         closed = False
         try:
+            models = order_models(discover_models(sql_dir))  # parsed once for the build and its checks
             checks = load_checks(checks_dir)
-            checks += key_checks(sql_dir, {c.name for c in checks})
+            checks += key_checks(models, {c.name for c in checks})
             if changed is None:
                 landing_files = build_models(
                     con,
@@ -251,6 +255,7 @@ def build(
                     catalogue=catalogue,
                     landing=landing,
                     memory_limit=settings.build_memory_limit,
+                    models=models,
                 )
                 results = run_checks(con, checks)
                 mode, years = "full", sorted(landing.years())
@@ -264,7 +269,7 @@ def build(
                     landing,
                     changed,
                     landing.years() | {y for _d, y in previous.landing},
-                    order_models(discover_models(sql_dir)),
+                    models,
                 )
                 inc.run()
                 results = [inc.run_check(c) for c in checks]
