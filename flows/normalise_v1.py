@@ -40,6 +40,7 @@ import pyarrow as pa
 
 from dvc766.indicators import BY_CODE
 from dvc766.landing_schema import GROUP_MAX
+from dvc766.periods import VN_TZ
 from dvc766.provinces import NATIONAL_UNIT, split_scope
 from flows.capture import Capture
 from flows.errors import QuarantineError, SchemaChangeError
@@ -130,12 +131,29 @@ class _V1:
         if value is not None:
             self.rows.indicator(unit, province, f"{group}_SCORE_DELTA", group, value=value)
 
-    def _series(self, code: str, points: list[tuple[str, float | None]]) -> None:
-        """A month series of the year as this capture reports it, on the unit the body describes."""
-        year = self.c.period.year
+    def _series(self, code: str, points: list[tuple[str, float | None]], *, whole_year: bool = False) -> None:
+        """A month series of the year as this capture reports it, on the unit the body describes.
+
+        Every chart has twelve points, but most report only the months of the period asked for and
+        pad the rest: the trees' ``monthlyChart`` with 0, service-results' ``dossierChart`` with null
+        (a month view of August says 0 for July). Those pads are not reports and do not land — a
+        later capture of September would otherwise overwrite August's real figure with its pad.
+        Service-results' ``monthlyChart`` (``whole_year``) reports every month of the year whatever
+        the period; there only its nulls outside the period (months not reported yet) are pads. A
+        year view (``year``, or the running year at a month end, ``ytd``) covers the months begun when
+        it was captured: a running year asked on 10/10 reports October so far, not November.
+        """
+        period = self.c.period
+        year, first, last = period.year, period.start.month, period.end.month
+        if period.period_type in ("year", "ytd"):
+            seen = self.c.captured_at.astimezone(VN_TZ).date()
+            last = 12 if seen.year > year else max(last, seen.month) if seen.year == year else last
         for month, value in points:
-            if len(month) == 2 and month.isdigit() and 1 <= int(month) <= 12:
-                self.rows.series(self._head, self._head, code, f"{year:04d}-{month}", value)
+            if not (len(month) == 2 and month.isdigit() and 1 <= int(month) <= 12):
+                continue
+            if not first <= int(month) <= last and (not whole_year or value is None):
+                continue
+            self.rows.series(self._head, self._head, code, f"{year:04d}-{month}", value)
 
     def _country(self, name: str | None) -> None:
         self.rows.unit(NATIONAL_UNIT, NATIONAL_UNIT, "country", None, name, None)
@@ -178,7 +196,9 @@ class _V1:
             if f"RADAR_{item.code}" in BY_CODE:
                 self.rows.indicator(head, head, f"RADAR_{item.code}", "TOTAL", value=item.ratio, score=item.score,
                                     max_score=item.maxScore)  # fmt: skip
-        self._series("SR_MONTH_AVERAGE_SCORE", [(p.month, p.averageScore) for p in d.monthlyChart])
+        self._series(
+            "SR_MONTH_AVERAGE_SCORE", [(p.month, p.averageScore) for p in d.monthlyChart], whole_year=True
+        )
         self._series("SR_MONTH_ON_TIME_PCT", [(p.month, p.onTimePct) for p in d.dossierChart])
         self._series("SR_MONTH_OVERDUE_PCT", [(p.month, p.overduePct) for p in d.dossierChart])
         rows = d.evaluation

@@ -496,6 +496,8 @@ def service_results(ds: Dataset, request: PeriodRequest, tree: ProvinceTree | No
     """The summary endpoint: overview, radar, donuts, ranking or children, monthly charts."""
     era = request.unit_era
     year_months = [(request.year, m) for m in range(1, 13)]
+    # a year view's dossier chart covers the whole year; a month's or a quarter's only its months
+    asked = set(year_months) if request.period_type == "year" else set(request.months)
     if tree is None:
         groups = _province_groups(ds, request, now)
         prev = _province_groups(ds, request.previous(), now)
@@ -532,6 +534,11 @@ def service_results(ds: Dataset, request: PeriodRequest, tree: ProvinceTree | No
                 dossier_chart.append({"month": f"{m:02d}", "onTimePct": None, "overduePct": None})
                 continue
             month_figs = [ds.figures(tr, [(y, m, *share)]) for tr in ds.provinces(era)]
+            if (y, m) not in asked:  # the dossier chart reports the period asked for only
+                monthly.append({"month": f"{m:02d}",
+                                "averageScore": _mean([total_score(group_scores(f.parent)) for f in month_figs])})  # fmt: skip
+                dossier_chart.append({"month": f"{m:02d}", "onTimePct": None, "overduePct": None})
+                continue
             monthly.append({"month": f"{m:02d}",
                             "averageScore": _mean([total_score(group_scores(f.parent)) for f in month_figs])})  # fmt: skip
             rec = sum(f.parent[COL["received"]] for f in month_figs)
@@ -567,6 +574,9 @@ def service_results(ds: Dataset, request: PeriodRequest, tree: ProvinceTree | No
                 continue
             f = ds.figures(tree, [(y, m, *share)])
             monthly.append({"month": f"{m:02d}", "averageScore": total_score(group_scores(f.parent))})
+            if (y, m) not in asked:  # the dossier chart reports the period asked for only
+                dossier_chart.append({"month": f"{m:02d}", "onTimePct": None, "overduePct": None})
+                continue
             rec, on = f.parent[COL["received"]], f.parent[COL["on_time"]]
             dossier_chart.append(
                 {"month": f"{m:02d}", "onTimePct": ratio(on, rec), "overduePct": ratio(rec - on, rec)}

@@ -59,11 +59,11 @@ def missing(body: Any, out: dict[str, pa.Table], skip: set[str]) -> list[tuple[s
 
 def v1_cases() -> list[tuple[str, Any]]:
     cases = [(name, lambda e=e: h44_capture(e)) for e, (name, _) in H44_FILES.items()]
-    for name in (
-        "service-results_national_year2026_20260917.json",
-        "service-results_national_year2026_20261010.json",
+    for name, when in (
+        ("service-results_national_year2026_20260917.json", "Thu, 17 Sep 2026 03:40:19 GMT"),
+        ("service-results_national_year2026_20261010.json", "Sat, 10 Oct 2026 02:00:00 GMT"),
     ):
-        cases.append((name, lambda n=name: national_capture(n)))
+        cases.append((name, lambda n=name, w=when: national_capture(n, when=w)))
     gl = "service-results_H21_GiaLai_year2026.json"
     cases.append(
         (
