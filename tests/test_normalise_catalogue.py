@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 import re
+from importlib import resources
 from pathlib import Path
 
-from dvc766.indicators import ADDITIVE_CODES, BY_CODE, catalogue_table
+import pytest
+
+from dvc766.indicators import (
+    ADDITIVE_CODES,
+    BY_CODE,
+    SEED_FILE,
+    CatalogueError,
+    catalogue_table,
+    load_catalogue,
+)
 from dvc766.landing_schema import GROUP_CODES, GROUP_MAX
 from flows.normalise import build_id_to_code, normalise
 from tests.test_normalise_v1 import h44_batch, national_capture
@@ -41,3 +51,20 @@ def test_catalogue_table_and_groups() -> None:
     assert BY_CODE["PROGRESS_AVG_DAYS"].unit_of_measure == "days"
     assert BY_CODE["ONLINE_PROVISION_FULL"].max_score is None  # unknown, not 0
     assert "PUBLIC_CONTENT_FULL" not in ADDITIVE_CODES and "PROGRESS_ON_TIME" in ADDITIVE_CODES
+
+
+def test_the_catalogue_is_a_seed_file_checked_as_it_is_read() -> None:
+    text = resources.files("dvc766").joinpath("reference", SEED_FILE).read_text(encoding="utf-8")
+    assert load_catalogue(text) == load_catalogue()  # the packaged file is what the code uses
+    header, first, *rest = text.splitlines()
+    bad_bool = first.replace(",true,evaluation/", ",yes,evaluation/", 1)
+    with pytest.raises(CatalogueError, match=r"line 2 \(PUBLISH_ON_TIME\): expected true or false"):
+        load_catalogue("\n".join([header, bad_bool, *rest]))
+    with pytest.raises(CatalogueError, match="listed twice"):
+        load_catalogue("\n".join([header, first, first, *rest]))
+    with pytest.raises(CatalogueError, match="unknown endpoint"):
+        load_catalogue(
+            "\n".join([header, first.replace("evaluation/transparency", "evaluation/nope"), *rest])
+        )
+    with pytest.raises(CatalogueError, match="no group row for CKMB"):
+        load_catalogue("\n".join([header, first, *[r for r in rest if not r.startswith("CKMB,")]]))
