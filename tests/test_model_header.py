@@ -56,3 +56,13 @@ def test_a_bad_header_stops_discovery_naming_the_model(tmp_path: Path) -> None:
     (sql / "marts" / "rpt_x.sql").write_text("-- incremental: month\nselect 1 as a\n", encoding="utf-8")
     with pytest.raises(ModelError, match="rpt_x.sql"):
         discover_models(sql)
+
+
+def test_a_grain_goes_on_over_indented_comment_lines() -> None:
+    sql = (
+        "-- Mart: x\n-- grain: one row per unit × version; a new version starts when the name\n"
+        "--        or ID changes.\n-- key: unit_code, valid_from\n-- Why: prose, not the grain.\nselect 1\n"
+    )
+    header = parse_header(sql, Path("x.sql"))
+    assert header.grain == "one row per unit × version; a new version starts when the name or ID changes"
+    assert header.key == ("unit_code", "valid_from")

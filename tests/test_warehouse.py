@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from dvc766.cli import UserError
@@ -454,3 +455,13 @@ def test_every_published_column_says_what_it_holds(tmp_path: Path) -> None:
     assert set(COLUMNS) <= published and {k for k in TABLE_COLUMNS} <= {(t, c) for t, c, _ in columns}
     described = dict(((t, c), text) for t, c, text in columns)
     assert described[("fct_unit_score", "score_tdgq")].startswith("Group score: Tiến độ giải quyết")
+    # the analysts' guide lists the same texts, rendered from this build (python -m warehouse.docs_render)
+    from warehouse.docs_render import DOC, render_reference, section
+
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        reference = render_reference(con)
+    finally:
+        con.close()
+    assert section(DOC.read_text(encoding="utf-8")) == reference, "run: python -m warehouse.docs_render"
+    assert "| `score_tdgq` | double | Group score: Tiến độ giải quyết" in reference

@@ -184,6 +184,10 @@ TABLE_COLUMNS: dict[tuple[str, str], str] = {
     ("fct_procedure_indicator", "is_current"): "True for the latest capture of the procedure's figure.",
     ("fct_reported_series", "is_current"): "True for the latest report of the month's point.",
     ("fct_reported_series", "value"): "The series' value for the month, as the capture reported it.",
+    (
+        "dim_indicator",
+        "indicator_code",
+    ): "The indicator's code: the portal's metric code, or ours for the trees' counts.",
     ("dim_period", "label_vi"): "The period in Vietnamese: 'Tháng 9/2026', 'Lũy kế đến 31/10/2026'…",
     (
         "rpt_online_payment_by_unit",

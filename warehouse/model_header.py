@@ -5,7 +5,7 @@ One dialect (``sql/README.md``): the file's leading ``--`` comment block, where 
 ``-- <field>: <value>`` sets a field and any other line is prose. Fields:
 
 ``materialized: table|view``  what a mart becomes (default table; staging models are temp views)
-``grain: …``                  one row per what, in words
+``grain: …``                  one row per what, in words (may go on over indented comment lines)
 ``key: a, b, c``              the columns that identify a row (continued on the next comment line
                               while it ends with a comma); a uniqueness check is generated from it
 ``nullable: a, b``            key columns that may be null by design (every other key column gets a
@@ -26,6 +26,7 @@ from pathlib import Path
 
 _FIELD_RE = re.compile(r"^--\s*(?P<field>[a-z][a-z ]*[a-z]):\s*(?P<value>.*)$")
 _IDENT_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
+_CONTINUED_RE = re.compile(r"^--\s{2,}\S")  # an indented comment line: the field above goes on
 FIELDS = ("materialized", "grain", "key", "nullable", "incremental", "lookback", "severity")
 
 
@@ -69,6 +70,11 @@ def parse_header(text: str, path: Path) -> Header:
             while value.endswith(",") and i < len(lines) and not _FIELD_RE.match(lines[i]):
                 value += " " + lines[i][2:].strip()
                 i += 1
+        elif m["field"] == "grain":  # prose: continues on the indented comment lines below it
+            while i < len(lines) and _CONTINUED_RE.match(lines[i]) and not _FIELD_RE.match(lines[i]):
+                value += " " + lines[i][2:].strip()
+                i += 1
+            value = value.rstrip(".")
         if m["field"] in values:
             raise HeaderError(f"{path}: the header sets {m['field']!r} twice")
         values[m["field"]] = value

@@ -4,7 +4,7 @@
 -- monthly appendix.
 --
 -- grain: one row per province × ytd period × child unit, and one total row (unit_part = 'total',
--- unit_code = the province code) per province × ytd period.
+--        unit_code = the province code) per province × ytd period.
 -- key: province_code, period_key, unit_code
 --
 -- Source: rpt_unit_month_end_pairs PROGRESS_OVERDUE numerator (dvc-progress-tree child totalOverdue),
