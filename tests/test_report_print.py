@@ -21,8 +21,9 @@ import pytest
 from dvc766.cli import main
 from dvc766.periods import Period
 from tests.test_report_reference import build_warehouse
+from warehouse.appendix_model import local_level, unit_display_name
 from warehouse.chart import chart_series
-from warehouse.report_data import load_appendix, local_level, unit_display_name
+from warehouse.report_data import load_appendix
 
 PROGRAM_TEXT = re.compile(r"YTD|\bAPI\b|--[a-z]|warehouse\.duckdb|/tmp/|\bdvc766\b|\.csv\b|data/", re.I)
 LETTER = "(Kèm theo Công văn số 2590/SNV-CCHC ngày 01/11/2023 của Sở Nội vụ)"

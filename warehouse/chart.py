@@ -24,8 +24,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 
+from warehouse.appendix_model import GROUP_SCORES, AppendixData, ScorePoint, vn_day  # noqa: E402
 from warehouse.numbers_vi import format_number  # noqa: E402
-from warehouse.report_data import GROUP_SCORES, AppendixData, ScorePoint, vn_day  # noqa: E402
 
 GROUP_LABELS = {
     "score_ckmb": "Công khai, minh bạch",

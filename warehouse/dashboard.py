@@ -30,9 +30,10 @@ from dvc766.landing_schema import GROUP_MAX
 from dvc766.periods import Period, parse_month
 from dvc766.provinces import NATIONAL_UNIT
 from dvc766.settings import Settings
+from warehouse.appendix_model import AppendixData, province_label
 from warehouse.numbers_vi import NOT_AVAILABLE, format_change, format_number
 from warehouse.report_cli import _atomic_write
-from warehouse.report_data import AppendixData, load_appendix, province_label
+from warehouse.report_data import load_appendix
 
 GROUP_LABELS = {
     "CKMB": "Công khai, minh bạch",

@@ -22,6 +22,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
+from warehouse.appendix_model import AppendixData
 from warehouse.chart import CHART_WIDTH_MM, chart_png
 from warehouse.render_md import (
     CERTIFIED_NOT_AVAILABLE,
@@ -40,7 +41,6 @@ from warehouse.render_md import (
     summary_table,
     unit_table,
 )
-from warehouse.report_data import AppendixData
 
 FONT = "Times New Roman"
 BODY_PT = 13

@@ -12,14 +12,7 @@ from decimal import Decimal
 
 from dvc766.periods import VN_TZ
 from warehouse.appendix_lines import RATE_DECIMALS
-from warehouse.numbers_vi import (
-    NOT_AVAILABLE,
-    format_change,
-    format_count_change,
-    format_fraction,
-    format_number,
-)
-from warehouse.report_data import (
+from warehouse.appendix_model import (
     DEFAULT_ISSUER,
     AppendixData,
     ScoreLine,
@@ -27,6 +20,13 @@ from warehouse.report_data import (
     UnitRow,
     UnitTable,
     vn_day,
+)
+from warehouse.numbers_vi import (
+    NOT_AVAILABLE,
+    format_change,
+    format_count_change,
+    format_fraction,
+    format_number,
 )
 
 TITLE_1 = "PHỤ LỤC"

@@ -24,6 +24,7 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from warehouse.appendix_model import AppendixData, SummaryRow, UnitTable
 from warehouse.chart import CHART_WIDTH_MM, chart_png
 from warehouse.numbers_vi import NOT_AVAILABLE
 from warehouse.render_md import (
@@ -40,7 +41,6 @@ from warehouse.render_md import (
     provenance_lines,
     section_titles,
 )
-from warehouse.report_data import AppendixData, SummaryRow, UnitTable
 
 FONT = "Times New Roman"
 BODY_PT = 12

@@ -18,8 +18,9 @@ from pathlib import Path
 from dvc766.cli import UserError
 from dvc766.periods import Period, parse_month
 from dvc766.settings import Settings
+from warehouse.appendix_model import DEFAULT_ISSUER
 from warehouse.certified_copies import load_certified_copies
-from warehouse.report_data import DEFAULT_ISSUER, load_appendix
+from warehouse.report_data import load_appendix
 
 EXTENSIONS = {"docx": ".docx", "xlsx": ".xlsx", "md": ".md"}
 
