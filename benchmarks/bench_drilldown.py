@@ -24,7 +24,7 @@ def run(cfg: BenchConfig) -> dict[str, Any]:
     from dvc766.periods import Period
     from dvc766.settings import Settings
     from flows.drilldown import run_drilldown
-    from replica.shapes import catalogue
+    from replica.catalogue import catalogue
 
     sizes = TINY_SIZES if cfg.provinces == ["H55"] and cfg.history_months <= 2 else SIZES
     applied = [

@@ -15,9 +15,13 @@ Run it: ``dvc766 replica --port 8766 [--scenario real_bodies] [--faults SPEC] [-
         replica.set_faults("dvc-progress-tree:5xx:2")
         replica.stats()         # requests per endpoint with their arrival times
 
-Modules: ``server`` (HTTP, routing, fault application), ``generator`` (deterministic counts and the
-consistency checks), ``shapes`` (the portal's body shapes), ``scenarios`` (pinned real bodies),
-``faults`` (the fault spec), ``clock`` (the simulated clock), ``cli`` (``dvc766 replica``).
+Modules: ``server`` (HTTP, routing, fault application), ``state`` (what the server holds, how it
+reads a request), ``units`` (provinces, agencies, communes and districts, named and identified),
+``generator`` (deterministic counts), ``scoring`` (scores and metrics from counts, the portal's
+rounding), ``shapes`` (the six group endpoints' body shapes), ``summary_shape`` (service-results),
+``legacy_shapes`` (the legacy gateway's rows), ``catalogue`` (the procedure catalogue, ``formalities``),
+``consistency`` (the replica's own consistency checks), ``scenarios`` (pinned real bodies), ``faults``
+(the fault spec), ``clock`` (the simulated clock), ``cli`` (``dvc766 replica``).
 
 Rules the replica follows, so tests can rely on them:
 

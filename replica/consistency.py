@@ -11,8 +11,9 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from dvc766.periods import VN_TZ
-from replica import shapes
-from replica.generator import GROUP_MAX, GROUPS, Dataset, group_total, r2, ratio, total_score
+from replica import legacy_shapes, shapes, summary_shape
+from replica.generator import GROUP_MAX, GROUPS, Dataset
+from replica.scoring import group_total, r2, ratio, total_score
 
 # --- consistency -------------------------------------------------------------------------------
 
@@ -35,7 +36,7 @@ def check_consistency(dataset: Dataset, period_type: str, year: int, number: int
     era = request.unit_era
     wanted = set(codes) if codes is not None else None
     problems: list[str] = []
-    national = shapes.service_results(dataset, request, None, now)
+    national = summary_shape.service_results(dataset, request, None, now)
     problems += check_service_results(national, national=True)
     for tree in dataset.provinces(era):
         if wanted is not None and tree.unit.code not in wanted:
@@ -44,9 +45,9 @@ def check_consistency(dataset: Dataset, period_type: str, year: int, number: int
             ep: shapes.v1_body(dataset, ep, request, tree, now, page_size=100_000)
             for ep in shapes.GROUP_ENDPOINTS
         }
-        bodies["evaluation/service-results"] = shapes.service_results(dataset, request, tree, now)
+        bodies["evaluation/service-results"] = summary_shape.service_results(dataset, request, tree, now)
         problems += [f"{tree.unit.code}: {p}" for p in check_province_bodies(bodies)]
-    legacy = shapes.legacy_ranking(dataset, request, None, now)
+    legacy = legacy_shapes.legacy_ranking(dataset, request, None, now)
     problems += check_legacy_rows(legacy)
     return problems
 

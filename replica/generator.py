@@ -21,69 +21,16 @@ its last month, so "year 2025" is the 34-province view that the portal shows for
 from __future__ import annotations
 
 import calendar
-import hashlib
 import math
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
-from functools import lru_cache
 
 import numpy as np
 
 from dvc766.periods import VN_TZ
-from dvc766.provinces import UNIT_CODE_RE, merger_table, provinces
-
-MERGER_MONTH = (2025, 7)
-# Legacy numeric IDs of the 34 provinces, as the legacy gateway returns them (legacy-api.md §4).
-LEGACY_IDS: dict[str, str] = {
-    "H01": "398126", "H05": "401621", "H12": "408562", "H13": "409587", "H14": "410516",
-    "H15": "381137", "H17": "426100", "H18": "383348", "H19": "426101", "H20": "374613",
-    "H21": "384251", "H24": "387628", "H26": "389181", "H27": "390693", "H29": "411312",
-    "H31": "426108", "H32": "415139", "H35": "420192", "H36": "421149", "H37": "417489",
-    "H38": "426105", "H41": "418979", "H42": "393975", "H44": "422607", "H48": "365792",
-    "H49": "426106", "H50": "6715", "H52": "426103", "H53": "369810", "H55": "370865",
-    "H56": "371854", "H57": "374087", "H60": "384979", "H61": "377087",
-}  # fmt: skip
-CITIES = {"Hà Nội", "Hồ Chí Minh", "Hải Phòng", "Đà Nẵng", "Cần Thơ", "Huế"}
-
-AGENCY_NAMES = (
-    "Văn phòng UBND tỉnh", "Sở Nội vụ", "Sở Tư pháp", "Sở Văn hóa, Thể thao và Du lịch", "Sở Tài chính",
-    "Sở Công Thương", "Sở Giáo dục và Đào tạo", "Sở Giao thông vận tải", "Sở Xây dựng", "Sở Y tế",
-    "Sở Lao động - Thương binh và Xã hội", "Sở Khoa học và Công nghệ", "Ban Quản lý các khu công nghiệp",
-    "Sở Nông nghiệp và Môi trường", "Sở Tài nguyên và Môi trường", "Sở Thông tin và Truyền thông",
-    "Sở Ngoại vụ", "Thanh tra tỉnh", "Sở Dân tộc và Tôn giáo", "Sở Kế hoạch và Đầu tư", "Sở Du lịch",
-    "Ban Dân tộc", "Công an tỉnh", "Bảo hiểm xã hội tỉnh", "Cục Thuế tỉnh",
-    "Sở Nông nghiệp và Phát triển nông thôn", "Ban Quản lý Khu kinh tế", "Sở Quy hoạch - Kiến trúc",
-    "Sở An toàn thực phẩm",
-)  # fmt: skip
-# The 2025 reorganisation of provincial departments (in force by July 2025, the replica's "post" era):
-# these were merged away (NN&PTNT + TN&MT → NN&MT, KH&ĐT → Tài chính, TT&TT → KH&CN, LĐ-TB&XH → Nội vụ,
-# GTVT → Xây dựng, Ban Dân tộc → Sở Dân tộc và Tôn giáo) and appear only before it …
-PRE_REFORM_ONLY = frozenset({
-    "Sở Giao thông vận tải", "Sở Lao động - Thương binh và Xã hội", "Sở Tài nguyên và Môi trường",
-    "Sở Thông tin và Truyền thông", "Sở Kế hoạch và Đầu tư", "Ban Dân tộc", "Sở Nông nghiệp và Phát triển nông thôn",
-})  # fmt: skip
-# … and these were created by it, so appear only after.
-POST_REFORM_ONLY = frozenset({"Sở Nông nghiệp và Môi trường", "Sở Dân tộc và Tôn giáo"})
-CITY_ONLY = frozenset({"Sở Quy hoạch - Kiến trúc", "Sở An toàn thực phẩm"})  # Hà Nội, Hồ Chí Minh
-
-
-def agency_numbers(era: str, short: str) -> list[int]:
-    """The agency numbers (1-based into ``AGENCY_NAMES``) a province of ``era`` can have."""
-    barred = PRE_REFORM_ONLY if era == "post" else POST_REFORM_ONLY
-    if short not in ("Hà Nội", "Hồ Chí Minh"):
-        barred = barred | CITY_ONLY
-    return [i for i, name in enumerate(AGENCY_NAMES, start=1) if name not in barred]
-
-
-SYLLABLES = (
-    "An", "Bình", "Cẩm", "Đông", "Giang", "Hòa", "Hưng", "Khánh", "Lạc", "Long", "Minh", "Mỹ", "Nam",
-    "Ngọc", "Phú", "Phúc", "Quang", "Sơn", "Tân", "Thạnh", "Thành", "Thanh", "Thái", "Thuận", "Tiên",
-    "Trung", "Tường", "Vân", "Việt", "Vĩnh", "Xuân", "Yên", "Hải", "Lâm", "Định", "Kim", "Bảo", "Hồng",
-)  # fmt: skip
+from replica.units import MERGER_MONTH, ProvinceTree, province_trees
 
 # The additive counts of one unit for one month (columns of a month matrix).
 FIELDS = (
@@ -106,28 +53,6 @@ GROUPS = ("CKMB", "TDGQ", "CLGQ", "TTTT", "MDHL", "MDSH")
 GROUP_MAX = {"CKMB": 18, "TDGQ": 20, "CLGQ": 12, "TTTT": 10, "MDHL": 18, "MDSH": 22}
 
 
-@dataclass(frozen=True)
-class Unit:
-    """One unit as the portal lists it; ``kind`` is province, agency, commune or district."""
-
-    code: str
-    department_id: str
-    name: str
-    kind: str
-    legacy_id: str
-
-
-@dataclass(frozen=True)
-class ProvinceTree:
-    """A province and its children (in ``departmentCode`` string order, as the portal lists them)."""
-
-    unit: Unit
-    children: tuple[Unit, ...]
-    era: str  # "post" (from 2025-07) or "pre"
-    code_source: str  # "portal" (a real code) or "replica" (assigned here)
-    key: int  # stable number feeding the random streams
-
-
 class Figures:
     """Counts of one province over one period: ``children`` rows and the ``parent`` sums.
 
@@ -146,38 +71,6 @@ class Figures:
         if self._children is None:
             self._children = self.matrix.tolist()
         return self._children
-
-
-_HUNDREDTH = Decimal("0.01")
-
-
-def r2(x: float) -> float | int:
-    """Round half-up to two decimals on the number's decimal text (86.135 → 86.14, where ``round``
-    gives 86.13: the binary value sits below the half), written as the portal writes numbers
-    (``20``, not ``20.0``). The same rule as the Thái Nguyên scenario's builder."""
-    d = Decimal(repr(x + 0.0)).quantize(_HUNDREDTH, rounding=ROUND_HALF_UP)
-    return int(d) if d == d.to_integral_value() else float(d)
-
-
-def ratio(num: int, den: int) -> float | int | None:
-    """``round(100 * num / den, 2)``; None when there is nothing to divide by."""
-    return r2(100.0 * num / den) if den else None
-
-
-def _uuid(*parts: object) -> str:
-    h = hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()
-    return f"019d{h[0:4]}-{h[4:8]}-7{h[8:11]}-{'89ab'[int(h[11], 16) % 4]}{h[12:15]}-{h[15:27]}"
-
-
-def _short(name: str) -> str:
-    for prefix in ("UBND tỉnh ", "UBND thành phố ", "UBND Thành phố "):
-        if name.startswith(prefix):
-            return name[len(prefix) :]
-    return name
-
-
-def _province_name(place: str) -> str:
-    return f"UBND Thành phố {place}" if place in CITIES else f"UBND tỉnh {place}"
 
 
 def era_of_month(year: int, month: int) -> str:
@@ -242,99 +135,6 @@ def coverage(
         if share is not None:
             out.append((y, m, *share))
     return out
-
-
-# --- the unit registry --------------------------------------------------------------------------
-
-
-def _children(seed: int, era: str, code: str, short: str, key: int) -> tuple[Unit, ...]:
-    rng = np.random.default_rng([seed, 11, key, 0 if era == "post" else 1])
-    n_agencies = int(rng.integers(13, 18)) if era == "post" else int(rng.integers(18, 23))
-    allowed = np.array(agency_numbers(era, short))
-    agency_nums = sorted(rng.choice(allowed, size=n_agencies, replace=False).tolist())
-    units = []
-    base = (1 if era == "post" else 5) * 10_000_000 + key * 10_000
-    level = "thành phố" if short in CITIES else "tỉnh"
-    for i, num in enumerate(agency_nums):
-        ucode = f"{code}.{num:02d}"
-        own = AGENCY_NAMES[num - 1].replace(" tỉnh", f" {level}")  # "Thanh tra thành phố" in a city
-        name = f"{own} - {level} {short}"
-        units.append(Unit(ucode, _uuid(seed, era, ucode), name, "agency", str(base + i + 1)))
-    if era == "post":
-        n_local, first, kinds = int(rng.integers(90, 111)), 100, ("UBND xã", "UBND xã", "UBND phường")
-        kind = "commune"
-    else:
-        n_local, first, kinds = int(rng.integers(7, 12)), 500, ("UBND huyện", "UBND huyện", "UBND thị xã")
-        kind = "district"
-    # Place names of two different syllables, each capitalised as Vietnamese names are ("Vân Cẩm"), no
-    # two alike in a province: drawn without replacement from every ordered pair.
-    n_syl = len(SYLLABLES)
-    pairs = [(a, b) for a in range(n_syl) for b in range(n_syl) if a != b]
-    picks = [pairs[i] for i in rng.choice(len(pairs), size=n_local, replace=False).tolist()]
-    kind_picks = rng.integers(0, len(kinds), size=n_local).tolist()
-    for j in range(n_local):
-        ucode = f"{code}.{first + j}"
-        place = f"{SYLLABLES[picks[j][0]]} {SYLLABLES[picks[j][1]]}"
-        name = f"{kinds[kind_picks[j]]} {place}"
-        units.append(Unit(ucode, _uuid(seed, era, ucode), name, kind, str(base + 100 + j)))
-    return tuple(sorted(units, key=lambda u: u.code))
-
-
-@lru_cache(maxsize=8)
-def province_trees(seed: int, era: str) -> tuple[ProvinceTree, ...]:
-    """The provinces of an era with their children, in code order."""
-    real = {p.code: p for p in provinces()}
-    out = []
-    if era == "post":
-        for key, p in enumerate(sorted(real.values(), key=lambda p: p.code)):
-            unit = Unit(p.code, p.department_id, p.name, "province", LEGACY_IDS[p.code])
-            out.append(
-                ProvinceTree(unit, _children(seed, era, p.code, _short(p.name), key), era, "portal", key)
-            )
-        return tuple(out)
-    for row in pre_merger_provinces(seed):
-        code, key = row["code"], int(row["key"])
-        unit = Unit(code, row["departmentId"], row["departmentName"], "province", row["legacyId"])
-        tree = ProvinceTree(
-            unit, _children(seed, era, code, row["oldProvince"], key), era, row["codeSource"], key
-        )
-        out.append(tree)
-    return tuple(sorted(out, key=lambda t: t.unit.code))
-
-
-@lru_cache(maxsize=8)
-def pre_merger_provinces(seed: int = 766) -> tuple[dict[str, str], ...]:
-    """The 63 pre-July-2025 provinces: continuing ones keep their post-merger code, ID and legacy ID;
-    absorbed ones get replica codes ``Z01``..``Z29`` marked ``"codeSource": "replica"``."""
-    real = {p.code: p for p in provinces()}
-    rows = []
-    absorbed = 0
-    for i, m in enumerate(merger_table()):
-        continuing = m.old_province == m.new_province
-        if continuing:
-            p = real[m.new_code]
-            code, dep_id, legacy, source = p.code, p.department_id, LEGACY_IDS[p.code], "portal"
-        else:
-            absorbed += 1
-            code = f"Z{absorbed:02d}"
-            dep_id = _uuid(seed, "pre", code)
-            legacy, source = str(430000 + 137 * absorbed), "replica"
-        if not UNIT_CODE_RE.fullmatch(code):  # pragma: no cover - guards the code scheme
-            raise ValueError(f"replica code {code} does not match UNIT_CODE_RE")
-        name = real[m.new_code].name if continuing else _province_name(m.old_province)
-        rows.append(
-            {
-                "code": code,
-                "departmentId": dep_id,
-                "departmentName": name,
-                "oldProvince": m.old_province,
-                "mergedInto": m.new_code,
-                "legacyId": legacy,
-                "codeSource": source,
-                "key": str(100 + i),
-            }
-        )
-    return tuple(rows)
 
 
 # --- counts --------------------------------------------------------------------------------------
@@ -551,151 +351,3 @@ class Dataset:
         figs = Figures(tree, total, [(c[0], c[1]) for c in cover])
         self._figures.put(key, figs)
         return figs
-
-
-# --- scores (v1-api.md §7) -----------------------------------------------------------------------
-
-TRANSPARENCY_METRICS = (
-    ("PUBLISH_ON_TIME", "Tỷ lệ TTHC công bố đúng hạn", "pub_num", "pub_den", 6),
-    ("PUBLIC_UPDATE_ON_TIME", "Tỷ lệ TTHC cập nhật, công khai đúng hạn", "upd_num", "upd_den", 4),
-    ("PUBLIC_CONTENT_FULL", "Tỷ lệ TTHC công khai đầy đủ nội dung", "full_num", "full_den", 2),
-    ("DOSSIER_SYNC", "Tỷ lệ hồ sơ đồng bộ lên Cổng DVCQG", "sync_num", "sync_den", 6),
-)
-DIGITIZED_METRICS = (
-    ("ORIGINAL_RESULT_AVAILABLE", "Tỷ lệ hồ sơ thủ tục hành chính có cấp kết quả giải quyết thủ tục hành chính điện tử", "orig_num", "received", 6),
-    ("SO_HOA_GIAY_TO_GIAI_QUYET", "Tỷ lệ hồ sơ thủ tục hành chính thực hiện số hóa hồ sơ", "sohoa_num", "received", 4),
-    ("REUSED_DIGITIZED_DATA", "Tỷ lệ hồ sơ khai thác, sử dụng lại thông tin, dữ liệu số hóa", "reuse_num", "received", 2),
-    ("SYNCED_WITH_DVCQG_PERSONAL_STORAGE", "Tỷ lệ hồ sơ TTHC được số hóa có kết nối, chia sẻ dữ liệu phục vụ tái sử dụng", "synced_num", "received", 4),
-    ("CITIZEN_DATA_CONNECTED_DOSSIER", "Tỷ lệ hồ sơ TTHC có sử dụng thông tin, dữ liệu dân cư", "cdc_num", "received", 2),
-    ("CITIZEN_DATA_CONNECTED_FORMALITY", "Tỷ lệ TTHC triển khai kết nối, chia sẻ dữ liệu dân cư phục vụ GQ TTHC", "cdf_num", "cdf_den", 2),
-)  # fmt: skip
-ECC = ("ELECTRONIC_CERTIFIED_COPY", "Tỷ lệ cung cấp dịch vụ chứng thực bản sao điện tử từ bản chính", 2)
-SATISFACTION_METRICS = (
-    (
-        "PETITION_CLASSIFICATION_TTHC",
-        "Tỷ lệ PAKN về quy định, thủ tục hành chính",
-        "pet_tthc",
-        "pet_total",
-        0,
-    ),
-    (
-        "DOSSIER_RECEIVING_SATISFACTION",
-        "Tỷ lệ hài lòng trong tiếp nhận, giải quyết TTHC",
-        "dsat_num",
-        "received",
-        6,
-    ),
-    ("PETITION_PROCESSING_ON_TIME", "Tỷ lệ PAKN xử lý đúng hạn", "pet_on_time", "pet_total", 6),
-    ("PETITION_HANDLING_SATISFACTION", "Tỷ lệ hài lòng trong xử lý PAKN", "pet_satisfied", "pet_total", 6),
-    (
-        "PETITION_CLASSIFICATION_STAFF",
-        "Tỷ lệ PAKN về hành vi cán bộ, công chức, viên chức",
-        "pet_staff",
-        "pet_total",
-        0,
-    ),
-)
-
-
-def _metric(
-    code: str, name: str, num: int | None, den: int | None, rat: object, score: object, mx: int
-) -> dict:
-    return {"code": code, "name": name, "numerator": num, "denominator": den, "ratio": rat, "score": score,
-            "maxScore": mx}  # fmt: skip
-
-
-def transparency_metrics(c: list[int]) -> list[dict]:
-    out = []
-    for code, name, n, d, mx in TRANSPARENCY_METRICS:
-        num, den = c[COL[n]], c[COL[d]]
-        m = _metric(code, name, num, den, ratio(num, den), r2(mx * num / den) if den else None, mx)
-        if code == "DOSSIER_SYNC":
-            if den:
-                m["dataQualityStatus"] = "TEMP_NATIONAL_REPORT_DENOMINATOR"
-                m["dataQualityMessage"] = (
-                    "Mẫu số BCQG/GRIS đang dùng số tạm, cần thay bằng dữ liệu crawl hệ thống cũ."
-                )
-            else:
-                m["dataQualityStatus"] = "NO_NATIONAL_REPORT_DATA"
-                m["dataQualityMessage"] = "Không có dữ liệu báo cáo tổng hợp."
-        out.append(m)
-    return out
-
-
-def digitized_metrics(c: list[int], *, with_formality: bool = True) -> list[dict]:
-    out = []
-    for code, name, n, d, mx in DIGITIZED_METRICS:
-        if code == "CITIZEN_DATA_CONNECTED_FORMALITY" and not with_formality:
-            continue
-        num, den = c[COL[n]], c[COL[d]]
-        if not den:
-            score = None
-        elif code == "REUSED_DIGITIZED_DATA":
-            score = r2(min(mx, mx * num / den / 0.8))
-        else:
-            score = r2(min(mx, mx * num / den))
-        out.append(_metric(code, name, num, den, ratio(num, den), score, mx))
-    out.append(_metric(ECC[0], ECC[1], None, None, 100, ECC[2], ECC[2]))
-    return out
-
-
-def satisfaction_metrics(c: list[int]) -> list[dict]:
-    out = []
-    for code, name, n, d, mx in SATISFACTION_METRICS:
-        num, den = c[COL[n]], c[COL[d]]
-        rat = ratio(num, den) if den else 0
-        if mx == 0:
-            score = None
-        elif code == "DOSSIER_RECEIVING_SATISFACTION":
-            score = r2(min(6.0, 6.0 * num / den / 0.9)) if den else 0
-        else:
-            score = r2(6.0 * num / den) if den else 6
-        out.append(_metric(code, name, num, den, rat, score, mx))
-    return out
-
-
-def group_total(metrics: list[dict]) -> float | int:
-    return r2(sum(m["score"] for m in metrics if m["score"] is not None))
-
-
-def progress_score(c: list[int]) -> tuple[float | int, float | int, float | int]:
-    """(ratio, score, avgProcessingDays); a unit with no dossiers shows 0, as the portal does."""
-    rec, on = c[COL["received"]], c[COL["on_time"]]
-    if not rec:
-        return 0, 0, 0
-    return r2(100.0 * on / rec), r2(20.0 * on / rec), r2(c[COL["days_x100"]] / 100.0 / rec)
-
-
-def online_score(c: list[int]) -> float | int:
-    """The replica's own online-service score (the portal's formula is not published), ≤ 10 of 12."""
-
-    def share(n: str, d: str) -> float:
-        return c[COL[n]] / c[COL[d]] if c[COL[d]] else 0.0
-
-    return r2(12.0 * (0.45 * share("ch_online", "ch_total") + 0.25 * share("full", "authority")
-                      + 0.13 * share("os_with", "os_total")))  # fmt: skip
-
-
-def payment_score(c: list[int]) -> float | int:
-    """6·A + min(2, 2.5·B) + 2.5·min(1, C), capped at 10 (v1-api.md §7)."""
-    oblig, fee = c[COL["pay_oblig"]], c[COL["fee_f"]]
-    a = c[COL["pay_ok"]] / oblig if oblig else 0.0
-    b = c[COL["fee_online_f"]] / fee if fee else 0.0
-    cc = min(1.0, c[COL["fee_dossier_f"]] / fee) if fee else 0.0  # capped as the scenario's builder caps it
-    return r2(min(10.0, 6 * a + min(2.0, 2.5 * b) + 2.5 * cc))
-
-
-def group_scores(c: list[int]) -> dict[str, float | int]:
-    """The six group scores of one unit's counts, and nothing else: the total is their sum."""
-    return {
-        "CKMB": group_total(transparency_metrics(c)),
-        "TDGQ": progress_score(c)[1],
-        "CLGQ": online_score(c),
-        "TTTT": payment_score(c),
-        "MDHL": group_total(satisfaction_metrics(c)),
-        "MDSH": group_total(digitized_metrics(c)),
-    }
-
-
-def total_score(groups: dict[str, float | int]) -> float | int:
-    return r2(sum(groups.values()))

@@ -30,19 +30,29 @@ import threading
 import time
 import traceback
 import urllib.parse
-from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from dvc766.periods import VN_TZ
-from replica import shapes
+from replica import catalogue, legacy_shapes, shapes, summary_shape
 from replica.clock import Clock
 from replica.faults import LEGACY_SERVICES, V1_ENDPOINTS, WAF_PAGE, Fault, Faults, rename_keys
-from replica.generator import Dataset, ProvinceTree
 from replica.scenarios import Scenarios
+from replica.state import (
+    ReplicaConfigError,
+    ReplicaState,
+    RequestError,
+    dumps,
+    envelope,
+    int_field,
+    legacy_period,
+    v1_period,
+    wrong_province,
+)
+from replica.units import ProvinceTree
 
 V1_PREFIX = "/api/v1/reporting/"
 LEGACY_PATH = "/jsp/rest.jsp"
@@ -55,151 +65,6 @@ DEFAULT_RENAMES = {
     "formalities": ("code", "maTTHC"),
     "legacy": ("TONG_SCORE", "TONG_DIEM"),
 }
-
-
-class ReplicaConfigError(ValueError):
-    """The replica cannot start as asked (port in use, bad scenario, bad faults, bad clock)."""
-
-
-class RequestError(Exception):
-    """A request the portal would refuse; carries the HTTP status."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-def dumps(obj: object) -> bytes:
-    """The portal's serialisation: minified, UTF-8, Vietnamese text as-is."""
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-def envelope(data: object) -> dict:
-    return {"code": "OK", "data": data, "message": "OK"}
-
-
-@dataclass
-class Stats:
-    """Requests seen per endpoint with their arrival times (wall clock), for politeness tests."""
-
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    requests: list[dict] = field(default_factory=list)
-
-    def record(self, api: str, endpoint: str, simulated: datetime) -> dict:
-        rec = {"api": api, "endpoint": endpoint, "at": time.time(), "simulated": simulated.isoformat(),
-               "status": None}  # fmt: skip
-        with self.lock:
-            self.requests.append(rec)
-        return rec
-
-    def snapshot(self) -> dict:
-        with self.lock:
-            reqs = [dict(r) for r in self.requests]
-        per: dict[str, dict] = {}
-        for r in reqs:
-            key = f"{r['api']}:{r['endpoint']}"
-            slot = per.setdefault(key, {"count": 0, "times": []})
-            slot["count"] += 1
-            slot["times"].append(r["at"])
-        return {"total": len(reqs), "endpoints": per, "requests": reqs}
-
-    def reset(self) -> None:
-        with self.lock:
-            self.requests.clear()
-
-
-class ReplicaState:
-    """Everything a request handler needs: data, clock, scenarios, faults, stats, a body cache."""
-
-    def __init__(self, *, seed: int, clock: Clock, scenarios: Scenarios, faults: Faults) -> None:
-        self.dataset = Dataset(seed)
-        self.clock = clock
-        self.scenarios = scenarios
-        self.faults = faults
-        self.stats = Stats()
-        self._cache: OrderedDict[tuple, bytes] = OrderedDict()
-        self._cache_lock = threading.Lock()
-
-    def cached(self, key: tuple, build) -> bytes:
-        with self._cache_lock:
-            hit = self._cache.get(key)
-            if hit is not None:
-                self._cache.move_to_end(key)
-                return hit
-        body = build()
-        with self._cache_lock:
-            self._cache[key] = body
-            while len(self._cache) > 400:
-                self._cache.popitem(last=False)
-        return body
-
-
-# --- request interpretation ---------------------------------------------------------------------
-
-
-def _int(body: dict, key: str, default: int | None = None) -> int:
-    value = body.get(key, default)
-    try:
-        return int(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise RequestError(400, f"{key} must be an integer, got {value!r}") from None
-
-
-def v1_period(endpoint: str, body: dict) -> shapes.PeriodRequest:
-    """The period a v1 request asks for (handling-satisfaction prefers fromDate/toDate)."""
-    if endpoint == "evaluation/handling-satisfaction" and body.get("fromDate") and body.get("toDate"):
-        try:
-            return shapes.PeriodRequest.from_dates(str(body["fromDate"]), str(body["toDate"]))
-        except ValueError as exc:
-            raise RequestError(400, str(exc)) from None
-    time_type = body.get("timeType")
-    if time_type not in ("year", "quarter", "month"):
-        raise RequestError(400, "timeType must be year, quarter or month")
-    year = _int(body, "year")
-    if time_type == "year":
-        return shapes.PeriodRequest("year", year)
-    key, top = ("quarter", 4) if time_type == "quarter" else ("month", 12)
-    number = _int(body, key)
-    if not 1 <= number <= top:
-        raise RequestError(400, f"{key} must be 1..{top}")
-    return shapes.PeriodRequest(time_type, year, number)
-
-
-def legacy_period(params: dict) -> shapes.PeriodRequest:
-    year = _int(params, "p_nam")
-    month, quarter, half = (_int(params, k, 0) or 0 for k in ("p_thang", "p_quy", "p_6thang"))
-    if month:
-        return shapes.PeriodRequest("month", year, month)
-    if quarter:
-        return shapes.PeriodRequest("quarter", year, quarter)
-    if half:
-        return shapes.PeriodRequest("half", year, half)
-    return shapes.PeriodRequest("year", year)
-
-
-def _other_province(state: ReplicaState, code: str | None) -> tuple[str, str, str]:
-    """The (id, code, name) of a province other than ``code`` (the 'wrong province' fault)."""
-    trees = state.dataset.provinces("post")
-    codes = [t.unit.code for t in trees]
-    i = codes.index(code) if code in codes else -1
-    u = trees[(i + 1) % len(trees)].unit
-    return u.department_id, u.code, u.name
-
-
-def wrong_province(state: ReplicaState, obj: dict) -> dict:
-    data = obj.get("data") if isinstance(obj, dict) else None
-    if not isinstance(data, dict):
-        return obj
-    for key in ("parent", "overview"):
-        row = data.get(key)
-        if isinstance(row, dict):
-            dep_id, code, name = _other_province(state, row.get("departmentCode"))
-            if "departmentId" in row:
-                row["departmentId"] = dep_id
-            if "departmentCode" in row:
-                row["departmentCode"] = code
-            row["departmentName"] = name
-    return obj
 
 
 # --- the handler --------------------------------------------------------------------------------
@@ -408,17 +273,17 @@ class Handler(BaseHTTPRequestHandler):
 
     def _v1_data(self, endpoint: str, body: dict, now: datetime) -> object:
         ds = self.state.dataset
-        page, size = _int(body, "currentPage", 1), _int(body, "pageSize", 10)
+        page, size = int_field(body, "currentPage", 1), int_field(body, "pageSize", 10)
         if endpoint == "formalities":
             q = body.get("q")
-            return shapes.formalities(ds.seed, str(q) if q else None, page, size)
+            return catalogue.formalities(ds.seed, str(q) if q else None, page, size)
         procedure = body.get("formalityID" if endpoint == "evaluation/dossier-digitized" else "formalityId")
         period = dataclasses.replace(
             v1_period(endpoint, body), era="post", procedure=str(procedure) if procedure else None
         )
         tree = self._v1_scope(body, period)
         if endpoint == "evaluation/service-results":
-            return shapes.service_results(ds, period, tree, now)
+            return summary_shape.service_results(ds, period, tree, now)
         formality = bool(body.get("formalityID")) if endpoint == "evaluation/dossier-digitized" else False
         return shapes.v1_body(ds, endpoint, period, tree, now, page=page, page_size=size, formality=formality)
 
@@ -494,10 +359,10 @@ class Handler(BaseHTTPRequestHandler):
                 trees = ds.provinces(era)
                 tree = trees[(trees.index(tree) + 1) % len(trees)]
         if service == "report_tinh_766_service":
-            return shapes.legacy_ranking(ds, period, tree, now, page_index=_int(params, "pageIndex", 1),
-                                         page_size=_int(params, "pageSize", 1000))  # fmt: skip
+            return legacy_shapes.legacy_ranking(ds, period, tree, now, page_index=int_field(params, "pageIndex", 1),
+                                         page_size=int_field(params, "pageSize", 1000))  # fmt: skip
         huyen = str(params.get("p_huyen_id") or "").strip() or None
-        return shapes.legacy_month_sum(ds, period, tree, now, unit_legacy_id=huyen)
+        return legacy_shapes.legacy_month_sum(ds, period, tree, now, unit_legacy_id=huyen)
 
 
 class ReplicaHTTPServer(ThreadingHTTPServer):

@@ -9,7 +9,6 @@ endpoints, all-string legacy rows), while ``generator`` owns only numbers. Each 
 from __future__ import annotations
 
 import calendar
-import hashlib
 import math
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -17,22 +16,14 @@ from functools import lru_cache
 
 import numpy as np
 
-from replica.generator import (
-    COL,
-    GROUPS,
-    Dataset,
-    Figures,
-    ProvinceTree,
-    Unit,
-    coverage,
+from replica.catalogue import _hash_int, catalogue
+from replica.generator import COL, Dataset, Figures, coverage, era_of, period_months
+from replica.scoring import (
     digitized_metrics,
-    era_of,
     group_scores,
     group_total,
-    month_share,
     online_score,
     payment_score,
-    period_months,
     progress_score,
     r2,
     ratio,
@@ -40,6 +31,7 @@ from replica.generator import (
     total_score,
     transparency_metrics,
 )
+from replica.units import ProvinceTree, Unit
 
 GROUP_ENDPOINTS = (
     "evaluation/transparency",
@@ -420,7 +412,7 @@ def v1_body(ds: Dataset, endpoint: str, request: PeriodRequest, tree: ProvinceTr
     return tree_body(ds, endpoint, request, tree, now)
 
 
-# --- service-results ------------------------------------------------------------------------------
+# --- national mode: every province's group scores ------------------------------------------------
 
 
 def _province_groups(ds: Dataset, request: PeriodRequest, now: datetime) -> dict[str, dict[str, float]]:
@@ -445,293 +437,3 @@ def _province_deltas(
             b = prev[code][group] if group else total_score(prev[code])
             out[code] = r2(a - b)
     return out
-
-
-def _donuts(c: list[int], with_provision: bool) -> dict:
-    online, other = c[COL["ch_online"]], c[COL["ch_direct"]] + c[COL["ch_postal"]]
-    dossier = [
-        {
-            "code": "ONLINE",
-            "name": "Trực tuyến",
-            "value": online,
-            "percent": ratio(online, online + other) or 0,
-        },
-        {
-            "code": "OTHER",
-            "name": "Trực tiếp, bưu chính",
-            "value": other,
-            "percent": ratio(other, online + other) or 0,
-        },
-    ]
-    provision = None
-    if with_provision:
-        full, partial = c[COL["full"]], c[COL["partial"]]
-        none = c[COL["authority"]] - full - partial
-        tot = c[COL["authority"]]
-        provision = [
-            {"code": "FULL", "name": "Toàn trình", "value": full, "percent": ratio(full, tot) or 0},
-            {"code": "PARTIAL", "name": "Một phần", "value": partial, "percent": ratio(partial, tot) or 0},
-            {"code": "NONE", "name": "Chưa cung cấp", "value": none, "percent": ratio(none, tot) or 0},
-        ]
-    return {"onlineDossier": dossier, "onlineProvision": provision}
-
-
-def _radar(groups: dict[str, float] | None) -> list[dict]:
-    out = []
-    for code, name, mx in RADAR:
-        if groups is None:
-            score = None
-        else:
-            score = r2(groups["CLGQ"] + groups["TTTT"]) if code == "ONLINE_SERVICE" else groups[code]
-        out.append({"code": code, "name": name, "score": score, "maxScore": mx,
-                    "ratio": r2(100.0 * score / mx) if score is not None else None})  # fmt: skip
-    return out
-
-
-def _mean(values: list[float]) -> float | int | None:
-    return r2(sum(values) / len(values)) if values else None
-
-
-def service_results(ds: Dataset, request: PeriodRequest, tree: ProvinceTree | None, now: datetime) -> dict:
-    """The summary endpoint: overview, radar, donuts, ranking or children, monthly charts."""
-    era = request.unit_era
-    year_months = [(request.year, m) for m in range(1, 13)]
-    # a year view's dossier chart covers the whole year; a month's or a quarter's only its months
-    asked = set(year_months) if request.period_type == "year" else set(request.months)
-    if tree is None:
-        groups = _province_groups(ds, request, now)
-        prev = _province_groups(ds, request.previous(), now)
-        totals = {code: total_score(g) for code, g in groups.items()}
-        total = _mean(list(totals.values()))
-        prev_total = _mean([total_score(g) for g in prev.values()])
-        mean_groups = {g: _mean([v[g] for v in groups.values()]) for g in GROUPS} if groups else None
-        counts = None
-        if groups:
-            sums = None
-            for tr in ds.provinces(era):
-                f = _figures(ds, request, tr, now)
-                sums = (
-                    list(f.parent) if sums is None else [a + b for a, b in zip(sums, f.parent, strict=True)]
-                )  # type: ignore[union-attr]
-            counts = sums
-        evaluation = []
-        for tr in ds.provinces(era):
-            if tr.unit.code not in groups:
-                continue
-            g = groups[tr.unit.code]
-            delta = (
-                r2(totals[tr.unit.code] - total_score(prev[tr.unit.code])) if tr.unit.code in prev else None
-            )
-            evaluation.append({**_unit_fields(tr.unit), "totalScore": totals[tr.unit.code],
-                               "ratio": totals[tr.unit.code], "scoreDelta": delta, "groupScores": g})  # fmt: skip
-        overview = {"departmentName": NATIONAL_NAME, "departmentCode": None}
-        monthly = []
-        dossier_chart = []
-        for y, m in year_months:
-            share = month_share(y, m, now)
-            if share is None:
-                monthly.append({"month": f"{m:02d}", "averageScore": None})
-                dossier_chart.append({"month": f"{m:02d}", "onTimePct": None, "overduePct": None})
-                continue
-            month_figs = [ds.figures(tr, [(y, m, *share)]) for tr in ds.provinces(era)]
-            if (y, m) not in asked:  # the dossier chart reports the period asked for only
-                monthly.append({"month": f"{m:02d}",
-                                "averageScore": _mean([total_score(group_scores(f.parent)) for f in month_figs])})  # fmt: skip
-                dossier_chart.append({"month": f"{m:02d}", "onTimePct": None, "overduePct": None})
-                continue
-            monthly.append({"month": f"{m:02d}",
-                            "averageScore": _mean([total_score(group_scores(f.parent)) for f in month_figs])})  # fmt: skip
-            rec = sum(f.parent[COL["received"]] for f in month_figs)
-            on = sum(f.parent[COL["on_time"]] for f in month_figs)
-            dossier_chart.append(
-                {"month": f"{m:02d}", "onTimePct": ratio(on, rec), "overduePct": ratio(rec - on, rec)}
-            )
-    else:
-        figs = _figures(ds, request, tree, now)
-        groups_one = group_scores(figs.parent) if figs else None
-        mean_groups = groups_one
-        total = total_score(groups_one) if groups_one else None
-        prev_figs = (
-            _figures(ds, request.previous(), tree, now) if request.previous().unit_era == era else None
-        )
-        prev_total = total_score(group_scores(prev_figs.parent)) if prev_figs else None
-        counts = figs.parent if figs else None
-        evaluation = []
-        if figs is not None:
-            for u, c in zip(tree.children, figs.children, strict=True):
-                t = total_score(group_scores(c))
-                evaluation.append({**_unit_fields(u), "totalScore": t, "ratio": t, "scoreDelta": None,
-                                   "childGroup": "AGENCY" if u.kind == "agency" else "COMMUNE"})  # fmt: skip
-            evaluation.sort(key=lambda r: (-r["totalScore"], r["departmentCode"]))
-        overview = {"departmentName": tree.unit.name, "departmentCode": tree.unit.code}
-        monthly = []
-        dossier_chart = []
-        for y, m in year_months:
-            share = month_share(y, m, now)
-            if share is None:
-                monthly.append({"month": f"{m:02d}", "averageScore": None})
-                dossier_chart.append({"month": f"{m:02d}", "onTimePct": None, "overduePct": None})
-                continue
-            f = ds.figures(tree, [(y, m, *share)])
-            monthly.append({"month": f"{m:02d}", "averageScore": total_score(group_scores(f.parent))})
-            if (y, m) not in asked:  # the dossier chart reports the period asked for only
-                dossier_chart.append({"month": f"{m:02d}", "onTimePct": None, "overduePct": None})
-                continue
-            rec, on = f.parent[COL["received"]], f.parent[COL["on_time"]]
-            dossier_chart.append(
-                {"month": f"{m:02d}", "onTimePct": ratio(on, rec), "overduePct": ratio(rec - on, rec)}
-            )
-    if tree is None:
-        evaluation.sort(key=lambda r: (-r["totalScore"], r["departmentCode"]))
-    overview.update({"totalScore": total, "totalMaxScore": 100, "ratio": total})
-    growth = r2(100.0 * (total - prev_total) / prev_total) if total is not None and prev_total else None
-    donuts = _donuts(counts, request.period_type != "month") if counts is not None else {
-        "onlineDossier": [], "onlineProvision": None}  # fmt: skip
-    return {"overview": overview, "growthPercent": growth, "radar": _radar(mean_groups), "donuts": donuts,
-            "evaluation": evaluation, "monthlyChart": monthly, "dossierChart": dossier_chart}  # fmt: skip
-
-
-# --- legacy -------------------------------------------------------------------------------------
-
-
-def fmt(value: float | int) -> str:
-    """A legacy decimal string: ``"19.05"``, ``"10"`` (integers without a decimal point)."""
-    v = r2(value)
-    return str(v)
-
-
-def _legacy_row(u: Unit, groups: dict[str, float], loai: str, cap: str) -> dict[str, str]:
-    code = "000.00.00.H37" if u.code == "H37" else u.code  # the portal's one unnormalised code
-    row = {"ID": u.legacy_id, "TEN": u.name, "TEN_COQUAN": u.name, "MA_COQUAN": code, "LOAI_COQUAN": loai,
-           "CAPDONVIID": cap, "ID_COQUAN": u.legacy_id}  # fmt: skip
-    for g in ("TDGQ", "MDHL", "MDSH", "TTTT", "CLGQ", "CKMB"):
-        row[g] = fmt(groups[g])
-    row["TONG_SCORE"] = fmt(total_score(groups))
-    return row
-
-
-def legacy_ranking(ds: Dataset, request: PeriodRequest, tree: ProvinceTree | None, now: datetime,
-                   *, page_index: int = 1, page_size: int = 1000) -> list[dict[str, str]]:  # fmt: skip
-    """report_tinh_766_service: provinces nationally, or a province's agencies then communes."""
-    rows: list[tuple[float, str, dict[str, str], int]] = []
-    if tree is None:
-        for tr in ds.provinces(request.unit_era):
-            figs = _figures(ds, request, tr, now)
-            if figs is None:
-                return []
-            g = group_scores(figs.parent)
-            rows.append((total_score(g), tr.unit.code, _legacy_row(tr.unit, g, "1", "1"), 0))
-    else:
-        figs = _figures(ds, request, tree, now)
-        if figs is None:
-            return []
-        for u, c in zip(tree.children, figs.children, strict=True):
-            g = group_scores(c)
-            agency = u.kind == "agency"
-            rows.append((total_score(g), u.code, _legacy_row(u, g, "2" if agency else "3", "1" if agency else "2"),
-                         0 if agency else 1))  # fmt: skip
-    ranked = sorted(rows, key=lambda r: (-r[0], r[1]))
-    for rank, r in enumerate(ranked, start=1):
-        r[2]["ROW_STT"] = str(rank)
-    ordered = sorted(ranked, key=lambda r: (r[3], int(r[2]["ROW_STT"])))
-    page_index, page_size = max(1, page_index), max(1, page_size)
-    return [r[2] for r in ordered][(page_index - 1) * page_size : page_index * page_size]
-
-
-def legacy_month_sum(ds: Dataset, request: PeriodRequest, tree: ProvinceTree | None, now: datetime,
-                     unit_legacy_id: str | None = None) -> list[dict[str, str]]:  # fmt: skip
-    """report_by_month_sum_service: one row of counters for a province (or one of its units)."""
-    trees = [tree] if tree is not None else list(ds.provinces(request.unit_era))
-    sums: list[int] | None = None
-    for tr in trees:
-        figs = _figures(ds, request, tr, now)
-        if figs is None:
-            return []
-        row = figs.parent
-        if unit_legacy_id and tree is not None:
-            for u, c in zip(tr.children, figs.children, strict=True):
-                if u.legacy_id == unit_legacy_id:
-                    row = c
-        sums = list(row) if sums is None else [a + b for a, b in zip(sums, row, strict=True)]
-    c = sums or []
-
-    def n(col: str) -> int:
-        return c[COL[col]]
-
-    national_pay = n("pay_ok") * 3 // 5
-    out: dict[str, str] = {
-        "HS_TOTAL": str(n("received")), "DB_TOTAL": str(n("sync_num")), "TNTK_TOTAL": str(n("received")),
-        "TNKTCS_TOTAL": str(n("received") - n("completed")), "GDTT_TOTAL": str(n("pay_ok")),
-        "NTTQG_TOTAL": str(n("pet_total")),
-    }  # fmt: skip
-    pairs = {
-        "HTN_TRUCTIEP": (n("ch_direct"), n("ch_total")), "HTN_BUUCHINH": (n("ch_postal"), n("ch_total")),
-        "HTN_TRUCTUYEN": (n("ch_online"), n("ch_total")), "HTN_TRUCTUYEN_KHONGCHUAN": (0, n("ch_total")),
-        "HTDH": (n("on_time"), n("completed")), "HTQH": (n("completed") - n("on_time"), n("completed")),
-        "DXLTH": (n("on_time"), n("received")), "DXLQH": (n("overdue"), n("received")),
-        "GDTTQG": (national_pay, n("pay_ok")), "NTTDXLTH": (n("pet_on_time"), n("pet_total")),
-        "NTTDXLQH": (n("pet_total") - n("pet_on_time"), n("pet_total")),
-    }  # fmt: skip
-    for key, (num, den) in pairs.items():
-        out[key] = fmt(ratio(num, den) or 0)
-        out[f"{key}_TOTAL"] = str(num)
-    out["GDTTDP"] = fmt(ratio(n("pay_ok") - national_pay, n("pay_ok")) or 0)
-    out["TILE"] = fmt(ratio(n("on_time"), n("received")) or 0)
-    out["TILE_DB"] = fmt(ratio(n("sync_num"), n("sync_den")) or 0)
-    return [out]
-
-
-# --- formalities ----------------------------------------------------------------------------------
-
-CATALOGUE_SIZE = 5741  # the real catalogue's size in 2026 (its page 575 at pageSize 10 is a real body)
-ACTIONS = ("Cấp", "Cấp lại", "Điều chỉnh", "Gia hạn", "Thu hồi", "Đăng ký", "Thẩm định", "Công nhận", "Xác nhận",
-           "Phê duyệt", "Chấp thuận", "Thông báo")  # fmt: skip
-OBJECTS = ("giấy phép kinh doanh", "giấy chứng nhận đủ điều kiện", "chứng chỉ hành nghề", "giấy phép xây dựng",
-           "giấy phép lái xe", "hộ tịch", "quyền sử dụng đất", "dự án đầu tư", "hợp tác xã", "hộ kinh doanh",
-           "thủ tục hải quan", "tài sản kết cấu hạ tầng", "giấy phép môi trường", "cơ sở giáo dục",
-           "cơ sở khám bệnh, chữa bệnh", "doanh nghiệp xã hội")  # fmt: skip
-
-
-def _hash_int(*parts: object) -> int:
-    return int(hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:12], 16)
-
-
-@lru_cache(maxsize=4)
-def catalogue(seed: int) -> tuple[dict, ...]:
-    """The deterministic catalogue of administrative procedures (``formalities``)."""
-    from replica.generator import _uuid  # the same ID scheme as units
-
-    ministries = [_uuid(seed, "ministry", i) for i in range(22)]
-    province_ids = [tr.unit.department_id for tr in ds_provinces(seed)]
-    items = []
-    for i in range(CATALOGUE_SIZE):
-        h = _hash_int(seed, "formality", i)
-        state = "INACTIVE" if h % 20 == 0 else "UPDATED" if h % 10 == 1 else "ACTIVE"
-        dep = ministries[h % len(ministries)]
-        applied = province_ids if h % 3 == 0 else []
-        items.append({
-            "id": _uuid(seed, "formality", i), "code": f"{1 + h % 6}.{100000 + i * 7:06d}",
-            "name": f"Thủ tục: {ACTIONS[(h >> 8) % len(ACTIONS)]} {OBJECTS[(h >> 16) % len(OBJECTS)]}",
-            "state": state, "departmentId": dep, "publishingDepartmentIds": [dep], "appliedDepartmentIds": applied,
-        })  # fmt: skip
-    return tuple(items)
-
-
-def ds_provinces(seed: int) -> tuple[ProvinceTree, ...]:
-    from replica.generator import province_trees
-
-    return province_trees(seed, "post")
-
-
-def formalities(seed: int, q: str | None, page: int, page_size: int) -> dict:
-    """One page of the catalogue, optionally filtered by ``q`` (code or name, case-insensitive)."""
-    items = catalogue(seed)
-    if q:
-        needle = q.casefold()
-        items = tuple(
-            it for it in items if needle in it["code"].casefold() or needle in it["name"].casefold()
-        )
-    page, page_size = max(1, page), max(1, page_size)
-    return {"items": list(items[(page - 1) * page_size : page * page_size]),
-            "pagination": {"total": len(items), "currentPage": page, "pageSize": page_size,
-                           "totalPages": math.ceil(len(items) / page_size)}}  # fmt: skip

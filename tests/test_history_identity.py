@@ -22,7 +22,7 @@ from dvc766.settings import Settings
 from flows import legacy_client
 from flows.errors import SchemaChangeError
 from flows.legacy_client import LegacyClient
-from replica.generator import pre_merger_provinces
+from replica.units import pre_merger_provinces
 from tests.published import query, replica_env
 
 replica_server = pytest.importorskip("replica.server")

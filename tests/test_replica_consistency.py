@@ -16,8 +16,9 @@ from datetime import datetime
 import pytest
 
 from dvc766.periods import VN_TZ
-from replica import shapes
-from replica.generator import POST_REFORM_ONLY, PRE_REFORM_ONLY, Dataset
+from replica import shapes, summary_shape
+from replica.generator import Dataset
+from replica.units import POST_REFORM_ONLY, PRE_REFORM_ONLY
 
 LATER = datetime(2026, 11, 28, 10, tzinfo=VN_TZ)
 PERIODS = [("post", shapes.PeriodRequest("month", 2026, 8)), ("pre", shapes.PeriodRequest("month", 2024, 11))]
@@ -47,7 +48,7 @@ def test_parts_stay_below_their_totals_and_partitions_add_up(
         assert payment["totalFeeFormality"] <= published["denominator"], code
         assert payment["totalFeeDossierFormalityDistinct"] <= payment["totalFeeFormality"], code
         # 3.1 + 3.2 + 3.3 = the catalogue (the donut's "not offered" is what is left)
-        donut = shapes.service_results(DS, request_, tree, LATER)["donuts"]["onlineProvision"]
+        donut = summary_shape.service_results(DS, request_, tree, LATER)["donuts"]["onlineProvision"]
         if donut:
             by = {d["code"]: d["value"] for d in donut}
             assert sum(by.values()) == online["authorityCount"], code

@@ -11,7 +11,7 @@ import pytest
 
 from dvc766.indicators import INDICATORS
 from dvc766.landing_schema import GROUP_MAX
-from replica import generator, shapes
+from replica import generator, scoring, shapes
 from replica.generator import COL, FIELDS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,8 +44,8 @@ def test_group_maxima_agree_with_the_contract(scenario_builder) -> None:  # type
 
 @pytest.mark.parametrize("x", [86.135, 0.125, 2.675, 1.005, 99.995, 20.0, 0.0, 33.333333, 66.665])
 def test_both_replica_roundings_are_half_up_alike(scenario_builder, x: float) -> None:  # type: ignore[no-untyped-def]
-    assert generator.r2(x) == scenario_builder.r2(x)
-    assert type(generator.r2(x)) is type(scenario_builder.r2(x))
+    assert scoring.r2(x) == scenario_builder.r2(x)
+    assert type(scoring.r2(x)) is type(scenario_builder.r2(x))
 
 
 @pytest.mark.parametrize(
@@ -62,7 +62,7 @@ def test_both_payment_scores_agree(
         fee_dossier,
         fee_total,
     )
-    assert generator.payment_score(counts) == scenario_builder.payment_score(
+    assert scoring.payment_score(counts) == scenario_builder.payment_score(
         paid, oblig, formality_paid, fee_dossier, fee_total
     )
 

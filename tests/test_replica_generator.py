@@ -7,9 +7,10 @@ from datetime import datetime
 
 from dvc766.periods import VN_TZ
 from dvc766.provinces import UNIT_CODE_RE, provinces
-from replica import shapes
+from replica import shapes, summary_shape
 from replica.consistency import check_consistency, check_province_bodies
-from replica.generator import LEGACY_IDS, Dataset, pre_merger_provinces
+from replica.generator import Dataset
+from replica.units import LEGACY_IDS, pre_merger_provinces
 
 LATER = datetime(2026, 11, 28, 10, tzinfo=VN_TZ)
 
@@ -32,7 +33,7 @@ def test_the_checks_catch_an_inconsistent_body() -> None:
     bodies = {
         ep: shapes.v1_body(ds, ep, request, tree, LATER, page_size=1000) for ep in shapes.GROUP_ENDPOINTS
     }
-    bodies["evaluation/service-results"] = shapes.service_results(ds, request, tree, LATER)
+    bodies["evaluation/service-results"] = summary_shape.service_results(ds, request, tree, LATER)
     assert check_province_bodies(bodies) == []
     bodies["evaluation/dvc-progress-tree"]["children"][3]["totalOverdue"] += 1
     bodies["evaluation/transparency"]["evaluation"][0]["metrics"][2]["ratio"] = 12.34
@@ -108,7 +109,7 @@ def test_quarter_counts_are_the_sum_of_their_months_and_months_vary() -> None:
 
 def test_national_ranking_sorted_and_groups_sum() -> None:
     ds = Dataset(766)
-    data = shapes.service_results(ds, shapes.PeriodRequest("quarter", 2026, 2), None, LATER)
+    data = summary_shape.service_results(ds, shapes.PeriodRequest("quarter", 2026, 2), None, LATER)
     assert len(data["evaluation"]) == 34
     totals = [r["totalScore"] for r in data["evaluation"]]
     assert totals == sorted(totals, reverse=True)

@@ -1,0 +1,168 @@
+"""The ``service-results`` body (v1-api.md §4.1): overview, radar, donuts, the national ranking or a
+province's children, and the year's month charts, filled from the generated counts.
+
+Apart from :mod:`replica.shapes` (the six group endpoints) because it is the one summary endpoint: it
+sums every province (nationally) or every group of one province, rather than shaping one unit list.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from replica.generator import COL, GROUPS, Dataset, month_share
+from replica.scoring import group_scores, r2, ratio, total_score
+from replica.shapes import (
+    NATIONAL_NAME,
+    RADAR,
+    PeriodRequest,
+    _figures,
+    _province_groups,
+    _unit_fields,
+)
+from replica.units import ProvinceTree
+
+# --- service-results ------------------------------------------------------------------------------
+
+
+def _donuts(c: list[int], with_provision: bool) -> dict:
+    online, other = c[COL["ch_online"]], c[COL["ch_direct"]] + c[COL["ch_postal"]]
+    dossier = [
+        {
+            "code": "ONLINE",
+            "name": "Trực tuyến",
+            "value": online,
+            "percent": ratio(online, online + other) or 0,
+        },
+        {
+            "code": "OTHER",
+            "name": "Trực tiếp, bưu chính",
+            "value": other,
+            "percent": ratio(other, online + other) or 0,
+        },
+    ]
+    provision = None
+    if with_provision:
+        full, partial = c[COL["full"]], c[COL["partial"]]
+        none = c[COL["authority"]] - full - partial
+        tot = c[COL["authority"]]
+        provision = [
+            {"code": "FULL", "name": "Toàn trình", "value": full, "percent": ratio(full, tot) or 0},
+            {"code": "PARTIAL", "name": "Một phần", "value": partial, "percent": ratio(partial, tot) or 0},
+            {"code": "NONE", "name": "Chưa cung cấp", "value": none, "percent": ratio(none, tot) or 0},
+        ]
+    return {"onlineDossier": dossier, "onlineProvision": provision}
+
+
+def _radar(groups: dict[str, float] | None) -> list[dict]:
+    out = []
+    for code, name, mx in RADAR:
+        if groups is None:
+            score = None
+        else:
+            score = r2(groups["CLGQ"] + groups["TTTT"]) if code == "ONLINE_SERVICE" else groups[code]
+        out.append({"code": code, "name": name, "score": score, "maxScore": mx,
+                    "ratio": r2(100.0 * score / mx) if score is not None else None})  # fmt: skip
+    return out
+
+
+def _mean(values: list[float]) -> float | int | None:
+    return r2(sum(values) / len(values)) if values else None
+
+
+def service_results(ds: Dataset, request: PeriodRequest, tree: ProvinceTree | None, now: datetime) -> dict:
+    """The summary endpoint: overview, radar, donuts, ranking or children, monthly charts."""
+    era = request.unit_era
+    year_months = [(request.year, m) for m in range(1, 13)]
+    # a year view's dossier chart covers the whole year; a month's or a quarter's only its months
+    asked = set(year_months) if request.period_type == "year" else set(request.months)
+    if tree is None:
+        groups = _province_groups(ds, request, now)
+        prev = _province_groups(ds, request.previous(), now)
+        totals = {code: total_score(g) for code, g in groups.items()}
+        total = _mean(list(totals.values()))
+        prev_total = _mean([total_score(g) for g in prev.values()])
+        mean_groups = {g: _mean([v[g] for v in groups.values()]) for g in GROUPS} if groups else None
+        counts = None
+        if groups:
+            sums = None
+            for tr in ds.provinces(era):
+                f = _figures(ds, request, tr, now)
+                sums = (
+                    list(f.parent) if sums is None else [a + b for a, b in zip(sums, f.parent, strict=True)]
+                )  # type: ignore[union-attr]
+            counts = sums
+        evaluation = []
+        for tr in ds.provinces(era):
+            if tr.unit.code not in groups:
+                continue
+            g = groups[tr.unit.code]
+            delta = (
+                r2(totals[tr.unit.code] - total_score(prev[tr.unit.code])) if tr.unit.code in prev else None
+            )
+            evaluation.append({**_unit_fields(tr.unit), "totalScore": totals[tr.unit.code],
+                               "ratio": totals[tr.unit.code], "scoreDelta": delta, "groupScores": g})  # fmt: skip
+        overview = {"departmentName": NATIONAL_NAME, "departmentCode": None}
+        monthly = []
+        dossier_chart = []
+        for y, m in year_months:
+            share = month_share(y, m, now)
+            if share is None:
+                monthly.append({"month": f"{m:02d}", "averageScore": None})
+                dossier_chart.append({"month": f"{m:02d}", "onTimePct": None, "overduePct": None})
+                continue
+            month_figs = [ds.figures(tr, [(y, m, *share)]) for tr in ds.provinces(era)]
+            if (y, m) not in asked:  # the dossier chart reports the period asked for only
+                monthly.append({"month": f"{m:02d}",
+                                "averageScore": _mean([total_score(group_scores(f.parent)) for f in month_figs])})  # fmt: skip
+                dossier_chart.append({"month": f"{m:02d}", "onTimePct": None, "overduePct": None})
+                continue
+            monthly.append({"month": f"{m:02d}",
+                            "averageScore": _mean([total_score(group_scores(f.parent)) for f in month_figs])})  # fmt: skip
+            rec = sum(f.parent[COL["received"]] for f in month_figs)
+            on = sum(f.parent[COL["on_time"]] for f in month_figs)
+            dossier_chart.append(
+                {"month": f"{m:02d}", "onTimePct": ratio(on, rec), "overduePct": ratio(rec - on, rec)}
+            )
+    else:
+        figs = _figures(ds, request, tree, now)
+        groups_one = group_scores(figs.parent) if figs else None
+        mean_groups = groups_one
+        total = total_score(groups_one) if groups_one else None
+        prev_figs = (
+            _figures(ds, request.previous(), tree, now) if request.previous().unit_era == era else None
+        )
+        prev_total = total_score(group_scores(prev_figs.parent)) if prev_figs else None
+        counts = figs.parent if figs else None
+        evaluation = []
+        if figs is not None:
+            for u, c in zip(tree.children, figs.children, strict=True):
+                t = total_score(group_scores(c))
+                evaluation.append({**_unit_fields(u), "totalScore": t, "ratio": t, "scoreDelta": None,
+                                   "childGroup": "AGENCY" if u.kind == "agency" else "COMMUNE"})  # fmt: skip
+            evaluation.sort(key=lambda r: (-r["totalScore"], r["departmentCode"]))
+        overview = {"departmentName": tree.unit.name, "departmentCode": tree.unit.code}
+        monthly = []
+        dossier_chart = []
+        for y, m in year_months:
+            share = month_share(y, m, now)
+            if share is None:
+                monthly.append({"month": f"{m:02d}", "averageScore": None})
+                dossier_chart.append({"month": f"{m:02d}", "onTimePct": None, "overduePct": None})
+                continue
+            f = ds.figures(tree, [(y, m, *share)])
+            monthly.append({"month": f"{m:02d}", "averageScore": total_score(group_scores(f.parent))})
+            if (y, m) not in asked:  # the dossier chart reports the period asked for only
+                dossier_chart.append({"month": f"{m:02d}", "onTimePct": None, "overduePct": None})
+                continue
+            rec, on = f.parent[COL["received"]], f.parent[COL["on_time"]]
+            dossier_chart.append(
+                {"month": f"{m:02d}", "onTimePct": ratio(on, rec), "overduePct": ratio(rec - on, rec)}
+            )
+    if tree is None:
+        evaluation.sort(key=lambda r: (-r["totalScore"], r["departmentCode"]))
+    overview.update({"totalScore": total, "totalMaxScore": 100, "ratio": total})
+    growth = r2(100.0 * (total - prev_total) / prev_total) if total is not None and prev_total else None
+    donuts = _donuts(counts, request.period_type != "month") if counts is not None else {
+        "onlineDossier": [], "onlineProvision": None}  # fmt: skip
+    return {"overview": overview, "growthPercent": growth, "radar": _radar(mean_groups), "donuts": donuts,
+            "evaluation": evaluation, "monthlyChart": monthly, "dossierChart": dossier_chart}  # fmt: skip
