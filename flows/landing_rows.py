@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from dvc766.landing_schema import DATASETS
@@ -49,8 +50,21 @@ def empty_tables() -> dict[str, pa.Table]:
     return {name: schema.empty_table() for name, schema in DATASETS.items()}
 
 
+# The period and provenance columns every dataset ends with: one value per capture, not per row.
+PROVENANCE = tuple(f.name for f in DATASETS["unit_scores"] if f.name in {
+    "period_type", "period_key", "period_start", "period_end", "captured_at", "source_api", "endpoint",
+    "scope", "capture_id", "raw_sha256", "derived"})  # fmt: skip
+_ROW_FIELDS = {name: schema.names[: len(schema.names) - len(PROVENANCE)] for name, schema in DATASETS.items()}
+
+
 class Rows:
-    """Collects the rows of one capture and turns them into the landing tables."""
+    """Collects the rows of one capture and turns them into the landing tables.
+
+    Why tuples and columns, not a dict per row: a month lands ~160,000 rows, and building a
+    20-key dict per row and letting Arrow read the dicts back (``Table.from_pylist``) was a third
+    of the landing time. Each row is a tuple of its own columns, in the dataset's schema order; the
+    period and provenance columns (the same for every row of a capture) are made once per table.
+    """
 
     def __init__(self, capture: Capture, formality_id: str | None = None) -> None:
         p = capture.period
@@ -67,11 +81,14 @@ class Rows:
             "raw_sha256": capture.sha256,
             "derived": False,
         }
+        assert tuple(self.prov) == PROVENANCE
         self.formality_id = formality_id
         prefix = "procedure_" if formality_id else ""
         self._scores, self._values = f"{prefix}unit_scores", f"{prefix}indicator_values"
-        self._extra = {"formality_id": formality_id} if formality_id else {}
-        self.data: dict[str, list[dict[str, Any]]] = {k: [] for k in DATASETS}
+        self.data: dict[str, list[tuple[Any, ...]]] = {k: [] for k in DATASETS}
+        # the row layouts of this capture's score and indicator datasets, bound once
+        self._score_rows = self.data[self._scores]
+        self._value_rows = self.data[self._values]
 
     def score(
         self,
@@ -84,20 +101,21 @@ class Rows:
         rank: int | None = None,
         size: int | None = None,
     ) -> None:
-        self.data[self._scores].append(
-            {
-                "unit_code": unit,
-                **self._extra,
-                "province_code": province,
-                "group_code": group,
-                "score": score,
-                "max_score": max_score,
-                "ratio": ratio,
-                "rank_in_scope": rank,
-                "rank_scope_size": size,
-                **self.prov,
-            }
-        )
+        if self.formality_id:
+            row: tuple[Any, ...] = (
+                unit,
+                self.formality_id,
+                province,
+                group,
+                score,
+                max_score,
+                ratio,
+                rank,
+                size,
+            )
+        else:
+            row = (unit, province, group, score, max_score, ratio, rank, size)
+        self._score_rows.append(row)
 
     def indicator(
         self,
@@ -113,73 +131,54 @@ class Rows:
         max_score: float | None = None,
         flag: str | None = None,
     ) -> None:
-        self.data[self._values].append(
-            {
-                "unit_code": unit,
-                **self._extra,
-                "province_code": province,
-                "indicator_code": code,
-                "group_code": group,
-                "numerator": num,
-                "denominator": den,
-                "value": value,
-                "score": score,
-                "max_score": max_score,
-                "quality_flag": flag,
-                **self.prov,
-            }
-        )
+        if self.formality_id:
+            row: tuple[Any, ...] = (unit, self.formality_id, province, code, group, num, den, value, score,
+                                    max_score, flag)  # fmt: skip
+        else:
+            row = (unit, province, code, group, num, den, value, score, max_score, flag)
+        self._value_rows.append(row)
 
     def unit(
         self, unit: str, province: str, kind: str, unit_id: str | None, name: str | None, parent: str | None
     ) -> None:
         if self.formality_id:
             return  # a per-procedure answer names the same units as the unit's own: sighted there
-        self.data["units_seen"].append(
-            {
-                "unit_code": unit,
-                "province_code": province,
-                "unit_id": unit_id,
-                "unit_name": name,
-                "unit_kind": kind,
-                "parent_code": parent,
-                **self.prov,
-            }
-        )
+        self.data["units_seen"].append((unit, province, unit_id, name, kind, parent))
 
     def series(self, unit: str, province: str, code: str, month: str, value: float | None) -> None:
         if self.formality_id:
             return  # one procedure's month chart is not the unit's series (not landed; kept in raw/)
-        self.data["reported_series"].append(
-            {
-                "unit_code": unit,
-                "province_code": province,
-                "series_code": code,
-                "series_month": month,
-                "value": value,
-                **self.prov,
-            }
-        )
+        self.data["reported_series"].append((unit, province, code, month, value))
 
     def formality(self, item: Any) -> None:
         self.data["formalities"].append(
-            {
-                "formality_id": item.id,
-                "formality_code": item.code,
-                "formality_name": item.name,
-                "state": item.state,
-                "department_id": item.departmentId,
-                "publishing_department_ids": list(item.publishingDepartmentIds),
-                "applied_department_ids": list(item.appliedDepartmentIds),
-                **self.prov,
-            }
+            (
+                item.id,
+                item.code,
+                item.name,
+                item.state,
+                item.departmentId,
+                list(item.publishingDepartmentIds),
+                list(item.appliedDepartmentIds),
+            )
         )
 
     def drift(self, items: Iterable[Drift]) -> None:
         for d in items:
-            self.data["schema_drift"].append({"field_path": d.path, "example_value": d.example, **self.prov})
+            self.data["schema_drift"].append((d.path, d.example))
 
     def tables(self) -> dict[str, pa.Table]:
-        return {
-            name: pa.Table.from_pylist(self.data[name], schema=schema) for name, schema in DATASETS.items()
-        }
+        return {name: self._table(name, schema) for name, schema in DATASETS.items()}
+
+    def _table(self, name: str, schema: pa.Schema) -> pa.Table:
+        rows = self.data[name]
+        if not rows:
+            return schema.empty_table()
+        n = len(rows)
+        own = _ROW_FIELDS[name]
+        columns = list(zip(*rows, strict=True)) if own else []
+        arrays = [pa.array(col, type=schema.field(f).type) for f, col in zip(own, columns, strict=True)]
+        # one value per capture, repeated in Arrow (a take of index 0), not n Python objects
+        zeros = np.zeros(n, dtype=np.int32)
+        arrays += [pa.array([self.prov[f]], type=schema.field(f).type).take(zeros) for f in PROVENANCE]
+        return pa.Table.from_arrays(arrays, schema=schema)
