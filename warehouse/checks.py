@@ -93,9 +93,17 @@ def key_checks(models: Iterable[Model], have: set[str]) -> list[Check]:
         header = Header(incremental=model.incremental, severity="error")
         listed = ", ".join(model.key)
         if f"unique_{name}" not in have:
+            # Grouping millions of rows on four or five text columns is slow; grouping on one hash of
+            # them is not. Equal keys hash alike, so no duplicate is missed; a collision only sends
+            # its keys to the exact count below, which reports real duplicates alone (60 months:
+            # fct_indicator 1.9 s -> 1.0 s, benchmarks/README.md).
             sql = (
                 f"{head}-- Check (generated from {path.name}'s key header): one row per ({listed}).\n"
-                f"select {listed}, count(*) as n_rows\nfrom {name}\ngroup by all\nhaving count(*) > 1\n"
+                f"with duplicated as (\n    select hash({listed}) as key_hash\n    from {name}\n"
+                f"    group by key_hash\n    having count(*) > 1\n)\n\n"
+                f"select {listed}, count(*) as n_rows\nfrom {name}\n"
+                f"where hash({listed}) in (select key_hash from duplicated)\n"
+                f"group by all\nhaving count(*) > 1\n"
             )
             out.append(Check(f"unique_{name}", "error", sql, path, header))
         required = [c for c in model.key if c not in model.nullable]
@@ -118,9 +126,19 @@ def run_check(con: duckdb.DuckDBPyConnection, check: Check) -> CheckResult:
     return CheckResult(check.name, check.severity, int(n), columns, sample)
 
 
+def all_checks(models: Iterable[Model], checks_dir: Path = CHECKS_DIR) -> list[Check]:
+    """The hand-written checks of ``checks_dir`` and those generated from the models' key headers."""
+    checks = load_checks(checks_dir)
+    return checks + key_checks(models, {c.name for c in checks})
+
+
 def run_checks(con: duckdb.DuckDBPyConnection, checks: list[Check] | None = None) -> list[CheckResult]:
     """Run every check against the models in ``con``; never raises on a failing check."""
-    return [run_check(con, c) for c in (checks if checks is not None else load_checks())]
+    if checks is None:
+        from warehouse.models import discover_models
+
+        checks = all_checks(discover_models())
+    return [run_check(con, c) for c in checks]
 
 
 def failures(results: list[CheckResult], severity: str = "error") -> list[CheckResult]:

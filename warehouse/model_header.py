@@ -13,6 +13,8 @@ One dialect (``sql/README.md``): the file's leading ``--`` comment block, where 
 ``incremental: year``         rebuilt by calendar year (``left(period_key, 4)``) in an incremental build
 ``lookback: N year(s)``       a year's rows read the N years before it (a comparison with last December)
 ``severity: error|warn``      a check: does a failure block publishing
+``joins: as written``         run the model's joins in the order the SQL writes them, each right side
+                              the hash table (DuckDB's join-order optimizer off for this one model)
 
 Why one parser: the runner, the incremental engine and the checks each read these lines with a regular
 expression of their own, in three spellings; a field now means the same wherever it is read.
@@ -27,7 +29,7 @@ from pathlib import Path
 _FIELD_RE = re.compile(r"^--\s*(?P<field>[a-z][a-z ]*[a-z]):\s*(?P<value>.*)$")
 _IDENT_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
 _CONTINUED_RE = re.compile(r"^--\s{2,}\S")  # an indented comment line: the field above goes on
-FIELDS = ("materialized", "grain", "key", "nullable", "incremental", "lookback", "severity")
+FIELDS = ("materialized", "grain", "key", "nullable", "incremental", "lookback", "severity", "joins")
 
 
 class HeaderError(ValueError):
@@ -43,6 +45,7 @@ class Header:
     incremental: bool = False
     lookback_years: int = 0
     severity: str | None = None  # checks only: "error" | "warn"
+    joins_as_written: bool = False
 
 
 def leading_comments(text: str) -> list[str]:
@@ -86,6 +89,7 @@ def parse_header(text: str, path: Path) -> Header:
         incremental=_choice(values, "incremental", ("year",), path) == "year",
         lookback_years=_lookback(values.get("lookback"), path),
         severity=_choice(values, "severity", ("error", "warn"), path),
+        joins_as_written=_choice(values, "joins", ("as written",), path) == "as written",
     )
     stray = [c for c in header.nullable if c not in (header.key or ())]
     if stray:

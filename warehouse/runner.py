@@ -25,9 +25,8 @@ from warehouse.checks import (
     CHECKS_DIR,
     CheckFailedError,
     CheckResult,
+    all_checks,
     failures,
-    key_checks,
-    load_checks,
     run_checks,
 )
 from warehouse.column_docs import apply_comments
@@ -245,8 +244,7 @@ def build(
         closed = False
         try:
             models = order_models(discover_models(sql_dir))  # parsed once for the build and its checks
-            checks = load_checks(checks_dir)
-            checks += key_checks(models, {c.name for c in checks})
+            checks = all_checks(models, checks_dir)
             if changed is None:
                 landing_files = build_models(
                     con,

@@ -4,15 +4,17 @@
 -- key: period_type, period_key
 -- time column: period_start .. period_end (inclusive dates)
 -- number: month (1-12) for month and ytd, quarter (1-4) for quarter, 0 for year (dvc766.periods).
+-- Periods come from the built facts (a few columns of tables) rather than from every landing file
+-- again; units_seen has no fact of its own with the period's dates, so it is read as landed.
 with score_periods as (
     select period_type, period_key, min(period_start) as period_start, max(period_end) as period_end
-    from stg_landing__unit_scores
+    from fct_unit_score
     group by period_type, period_key
 ),
 
 indicator_periods as (
     select period_type, period_key, min(period_start) as period_start, max(period_end) as period_end
-    from stg_landing__indicator_values
+    from fct_indicator_capture
     group by period_type, period_key
 ),
 

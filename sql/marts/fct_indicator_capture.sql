@@ -13,7 +13,7 @@
 -- Speed: most figures were captured once. The ranking reads only the key and time columns, and
 -- only where a province × period × indicator has several captures (a refresh, two endpoints); it
 -- yields the few superseded rows, and every other row is current as it stands.
-with landed as (
+with landed as not materialized (
     select * from stg_landing__indicator_values
 ),
 

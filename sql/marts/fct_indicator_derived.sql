@@ -1,6 +1,7 @@
 -- Mart: year-to-date figures derived from month figures, for the month ends the portal can no
 -- longer be asked about (it answers a `year` request with the running year as of today).
 -- incremental: year
+-- joins: as written
 -- grain: one row per unit × indicator × ytd period × source endpoint
 -- key: unit_code, indicator_code, period_type, period_key, capture_id
 -- time column: period_start .. period_end (1 January .. the month end); captured_at is the latest
@@ -15,8 +16,8 @@
 -- indicator × ytd period (a landed one always wins), and it is the latest derived one (the same
 -- figure can be derived from two endpoints' months).
 -- Speed (3 million rows for 60 months × 34 provinces): a month is ranked only where its request
--- was captured more than once, the capture ids are hashed once per row, and only keys derived
--- twice are ranked.
+-- was captured more than once, the capture chains are hashed once per request series and month end
+-- (per row only where a month was captured twice), and only keys derived twice are ranked.
 with additive as (
     select indicator_code from dim_indicator where additive
 ),
@@ -41,12 +42,25 @@ month_rows as not materialized (
     where c.period_type = 'month' and not c.derived
 ),
 
--- Two captures of one series' month need the same request asked twice (province, endpoint, month).
+-- Each request (province × endpoint × API × month): how many captures it has. Two captures of one
+-- series' month need the same request asked twice.
+request_captures as (
+    select
+        province_code,
+        endpoint,
+        source_api,
+        period_key,
+        period_start,
+        count(distinct capture_id) as captures,
+        min(capture_id) as capture_id
+    from month_rows
+    group by province_code, endpoint, source_api, period_key, period_start
+),
+
 recaptured as (
     select province_code, endpoint, source_api, period_key
-    from month_rows
-    group by all
-    having count(distinct capture_id) > 1
+    from request_captures
+    where captures > 1
 ),
 
 latest_month_rows as not materialized (
@@ -77,9 +91,63 @@ running as (
         sum(denominator) over w as denominator,
         count(*) filter (where numerator is not null and denominator is not null) over w as good_months,
         max(captured_at) over w as captured_at,
-        arg_max(scope, captured_at) over w as scope,
-        list(capture_id) over w as month_captures
+        arg_max(scope, captured_at) over w as scope
     from latest_month_rows
+    window
+        w as (
+            partition by unit_code, province_code, indicator_code, group_code, endpoint, source_api,
+                year(period_start)
+            order by month(period_start)
+            rows between unbounded preceding and current row
+        )
+),
+
+-- A ytd row is named after the chain of its months' captures. Where every month of a request
+-- series was captured once, every unit's chain is the requests' chain: hashed once per province ×
+-- endpoint × month end (a few thousand), not once per row (millions).
+request_chains as (
+    select
+        province_code,
+        endpoint,
+        source_api,
+        year(period_start) as year,
+        month(period_start) as month,
+        max(captures) over w as most_captures,
+        sha256(array_to_string(list_sort(list(capture_id) over w), ',')) as chain_sha256
+    from request_captures
+    window
+        w as (
+            partition by province_code, endpoint, source_api, year(period_start)
+            order by month(period_start)
+            rows between unbounded preceding and current row
+        )
+),
+
+-- Series with a month captured twice (rare): there a unit's latest captures are its own, so its
+-- chain is hashed per row, as the rule says.
+recaptured_years as (
+    select distinct province_code, endpoint, source_api, year(period_start) as year
+    from request_captures
+    where captures > 1
+),
+
+unit_chains as (
+    select
+        unit_code,
+        province_code,
+        indicator_code,
+        group_code,
+        endpoint,
+        source_api,
+        year(period_start) as year,
+        month(period_start) as month,
+        sha256(array_to_string(list_sort(list(capture_id) over w), ',')) as chain_sha256
+    from latest_month_rows
+    semi join recaptured_years as r
+        on r.province_code = latest_month_rows.province_code
+        and r.endpoint = latest_month_rows.endpoint
+        and r.source_api = latest_month_rows.source_api
+        and r.year = year(latest_month_rows.period_start)
     window
         w as (
             partition by unit_code, province_code, indicator_code, group_code, endpoint, source_api,
@@ -91,10 +159,26 @@ running as (
 
 complete as (
     select
-        *,
-        sha256(array_to_string(list_sort(month_captures), ',')) as chain_sha256
+        running.*,
+        coalesce(unit_chains.chain_sha256, request_chains.chain_sha256) as chain_sha256
     from running
-    where good_months = month
+    left join request_chains
+        on request_chains.province_code = running.province_code
+        and request_chains.endpoint = running.endpoint
+        and request_chains.source_api = running.source_api
+        and request_chains.year = running.year
+        and request_chains.month = running.month
+        and request_chains.most_captures = 1
+    left join unit_chains
+        on unit_chains.unit_code = running.unit_code
+        and unit_chains.province_code = running.province_code
+        and unit_chains.indicator_code = running.indicator_code
+        and unit_chains.group_code = running.group_code
+        and unit_chains.endpoint = running.endpoint
+        and unit_chains.source_api = running.source_api
+        and unit_chains.year = running.year
+        and unit_chains.month = running.month
+    where running.good_months = running.month
 ),
 
 final as (

@@ -7,7 +7,7 @@
 -- is_current: the latest capture's value of that unit × series × month, whichever period it was
 -- asked for (the year view of October reports January again: the latest report wins, every
 -- capture is kept). A capture landed twice (two batches) counts once, as in fct_indicator_capture.
-with landed as (
+with landed as not materialized (
     select * from stg_landing__reported_series
 ),
 

@@ -10,7 +10,7 @@
 -- captures the row mixes. Rank: taken from the TOTAL rows; a province's rank comes from a
 -- national-scope capture (rank among the 34) when there is one, any other unit's rank from a
 -- capture scoped to its province (rank among the province's units); then the latest capture.
-with scores as (
+with scores as not materialized (
     select * from stg_landing__unit_scores
 ),
 
