@@ -4,6 +4,7 @@ rounding (half-up to two decimals, integers without a decimal point).
 
 from __future__ import annotations
 
+import math
 from decimal import ROUND_HALF_UP, Decimal
 
 from replica.generator import COL
@@ -14,9 +15,23 @@ _HUNDREDTH = Decimal("0.01")
 def r2(x: float) -> float | int:
     """Round half-up to two decimals on the number's decimal text (86.135 → 86.14, where ``round``
     gives 86.13: the binary value sits below the half), written as the portal writes numbers
-    (``20``, not ``20.0``). The same rule as the Thái Nguyên scenario's builder."""
-    d = Decimal(repr(x + 0.0)).quantize(_HUNDREDTH, rounding=ROUND_HALF_UP)
-    return int(d) if d == d.to_integral_value() else float(d)
+    (``20``, not ``20.0``). The same rule as the Thái Nguyên scenario's builder.
+
+    Fast path: away from a half, the binary value and its decimal text round the same way, so the
+    hundredths are ``floor(100·|x| + ½)``; within 10⁻⁶ of a half the decimal text decides. (A month
+    of replica bodies rounds ~300,000 figures: the Decimal route alone was 40 % of generating them.)
+    """
+    scaled = abs(x) * 100.0
+    whole = math.floor(scaled)
+    if abs(scaled - whole - 0.5) < 1e-6 or scaled > 1e12:
+        d = Decimal(repr(x + 0.0)).quantize(_HUNDREDTH, rounding=ROUND_HALF_UP)
+        return int(d) if d == d.to_integral_value() else float(d)
+    hundredths = whole + 1 if scaled - whole > 0.5 else whole
+    if x < 0:
+        hundredths = -hundredths
+    if hundredths % 100 == 0:
+        return hundredths // 100
+    return hundredths / 100
 
 
 def ratio(num: int, den: int) -> float | int | None:
