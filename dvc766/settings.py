@@ -30,6 +30,12 @@ class Settings:
     """Where data lives, which portal to ask, and how politely."""
 
     data_dir: Path = field(default_factory=lambda: Path("data"))
+    # Where raw bodies and the landing zone live: a folder, or S3-compatible object storage
+    # ("s3://bucket/prefix", credentials from the usual AWS_* variables). None: inside data_dir. The
+    # published warehouse, reports and locks stay in data_dir, on the machine that builds.
+    lake: str | None = None
+    # An S3-compatible server other than AWS (MinIO, a local test server): "http://127.0.0.1:9000".
+    s3_endpoint_url: str | None = None
     portal_url: str = DEFAULT_PORTAL_URL
     # Politeness: sequential requests spaced by pacing ± jitter seconds.
     pacing_s: float = 1.0
@@ -41,6 +47,10 @@ class Settings:
     backoff_max_s: float = 60.0
     # Blocks (403/406/429/WAF page) tolerated in one run before the circuit breaker opens.
     max_blocks: int = 3
+    # Who holds the pacing and the circuit breaker: "local" (this process: one run on one machine) or
+    # "prefect" (the Prefect server: a global rate limit and a shared breaker, so several workers
+    # together ask the portal no faster than one; flows/politeness.py).
+    politeness: str = "local"
     # First month served by the v1 API; earlier months go to the legacy rest.jsp gateway.
     v1_cutover: str = "2026-01"
     # Earliest month the portal has any 766 history for (the index started in 2023).
@@ -61,12 +71,21 @@ class Settings:
     user_agent: str = "dvc766/0.1 (+monthly 766 appendix; contact: provincial analyst)"
 
     @property
-    def raw_dir(self) -> Path:
-        return self.data_dir / "raw"
+    def lake_root(self) -> str:
+        """The root raw/ and landing/ are under: ``lake`` when set, else the data folder."""
+        return self.lake or str(self.data_dir)
 
     @property
-    def landing_dir(self) -> Path:
-        return self.data_dir / "landing"
+    def lake_is_remote(self) -> bool:
+        return "://" in self.lake_root
+
+    @property
+    def raw_dir(self) -> str:
+        return f"{self.lake_root.rstrip('/')}/raw"
+
+    @property
+    def landing_dir(self) -> str:
+        return f"{self.lake_root.rstrip('/')}/landing"
 
     @property
     def warehouse_path(self) -> Path:
@@ -111,6 +130,8 @@ class _Environment(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DVC766_", env_ignore_empty=True, extra="ignore")
 
     data_dir: Path | None = None
+    lake: Annotated[str, Field(pattern=r"^(s3://[a-z0-9][a-z0-9.\-]{1,62}(/.*)?|[^:]+)$")] | None = None
+    s3_endpoint_url: Annotated[str, Field(pattern=r"^https?://[^/]+/?$")] | None = None
     portal_url: Annotated[str, Field(pattern=r"^https?://")] | None = None
     pacing_s: Seconds | None = None
     jitter_s: Seconds | None = None
@@ -120,6 +141,7 @@ class _Environment(BaseSettings):
     backoff_base_s: Seconds | None = None
     backoff_max_s: Seconds | None = None
     max_blocks: Annotated[int, Field(ge=1)] | None = None
+    politeness: Literal["local", "prefect"] | None = None
     v1_cutover: Annotated[str, Field(pattern=_MONTH)] | None = None
     history_start: Annotated[str, Field(pattern=_MONTH)] | None = None
     backfill_concurrency: Annotated[int, Field(ge=1)] | None = None
@@ -127,7 +149,7 @@ class _Environment(BaseSettings):
     prefect_server: Literal["local", "ephemeral"] | None = None
     build_memory_limit: Annotated[str, Field(pattern=_MEMORY)] | None = None
 
-    @field_validator("schema_drift", "prefect_server", mode="before")
+    @field_validator("schema_drift", "prefect_server", "politeness", mode="before")
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
@@ -154,4 +176,6 @@ _PATTERN_HINTS = {
     "v1_cutover": "a month YYYY-MM",
     "history_start": "a month YYYY-MM",
     "build_memory_limit": "a size like 700MB or 2GB",
+    "lake": "a folder or s3://bucket/prefix",
+    "s3_endpoint_url": "a server URL like http://127.0.0.1:9000",
 }

@@ -186,7 +186,7 @@ def doctor(settings: Settings) -> tuple[list[str], list[str]]:
 
     problems: list[str] = []
     notes: list[str] = []
-    store = Store(settings.data_dir)
+    store = Store.lake(settings)
     raw = RawStore(settings)
     records = raw.manifest()
     for path, reason in raw.manifest_errors:

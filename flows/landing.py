@@ -159,7 +159,7 @@ def write_batch(settings: Settings, captures: list[Capture], batch_id: str) -> d
     WrongScopeError, NotPublishedError) before anything is written, and :class:`LandingError` for a
     batch that could not be relanded later. Pass only captures stored with outcome ``ok``.
     """
-    return _write(Store(settings.data_dir), LANDING, captures, batch_id, settings.schema_drift)
+    return _write(Store.lake(settings), LANDING, captures, batch_id, settings.schema_drift)
 
 
 @dataclass
@@ -187,8 +187,10 @@ class RelandSummary:
 def reland(settings: Settings) -> RelandSummary:
     """Rebuild ``landing/`` from ``raw/`` alone (only ``ok`` captures), regrouped by batch id.
 
-    Builds into ``landing.reland-tmp/`` and swaps it in only at the end, so a crash mid-way leaves
-    the old landing zone as it was (the next reland clears the leftover temporary folder).
+    Builds into ``landing.reland-tmp/`` and puts it in place only at the end
+    (:meth:`dvc766.storage.Store.replace_dir`), so a crash mid-way leaves the old landing zone as it
+    was (the next reland clears the leftover temporary folder); on object storage each file is
+    replaced whole.
 
     A batch whose captures do not normalise (a PortalError such as QuarantineError) landed nothing
     when it was first written either (``write_batch`` normalises the whole batch before writing),
@@ -197,11 +199,10 @@ def reland(settings: Settings) -> RelandSummary:
     damaged and the old landing zone is the better copy. Captures without a batch id (stored by
     hand, or before batches existed) are listed in ``skipped_no_batch``, not landed.
     """
-    store = Store(settings.data_dir)
+    store = Store.lake(settings)
     raw = RawStore(settings)
-    tmp, old = f"{LANDING}.reland-tmp", f"{LANDING}.reland-old"
+    tmp = f"{LANDING}.reland-tmp"
     store.delete_dir(tmp)
-    store.delete_dir(old)
 
     summary = RelandSummary()
     batches: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -230,9 +231,6 @@ def reland(settings: Settings) -> RelandSummary:
         for k, v in counts.items():
             summary.rows[k] += v
 
-    if store.exists(LANDING):
-        store.fs.move(store.path(LANDING), store.path(old))
-    store.fs.move(store.path(tmp), store.path(LANDING))
-    store.delete_dir(old)
+    store.replace_dir(tmp, LANDING)
     log.info("reland: %s", summary.as_dict())
     return summary

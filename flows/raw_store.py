@@ -89,7 +89,7 @@ class RawStore:
     """Append-only store of captures; see the module docstring for layout and guarantees."""
 
     def __init__(self, settings: Settings) -> None:
-        self.store = Store(settings.data_dir)
+        self.store = Store.lake(settings)
         self.manifest_errors: list[tuple[str, str]] = []
 
     def _read_raw(self, rel: str) -> bytes:

@@ -96,7 +96,7 @@ class RunContext:
 
     def is_landed(self, period: Period, batch_id: str) -> bool:
         """True when some landing file carries this batch id (write_batch names files by it)."""
-        store = Store(self.settings.data_dir)
+        store = Store.lake(self.settings)
         for dataset in DATASETS:
             rel = f"landing/{dataset}/period_type={period.period_type}/period_key={period.key}"
             if store.list_files(rel, suffix=f"__{batch_id}.parquet"):
@@ -115,7 +115,7 @@ class RunContext:
             expected = files_for(captures, batch_id)
         except PortalError:
             return False  # it does not normalise now: never call it done
-        store = Store(self.settings.data_dir)
+        store = Store.lake(self.settings)
         return all(store.exists(rel) for rel in expected)
 
     def legacy_national_rows(self, period: Period) -> list[dict[str, Any]]:

@@ -28,6 +28,9 @@ GOOD = {
     "DVC766_SCHEMA_DRIFT": ("Freeze", "freeze"),
     "DVC766_PREFECT_SERVER": ("ephemeral", "ephemeral"),
     "DVC766_BUILD_MEMORY_LIMIT": ("2GB", "2GB"),
+    "DVC766_LAKE": ("s3://dvc766-lake/prod", "s3://dvc766-lake/prod"),
+    "DVC766_S3_ENDPOINT_URL": ("http://127.0.0.1:9000", "http://127.0.0.1:9000"),
+    "DVC766_POLITENESS": ("Prefect", "prefect"),
 }
 
 
@@ -55,6 +58,8 @@ def test_an_empty_variable_is_unset(monkeypatch: pytest.MonkeyPatch) -> None:
         ("DVC766_BUILD_MEMORY_LIMIT", "lots", "a size like 700MB or 2GB"),
         ("DVC766_HISTORY_START", "2023-13", "a month YYYY-MM"),
         ("DVC766_PORTAL_URL", "dichvucong.gov.vn", "http:// or https://"),
+        ("DVC766_LAKE", "gs://bucket/x", "a folder or s3://bucket/prefix"),
+        ("DVC766_POLITENESS", "per-thread", "expected 'local' or 'prefect'"),
     ],
 )
 def test_a_bad_value_is_one_line_naming_the_variable(

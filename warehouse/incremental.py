@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -36,6 +35,7 @@ from pathlib import Path
 
 import duckdb
 
+from dvc766.storage import Store
 from warehouse.model_header import Header
 
 # Bump when the way partitions or fingerprints are computed changes: the next build is then full.
@@ -89,19 +89,15 @@ class LandingState:
     files: dict[str, dict[str, list[LandingFile]]] = field(default_factory=dict)
 
     @classmethod
-    def scan(cls, landing_dir: Path, datasets: Iterable[str]) -> LandingState:
+    def scan(cls, landing: str | Path | Store, datasets: Iterable[str]) -> LandingState:
+        """Every landing file of ``datasets`` (a folder, or a :class:`Store` on object storage)."""
+        store = landing if isinstance(landing, Store) else Store(landing)
         state = cls()
         for dataset in datasets:
             by_year: dict[str, list[LandingFile]] = {}
-            root = landing_dir / dataset
-            for dirpath, _dirs, names in os.walk(root):
-                for name in names:
-                    if not name.endswith(".parquet") or name.startswith(".tmp-"):
-                        continue
-                    full = Path(dirpath) / name
-                    st = full.stat()
-                    f = LandingFile(full.relative_to(landing_dir).as_posix(), st.st_size, st.st_mtime_ns)
-                    by_year.setdefault(f.year, []).append(f)
+            for st in store.stat_files(dataset, suffix=".parquet"):
+                f = LandingFile(st.path, st.size, st.mtime_ns)
+                by_year.setdefault(f.year, []).append(f)
             state.files[dataset] = {y: sorted(fs, key=lambda f: f.path) for y, fs in by_year.items()}
         return state
 

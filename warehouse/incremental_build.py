@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 
+from dvc766.storage import Store
 from warehouse.checks import (
     Check,
     CheckResult,
@@ -47,7 +48,7 @@ class IncrementalBuild:
     """
 
     con: duckdb.DuckDBPyConnection
-    landing_dir: Path
+    landing_dir: str | Path | Store
     landing: LandingState
     changed_landing: dict[str, set[str]]
     all_years: set[str]

@@ -98,7 +98,7 @@ def _empty_source(con: duckdb.DuckDBPyConnection, dataset: str) -> str:
 
 def landing_sources(
     con: duckdb.DuckDBPyConnection,
-    landing_dir: Path,
+    landing_dir: str | Path | Store,
     landing: LandingState | None = None,
     years: set[str] | None = None,
 ) -> tuple[dict[str, str], dict[str, int]]:
@@ -106,10 +106,12 @@ def landing_sources(
 
     All files of a dataset (a glob) unless ``years`` restricts it to the files of those years (an
     incremental build). A dataset without files is an empty temp table with the contract's schema,
-    so the staging view is still typed and the marts build empty instead of failing.
+    so the staging view is still typed and the marts build empty instead of failing. A landing zone
+    on object storage is read through s3fs registered in ``con`` (:func:`register_lake`).
     """
-    store = Store(landing_dir)
-    landing = landing or LandingState.scan(Path(store.root), DATASETS)
+    store = landing_dir if isinstance(landing_dir, Store) else Store(landing_dir)
+    register_lake(con, store)
+    landing = landing or LandingState.scan(store, DATASETS)
     sources: dict[str, str] = {}
     counts: dict[str, int] = {}
     for dataset in DATASETS:
@@ -118,10 +120,24 @@ def landing_sources(
         if not paths:
             sources[dataset] = _empty_source(con, dataset)
         elif years is None:
-            pattern = f"{store.root}/{dataset}/**/*.parquet".replace("'", "''")
+            pattern = store.uri(f"{dataset}/**/*.parquet").replace("'", "''")
             sources[dataset] = (
                 f"read_parquet('{pattern}', hive_partitioning = true, union_by_name = true, filename = true)"
             )
         else:
-            sources[dataset] = _parquet_source([f"{store.root}/{p}" for p in paths])
+            sources[dataset] = _parquet_source([store.uri(p) for p in paths])
     return sources, counts
+
+
+def register_lake(con: duckdb.DuckDBPyConnection, store: Store) -> None:
+    """Let DuckDB read ``s3://`` paths through s3fs (an fsspec filesystem in Python): DuckDB's own
+    httpfs extension is downloaded at first use, which machines without internet cannot do."""
+    if store.scheme != "s3":
+        return
+    import s3fs  # the optional 's3' dependency: only a lake on object storage needs it
+
+    already = {fs for fs in con.list_filesystems()}
+    if "S3FileSystem" in already or any("s3" in fs.lower() for fs in already):
+        return
+    kwargs = {"endpoint_url": store.s3_endpoint_url} if store.s3_endpoint_url else {}
+    con.register_filesystem(s3fs.S3FileSystem(**kwargs))

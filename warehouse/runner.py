@@ -21,6 +21,7 @@ import duckdb
 
 from dvc766.landing_schema import DATASETS
 from dvc766.settings import Settings
+from dvc766.storage import Store
 from warehouse.checks import (
     CHECKS_DIR,
     CheckFailedError,
@@ -83,7 +84,7 @@ class BuildResult:
 
 def build_models(
     con: duckdb.DuckDBPyConnection,
-    landing_dir: Path,
+    landing_dir: str | Path | Store,
     *,
     sql_dir: Path = SQL_DIR,
     catalogue: Any | None = None,
@@ -230,7 +231,8 @@ def build(
     with build_lock(settings.data_dir / ".build.lock", timeout_s=lock_timeout_s):
         for stale in target.parent.glob(f"{target.name}.building-*"):
             stale.unlink(missing_ok=True)  # left by a build that died; we hold the lock
-        landing = LandingState.scan(settings.landing_dir, DATASETS)
+        lake_landing = Store.lake(settings).sub("landing")
+        landing = LandingState.scan(lake_landing, DATASETS)
         code = current_code_fingerprint(sql_dir, checks_dir, catalogue)
         previous = None if full else read_previous_build(target)
         changed, reason = plan_incremental(previous, code, landing, full=full)
@@ -248,7 +250,7 @@ def build(
             if changed is None:
                 landing_files = build_models(
                     con,
-                    settings.landing_dir,
+                    lake_landing,
                     sql_dir=sql_dir,
                     catalogue=catalogue,
                     landing=landing,
@@ -263,7 +265,7 @@ def build(
                 assert previous is not None
                 inc = IncrementalBuild(
                     con,
-                    settings.landing_dir,
+                    lake_landing,
                     landing,
                     changed,
                     landing.years() | {y for _d, y in previous.landing},
