@@ -11,8 +11,10 @@ Schedules (Asia/Ho_Chi_Minh):
 * ``backfill`` — no schedule; trigger by hand with parameters, e.g.
   ``prefect deployment run backfill/backfill -p from_month=2025-01 -p to_month=2025-12``.
 
-Every deployment has a concurrency limit of 1: one writer at a time (the warehouse build also
-takes a lock).
+Every deployment but ``backfill-chunk`` has a concurrency limit of 1: one writer at a time (the
+warehouse build also takes a lock). ``backfill-chunk`` is one part of a fanned-out backfill
+(:mod:`flows.fanout`): chunks land side by side on the work pool's workers and never build, and their
+workers share one pacing and one circuit breaker through the Prefect server.
 
 Catch-up: Prefect does not back-schedule runs missed while nothing was serving (a schedule only
 creates upcoming runs). A missed ``monthly`` run is caught up by running it again, or
@@ -60,6 +62,15 @@ def deployment_specs() -> list[dict[str, Any]]:
             "description": "A month range, resumable; trigger by hand with from_month/to_month.",
         },
         {
+            "name": "backfill-chunk",
+            "flow": "flows.backfill:backfill_flow",
+            "cron": None,
+            "parameters": {},
+            "concurrency": None,  # the work pool's workers run chunks side by side; politeness is shared
+            "env": {"DVC766_POLITENESS": "prefect"},
+            "description": "Part of a fanned-out backfill (dvc766 backfill --fan-out): a few months, landed, no build; its workers share one pacing and one circuit breaker through the Prefect server.",
+        },
+        {
             "name": "drilldown",
             "flow": "flows.drilldown:drilldown_flow",
             "cron": None,
@@ -86,7 +97,8 @@ def build_deployments() -> list[Any]:
                 name=spec["name"],
                 schedules=[Cron(spec["cron"], timezone=TIMEZONE)] if spec["cron"] else None,
                 parameters=spec["parameters"],
-                concurrency_limit=1,
+                concurrency_limit=spec.get("concurrency", 1),
+                job_variables={"env": spec["env"]} if spec.get("env") else None,
                 description=spec["description"],
                 tags=TAGS,
                 entrypoint_type=EntrypointType.MODULE_PATH,
@@ -100,8 +112,9 @@ def describe() -> list[str]:
     for spec in deployment_specs():
         flow = _load(spec["flow"])
         when = f"cron '{spec['cron']}' ({TIMEZONE})" if spec["cron"] else "no schedule (trigger by hand)"
+        limit = spec.get("concurrency", 1)
         lines.append(
-            f"{flow.name}/{spec['name']}: {when}, concurrency limit 1, parameters {spec['parameters']} "
+            f"{flow.name}/{spec['name']}: {when}, concurrency limit {limit or 'none'}, parameters {spec['parameters']} "
             f"— {spec['description']}"
         )
     return lines

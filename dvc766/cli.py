@@ -92,6 +92,13 @@ def build_parser() -> argparse.ArgumentParser:
     bf.add_argument("--provinces", help="comma-separated codes (default: all 34)")
     bf.add_argument("--refresh", action="store_true", help="capture again periods already captured")
     bf.add_argument("--no-build", action="store_true")
+    bf.add_argument(
+        "--fan-out",
+        action="store_true",
+        help="run the months as chunks on the Prefect work pool's workers (needs PREFECT_API_URL; "
+        "see README, Past one machine)",
+    )
+    bf.add_argument("--chunk-months", type=int, default=1, help="months per chunk with --fan-out (default 1)")
 
     dd = sub.add_parser(
         "drilldown", help="per-procedure figures of a province × month, within a request budget"

@@ -31,12 +31,24 @@ def backfill_flow(
     provinces: list[str] | None = None,
     refresh: bool = False,
     build: bool = True,
+    run_key: str | None = None,
 ) -> RunSummary:
-    """Fetch and land every month from ``from_month`` to ``to_month`` for the provinces."""
+    """Fetch and land every month from ``from_month`` to ``to_month`` for the provinces.
+
+    ``run_key``: set by a fan-out (:mod:`flows.fanout`) on each of its chunks, so the chunks' workers
+    share one circuit breaker; with ``DVC766_POLITENESS=prefect`` they also share the pacing.
+    """
     settings = Settings.from_env()
     periods = backfill_periods(from_month, to_month, settings)
     codes = province_codes(provinces)
     summary = execute(
-        "backfill", settings, periods, codes, refresh=refresh, build=build, progress=run_logger_info()
+        "backfill",
+        settings,
+        periods,
+        codes,
+        refresh=refresh,
+        build=build,
+        progress=run_logger_info(),
+        run_key=run_key,
     )
     return conclude(summary)

@@ -78,7 +78,7 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
-    """``dvc766 backfill --from YYYY-MM --to YYYY-MM [--provinces ...] [--refresh]``."""
+    """``dvc766 backfill --from YYYY-MM --to YYYY-MM [--provinces ...] [--refresh] [--fan-out]``."""
     from flows.backfill import backfill_flow, backfill_periods
     from flows.monthly import province_codes
 
@@ -86,6 +86,8 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     periods = backfill_periods(args.from_month, args.to_month, settings)
     codes = province_codes(args.provinces)
     require_writable_dir(settings.data_dir)
+    if getattr(args, "fan_out", False):
+        return _fan_out(args, settings, periods[0].key, periods[-1].key, codes)
     return _run_flow(
         backfill_flow,
         settings,
@@ -93,6 +95,31 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         to_month=periods[-1].key,
         provinces=codes,
         refresh=bool(args.refresh),
+        build=not args.no_build,
+    )
+
+
+def _fan_out(args: argparse.Namespace, settings: Settings, first: str, last: str, codes: list[str]) -> int:
+    """``backfill --fan-out``: the chunks go to the work pool's workers (flows/fanout.py)."""
+    from dvc766.cli import UserError
+    from flows.fanout import backfill_fanout_flow
+    from flows.prefect_api import configured_api_url
+
+    if args.chunk_months < 1:
+        raise UserError(f"--chunk-months {args.chunk_months}: expected 1 or more")
+    if not configured_api_url():
+        raise UserError(
+            "--fan-out runs the months on a Prefect work pool: set PREFECT_API_URL to the server its "
+            "workers poll (README: Past one machine)"
+        )
+    return _run_flow(
+        backfill_fanout_flow,
+        settings,
+        from_month=first,
+        to_month=last,
+        provinces=codes,
+        refresh=bool(args.refresh),
+        chunk_months=args.chunk_months,
         build=not args.no_build,
     )
 

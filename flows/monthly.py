@@ -58,9 +58,11 @@ def execute(
     use_prefect: bool = True,
     ctx: tasks.RunContext | None = None,
     progress: Callable[[str], None] | None = None,
+    run_key: str | None = None,
 ) -> RunSummary:
-    """Run every batch of the periods × provinces, then the warehouse build; return the summary."""
-    ctx = ctx or tasks.make_context(settings, flow_name)
+    """Run every batch of the periods × provinces, then the warehouse build; return the summary.
+    ``run_key`` names the fan-out this run is a part of (see :mod:`flows.fanout`)."""
+    ctx = ctx or tasks.make_context(settings, flow_name, run_key)
     summary = RunSummary(
         flow=flow_name,
         run_id=ctx.run_id,

@@ -28,6 +28,7 @@ import requests
 
 from dvc766.settings import Settings
 from flows.errors import BlockedError, CircuitOpenError, TransientError
+from flows.politeness import Gate, LocalGate
 
 PORTAL_ORIGIN = "https://dichvucong.gov.vn"
 # The public pages that call each API; sent as Referer exactly like a browser on those pages would.
@@ -108,11 +109,14 @@ class PoliteSession:
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
         http: requests.Session | None = None,
+        gate: Gate | None = None,
     ) -> None:
         self.settings = settings
         self._sleep = sleep
         self._clock = clock
         self._rng = rng or random.Random()
+        # who holds pacing and the breaker: this process, or the Prefect server for every worker
+        self.gate: Gate = gate or LocalGate(settings, sleep=sleep, clock=clock, rng=self._rng)
         self._http = http or requests.Session()
         # One fixed identity for the whole run; per-request headers only add the content type.
         self._http.headers.update(
@@ -122,11 +126,7 @@ class PoliteSession:
                 "Origin": PORTAL_ORIGIN,
             }
         )
-        self._pace_lock = threading.Lock()
         self._state_lock = threading.Lock()
-        self._last_start: float | None = None
-        self._blocks = 0
-        self._open_message: str | None = None
         self.stats: dict[str, float] = {
             "requests": 0,
             "retries": 0,
@@ -143,7 +143,7 @@ class PoliteSession:
 
     @property
     def circuit_open(self) -> bool:
-        return self._open_message is not None
+        return self.gate.open_message() is not None
 
     def post_json(self, url: str, body: dict[str, Any]) -> HttpResult:
         """POST ``body`` as compact UTF-8 JSON (how the portal's own page sends it)."""
@@ -174,13 +174,11 @@ class PoliteSession:
             self.stats["seconds_waiting"] += seconds
 
     def _pace(self) -> None:
-        """Space request starts by pacing ± jitter; the lock is held while waiting so starts serialise."""
-        s = self.settings
-        with self._pace_lock:
-            if self._last_start is not None:
-                gap = max(0.0, s.pacing_s + self._rng.uniform(-s.jitter_s, s.jitter_s))
-                self._wait(self._last_start + gap - self._clock())
-            self._last_start = self._clock()
+        """Wait for this request's turn (pacing ± jitter, held by the gate: this process or every worker)."""
+        waited = self.gate.pace()
+        if waited:
+            with self._state_lock:
+                self.stats["seconds_waiting"] += waited
 
     def _backoff_delay(self, attempt: int, retry_after: float | None) -> float:
         """Exponential backoff with jitter (half fixed, half random); Retry-After wins, both capped."""
@@ -191,25 +189,22 @@ class PoliteSession:
         return base / 2 + self._rng.uniform(0, base / 2)
 
     def _check_open(self) -> None:
-        if self._open_message is not None:
-            raise CircuitOpenError(self._open_message)
+        message = self.gate.open_message()
+        if message is not None:
+            raise CircuitOpenError(message)
 
     def _record_block(self, url: str, reason: str, result: HttpResult) -> BlockedError | CircuitOpenError:
         """Count one block; return the error to raise (CircuitOpenError once the limit is reached)."""
+        blocks, opened = self.gate.add_block(f"{reason} from {url}")
         with self._state_lock:
-            self._blocks += 1
-            self.stats["blocks"] = self._blocks
-            if self._blocks >= self.settings.max_blocks:
-                self._open_message = (
-                    f"portal blocked us {self._blocks} times; stopping the run; wait and retry later "
-                    f"— never rotate identity (last block: {reason} from {url})"
-                )
-                err: BlockedError | CircuitOpenError = CircuitOpenError(self._open_message)
-            else:
-                err = BlockedError(
-                    f"blocked by the portal: {reason} from {url} "
-                    f"({self._blocks}/{self.settings.max_blocks} blocks before the run stops)"
-                )
+            self.stats["blocks"] += 1
+        if opened is not None:
+            err: BlockedError | CircuitOpenError = CircuitOpenError(opened)
+        else:
+            err = BlockedError(
+                f"blocked by the portal: {reason} from {url} "
+                f"({blocks}/{self.settings.max_blocks} blocks before the run stops)"
+            )
         err.result = result  # type: ignore[attr-defined]
         return err
 

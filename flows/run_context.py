@@ -43,6 +43,7 @@ class RunContext:
         *,
         flow: str = "run",
         run_id: str | None = None,
+        run_key: str | None = None,
         session: Any | None = None,
         v1: Any | None = None,
         legacy: Any | None = None,
@@ -52,10 +53,13 @@ class RunContext:
         self.settings = settings
         self.flow = flow
         self.run_id = run_id or new_run_id(flow)
+        # the run the politeness belongs to: this one, or the fan-out that started it (shared breaker)
+        self.run_key = run_key or self.run_id
         if session is None and (v1 is None or legacy is None):
+            from flows.politeness import make_gate
             from flows.portal_http import PoliteSession
 
-            session = PoliteSession(settings)
+            session = PoliteSession(settings, gate=make_gate(settings, self.run_key))
         self.session = session
         if v1 is None:
             from flows.v1_client import V1Client
@@ -135,6 +139,7 @@ class RunContext:
         return rows
 
 
-def make_context(settings: Settings, flow: str) -> RunContext:
-    """The run's context with the real portal clients; the one place tests swap for fakes."""
-    return RunContext(settings, flow=flow)
+def make_context(settings: Settings, flow: str, run_key: str | None = None) -> RunContext:
+    """The run's context with the real portal clients; the one place tests swap for fakes.
+    ``run_key``: the fan-out run this one is a part of (its workers share one circuit breaker)."""
+    return RunContext(settings, flow=flow, run_key=run_key)

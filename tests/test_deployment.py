@@ -1,4 +1,4 @@
-"""The schedules: serve.py and prefect.yaml describe the same three deployments."""
+"""The deployments: serve.py and prefect.yaml describe the same five."""
 
 from __future__ import annotations
 
@@ -15,13 +15,18 @@ def test_prefect_yaml_matches_the_served_deployments() -> None:
     doc = yaml.safe_load((ROOT / "deployments" / "prefect.yaml").read_text(encoding="utf-8"))
     by_name = {d["name"]: d for d in doc["deployments"]}
     specs = {s["name"]: s for s in deployment_specs()}
-    assert set(by_name) == set(specs) == {"monthly", "month-end-snapshot", "backfill", "drilldown"}
+    assert (
+        set(by_name)
+        == set(specs)
+        == {"monthly", "month-end-snapshot", "backfill", "backfill-chunk", "drilldown"}
+    )
     for name, spec in specs.items():
         dep = by_name[name]
         module, func = spec["flow"].split(":")
         assert dep["entrypoint"] == f"{module.replace('.', '/')}.py:{func}"
         assert (ROOT / dep["entrypoint"].split(":")[0]).is_file()
-        assert dep["concurrency_limit"] == 1
+        assert dep.get("concurrency_limit") == spec.get("concurrency", 1)
+        assert (dep["work_pool"].get("job_variables") or {}).get("env", {}) == spec.get("env", {})
         assert (dep["parameters"] or {}) == spec["parameters"]
         crons = [(s["cron"], s["timezone"]) for s in dep["schedules"]]
         assert crons == ([(spec["cron"], TIMEZONE)] if spec["cron"] else [])
@@ -34,5 +39,7 @@ def test_runner_deployments_carry_schedule_timezone_and_limit() -> None:
     assert deps["monthly"].schedules[0].schedule.timezone == "Asia/Ho_Chi_Minh"
     assert deps["month-end-snapshot"].parameters == {"only_on_last_day": True}
     assert not deps["backfill"].schedules
-    assert {d.concurrency_limit for d in deps.values()} == {1}
+    assert {d.concurrency_limit for n, d in deps.items() if n != "backfill-chunk"} == {1}
+    assert deps["backfill-chunk"].concurrency_limit is None
+    assert deps["backfill-chunk"].job_variables == {"env": {"DVC766_POLITENESS": "prefect"}}
     assert deps["monthly"].entrypoint == "flows.monthly.monthly_flow"
