@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.local_s3 import S3_ENV, make_bucket, s3_server
 from dvc766.cli import main
 from dvc766.settings import Settings
 from dvc766.storage import Store
 from replica.server import start_replica
 from tests.published import query, replica_env
-from tests.s3_server import S3_ENV, make_bucket, s3_server
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 NOW = "2026-09-20T10:00"  # the replica's clock, frozen: both runs get the same Date header

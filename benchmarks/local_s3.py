@@ -1,4 +1,4 @@
-"""A local S3-compatible server for the object-storage tests: moto's standalone server on 127.0.0.1.
+"""A local S3-compatible server for the object-storage tests and the two-worker benchmark: moto's
 
 Started as a child process on a free port (so it behaves like a real remote store: HTTP, multipart,
 copy, list) and stopped with SIGTERM by PID. Credentials are moto's dummies, set in the environment
