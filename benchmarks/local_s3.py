@@ -15,6 +15,8 @@ import sys
 import time
 from collections.abc import Iterator
 
+from benchmarks import environ
+
 S3_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -61,21 +63,7 @@ def make_bucket(endpoint: str, bucket: str) -> None:
     import pyarrow.fs as pafs
 
     host = endpoint.removeprefix("http://")
-    with _env(S3_ENV):
+    with environ(S3_ENV):
         pafs.S3FileSystem(endpoint_override=host, scheme="http", allow_bucket_creation=True).create_dir(
             bucket
         )
-
-
-@contextlib.contextmanager
-def _env(values: dict[str, str]) -> Iterator[None]:
-    before = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in before.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v

@@ -275,5 +275,5 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         print(line)
     for line in problems:
         print(f"PROBLEM {line}")
-    print(f"doctor: {len(problems)} problem(s) in {settings.data_dir}")
+    print(f"doctor: {len(problems)} problem(s) in {settings.lake_root}")
     return 1 if problems else 0

@@ -82,9 +82,10 @@ def backfill_fanout_flow(
     summary = RunSummary(
         flow="backfill-fanout",
         run_id=run_key,
-        data_dir=str(settings.data_dir),
+        data_dir=settings.lake_root,
         periods=[p.key for p in periods],
         provinces=list(codes),
+        chunked=True,
     )
     started: dict[str, list[Period]] = {}
     for part in chunks(periods, chunk_months):

@@ -66,7 +66,7 @@ def execute(
     summary = RunSummary(
         flow=flow_name,
         run_id=ctx.run_id,
-        data_dir=str(settings.data_dir),
+        data_dir=settings.lake_root,
         periods=[p.key for p in periods],
         provinces=list(codes),
     )

@@ -238,6 +238,8 @@ class PoliteSession:
             self._check_open()
             attempts += 1
             self._pace()
+            # again after the wait: another thread, or another worker, may have been blocked meanwhile
+            self._check_open()
             with self._state_lock:
                 self.stats["requests"] += 1
             retry_after: float | None = None

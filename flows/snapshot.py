@@ -76,7 +76,7 @@ def take_snapshot(
     ctx = ctx or tasks.make_context(settings, "snapshot")
     provisional, late = snapshot_label(now or now_vn())
     label = PortalClockLabel(provisional, late)
-    summary = RunSummary(flow="snapshot", run_id=ctx.run_id, data_dir=str(settings.data_dir), provinces=codes)
+    summary = RunSummary(flow="snapshot", run_id=ctx.run_id, data_dir=settings.lake_root, provinces=codes)
     try:
         try:
             first = tasks.run_batch(
@@ -126,7 +126,7 @@ def snapshot_flow(
         return RunSummary(
             flow="snapshot",
             run_id="-",
-            data_dir=str(settings.data_dir),
+            data_dir=settings.lake_root,
             skipped_run="not the last day of the month (Vietnam time); the schedule fires on days 28-31",
         )
     summary = take_snapshot(settings, codes, build=build, progress=say)

@@ -52,7 +52,7 @@ class RunSummary:
 
     flow: str
     run_id: str
-    data_dir: str
+    data_dir: str  # where raw/ and landing/ are (the lake: the data folder or a bucket)
     periods: list[str] = field(default_factory=list)
     provinces: list[str] = field(default_factory=list)
     batches: list[BatchOutcome] = field(default_factory=list)
@@ -61,6 +61,8 @@ class RunSummary:
     skipped_run: str = ""  # set when the flow decided not to run at all (month-end schedule)
     build: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    # a fan-out's batches are its chunk runs; their requests and rows are in each chunk's own summary
+    chunked: bool = False
 
     # --- derived totals ---------------------------------------------------------------------
 
@@ -104,6 +106,8 @@ class RunSummary:
             return out
         if self.periods:
             out.append(f"periods: {', '.join(self.periods)}")
+        if self.chunked:
+            return out + self._chunk_lines()
         h = self.http
         out.append(
             f"requests: {int(h.get('requests', 0))} made, {int(h.get('retries', 0))} retries, "
@@ -139,6 +143,20 @@ class RunSummary:
         if self.stopped:
             out.append(f"STOPPED: {self.stopped}")
         out.extend(f"warning: {w}" for w in self.warnings)
+        out.append("warehouse: " + self._build_line())
+        out.append(f"files: {self.data_dir}/raw (bodies + manifest), {self.data_dir}/landing (Parquet)")
+        return out
+
+    def _chunk_lines(self) -> list[str]:
+        counts = self.status_counts()
+        out = [
+            f"provinces: {', '.join(self.provinces) if len(self.provinces) <= 10 else len(self.provinces)}"
+        ]
+        out.append("chunks: " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none"))
+        out.append("  each chunk's requests, captures and rows: its own summary, in its flow run's logs")
+        out.extend(f"  FAILED {b.scope}: {b.cause}" for b in self.failed)
+        if self.stopped:
+            out.append(f"STOPPED: {self.stopped}")
         out.append("warehouse: " + self._build_line())
         out.append(f"files: {self.data_dir}/raw (bodies + manifest), {self.data_dir}/landing (Parquet)")
         return out
