@@ -15,6 +15,7 @@ storage every worker and this machine can reach (object storage, or one machine'
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 
@@ -58,6 +59,12 @@ def _wait(flow_run_ids: list[str], say: Callable[[str], None], poll_s: float = 2
             if pending:
                 time.sleep(poll_s)
     return done
+
+
+def _first_cause(message: str, limit: int = 200) -> str:
+    """A chunk's failure, once: its state message without Prefect's and the chunk's own preamble."""
+    text = re.sub(r"^.*?RunFailedError: \S+ run \S+ failed: ", "", message)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @flow(name="backfill-fanout")
@@ -113,7 +120,7 @@ def backfill_fanout_flow(
                 f"chunk {part[0].key}..{part[-1].key}",
                 part[0].key,
                 OK if ok else FAILED,
-                cause="" if ok else f"{state.name}: {state.message or ''}".strip(),
+                cause="" if ok else f"{state.name}: {_first_cause(state.message or '')}",
                 error_kind="" if ok else ("circuit_open" if "blocked" in (state.message or "") else "chunk"),
             )
         )
