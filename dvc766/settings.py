@@ -64,10 +64,10 @@ class Settings:
     # long-lived Prefect server on 127.0.0.1 that later commands reuse (flows/prefect_api.py);
     # "ephemeral" lets Prefect start its temporary server inside each command (20-30 s every time).
     prefect_server: str = "local"
-    # Memory DuckDB may use while building the warehouse (DuckDB's spelling: "700MB", "2GB"). Full
-    # 60-month build (34 provinces, 2 cores): 1 GB -> 73 s and 1,529-1,565 MiB peak RSS; 700 MB -> 67 s,
-    # 1,349 MiB; 600 MB -> 72-78 s, 1,166-1,225 MiB. The process needs ~0.6 GB above DuckDB's own limit.
-    build_memory_limit: str = "700MB"
+    # Memory DuckDB may use while building the warehouse (DuckDB's spelling: "500MB", "2GB"). Full
+    # 60-month build (34 provinces, 2 cores), 2026-12-02: 700 MB -> 30.5 s, 1,520 MiB peak RSS; 500 MB ->
+    # 31.0 s, 1,215 MiB; 400 MB -> 31.7 s, 1,147 MiB. The process needs ~0.7 GB above DuckDB's own limit.
+    build_memory_limit: str = "500MB"
     user_agent: str = "dvc766/0.1 (+monthly 766 appendix; contact: provincial analyst)"
 
     @property
