@@ -18,207 +18,39 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
-import signal
-import subprocess
 import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from dvc766.endpoints import SERVICE_RESULTS, SHAPE_A_GROUP, TREE_GROUP
+from benchmarks.crash_trials import crash_figures, crash_trials
+from benchmarks.reliability_common import (
+    CLOCK_START,
+    EXPECT,
+    FAMILIES,
+    KINDS,
+    LEGACY_PERIOD,
+    RESULTS,
+    ROOT,
+    V1_PERIOD,
+    Clock,
+    digest_diff,
+    digest_extra,
+    fast_settings,
+    marts_digest,
+    published_problems,
+    rows_missing,
+    torn_files,
+)
 from dvc766.periods import Period
 from dvc766.settings import Settings
-
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results" / "reliability.json"
-# Columns that record when (not what) a capture was taken: they differ between two runs by design.
-# Columns that describe *when* and *how often* something was captured, not what the portal said:
-# a killed run followed by a re-run captures at other times than an uninterrupted run, and
-# fct_unit_score.score_capture_count counts the captures that won per group (a kill during fetch
-# spreads a province's groups over two capture times: same scores, another count).
-RUN_SPECIFIC = frozenset(
-    {
-        "captured_at",
-        "capture_id",
-        "is_current",
-        "prev_captured_at",
-        "valid_from",
-        "valid_to",
-        "built_at",
-        "raw_sha256",
-        "score_capture_count",
-    }
-)
-# The replica's clock: a closed month (February 2026, v1; October 2025, legacy) asked in October 2026.
-CLOCK_START = datetime(2026, 10, 5, 10, 0)
-V1_PERIOD = Period.month(2026, 2)
-LEGACY_PERIOD = Period.month(2025, 10)
-
-# Endpoint families and their endpoints (the reduced matrix takes the first of each).
-FAMILIES: dict[str, tuple[str, ...]] = {
-    "service-results": (SERVICE_RESULTS,),
-    "shape-a": tuple(SHAPE_A_GROUP),
-    "tree": tuple(TREE_GROUP),
-    "legacy": ("report_tinh_766_service",),
-}
-# Fault kind -> what the run must do: recover in-run ("recover"), or reject the body and fail that
-# province with this error kind (the raw body kept as ``rejected:<kind>``).
-EXPECT: dict[str, str] = {
-    "latency": "recover",
-    "5xx": "recover",
-    "429": "recover",
-    "reset": "recover",
-    "truncated": "recover",
-    "waf": "blocked",
-    "wrong-province": "wrong_scope",
-    "renamed-field": "schema_change",
-    "empty-month": "not_published",
-}
-KINDS = tuple(EXPECT)
-# Capture history: every capture of an answer is a row, so a re-run that asks again adds rows that
-# equal earlier ones but for their time; these tables compare as sets of rows.
-HISTORY_TABLES = frozenset(
-    {"fct_indicator_capture", "fct_unit_sighting", "fct_reported_series", "fct_procedure_indicator"}
-)
-# Version histories compare on their current versions: a faulted run keeps the good captures of a
-# failed batch, and a capture without unit IDs (service-results) is a sighting that opens a version
-# of its own (see the report of issue 7); the versions a clean run ends with must be the same.
-CURRENT_ONLY = frozenset({"dim_unit"})
-# Sightings compare without the portal ID: service-results names units without IDs, and whether
-# that ID-less sighting is picked away depends on whether another endpoint saw the unit in the same
-# second (it does in one run and not in another). IDs are compared through dim_unit.
-TABLE_RUN_SPECIFIC = {"fct_unit_sighting": frozenset({"unit_id", "id_kind"})}
-
-
-def fast_env(data_dir: Path, portal_url: str) -> dict[str, str]:
-    """Environment for CLI runs against the replica: no pacing, short timeouts and backoff."""
-    return {
-        "DVC766_DATA_DIR": str(data_dir),
-        "DVC766_PORTAL_URL": portal_url,
-        "DVC766_PACING_S": "0",
-        "DVC766_JITTER_S": "0",
-        "DVC766_CONNECT_TIMEOUT_S": "2",
-        "DVC766_READ_TIMEOUT_S": "0.4",
-        "DVC766_MAX_RETRIES": "3",
-        "DVC766_BACKOFF_BASE_S": "0.01",
-        "DVC766_BACKOFF_MAX_S": "0.05",
-        "DVC766_MAX_BLOCKS": "20",
-        "DVC766_V1_CUTOVER": "2026-01",
-        "DVC766_BACKFILL_CONCURRENCY": "1",
-    }
-
-
-def fast_settings(data_dir: Path, portal_url: str) -> Settings:
-    """The same settings as :func:`fast_env`, as an object for in-process runs."""
-    saved = dict(os.environ)
-    try:
-        os.environ.update(fast_env(data_dir, portal_url))
-        return Settings.from_env()
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-
-
-# --- comparing warehouses -------------------------------------------------------------------------
-
-
-def marts_digest(warehouse: Path) -> dict[str, Counter[str]]:
-    """Per table (seeds and build info excluded): the multiset of its rows' hashes, run-specific
-    columns left out. Opened read-only, as an analyst would."""
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        names = [
-            n
-            for (n,) in con.execute(
-                "select table_name from information_schema.tables where table_schema = 'main' "
-                "order by table_name"
-            ).fetchall()
-            if not n.startswith(("_", "seed_"))
-        ]
-        out: dict[str, Counter[str]] = {}
-        for name in names:
-            cols = [
-                c
-                for (c, *_rest) in con.execute(f'describe "{name}"').fetchall()
-                if c not in RUN_SPECIFIC and c not in TABLE_RUN_SPECIFIC.get(name, ())
-            ]
-            # the row as DuckDB prints a struct (NULL stays NULL, text stays quoted), hashed in SQL
-            packed = ", ".join(f'"{c}"' for c in cols)
-            where = " where is_current" if name in CURRENT_ONLY else ""
-            sql = f'select md5(cast(row({packed}) as varchar)) from "{name}"{where}'
-            hashes = [h for (h,) in con.execute(sql).fetchall()]
-            out[name] = Counter(set(hashes)) if name in HISTORY_TABLES else Counter(hashes)
-        return out
-    finally:
-        con.close()
-
-
-def digest_diff(got: dict[str, Counter[str]], want: dict[str, Counter[str]]) -> list[str]:
-    """Human-readable differences between two digests; empty when the warehouses agree."""
-    out = []
-    for table in sorted(set(got) | set(want)):
-        a, b = got.get(table, Counter()), want.get(table, Counter())
-        if a != b:
-            out.append(
-                f"{table}: {sum((a - b).values())} rows not in the reference, "
-                f"{sum((b - a).values())} reference rows missing ({sum(a.values())} vs {sum(b.values())})"
-            )
-    return out
-
-
-def rows_missing(got: dict[str, Counter[str]], want: dict[str, Counter[str]]) -> int:
-    """Reference rows absent from ``got``: the "rows lost" figure."""
-    return sum(sum((want[t] - got.get(t, Counter())).values()) for t in want)
-
-
-def published_problems(warehouse: Path) -> list[str]:
-    """Why the published warehouse is not usable (empty when it opens read-only and every check
-    passes); a missing file is not a problem (nothing was ever published)."""
-    from warehouse.checks import failures, load_checks, run_checks
-
-    if not warehouse.exists():
-        return []
-    try:
-        con = duckdb.connect(str(warehouse), read_only=True)
-    except duckdb.Error as exc:
-        return [f"published warehouse does not open read-only: {exc}"]
-    try:
-        results = run_checks(con, load_checks())
-        return [f"check failed: {f.describe()}" for f in failures(results)]
-    except duckdb.Error as exc:
-        return [f"checks cannot run on the published warehouse: {exc}"]
-    finally:
-        con.close()
-
-
-def torn_files(data_dir: Path) -> list[str]:
-    """Files that a finished (or killed) run must not leave under a final name half-written:
-    landing Parquet that does not open and raw bodies that are not gzip."""
-    import gzip
-
-    import pyarrow.parquet as pq
-
-    bad = []
-    for p in sorted((data_dir / "landing").rglob("*.parquet")):
-        try:
-            pq.read_metadata(p)
-        except Exception as exc:  # any unreadable file is torn
-            bad.append(f"{p}: {exc}")
-    for p in sorted((data_dir / "raw").rglob("*.json.gz")):
-        try:
-            gzip.decompress(p.read_bytes())
-        except Exception as exc:
-            bad.append(f"{p}: {exc}")
-    return bad
-
 
 # --- the fault matrix ---------------------------------------------------------------------------
 
@@ -314,20 +146,6 @@ class CellResult:
     retries: int
     rejected_records: list[str]
     problems: list[str] = field(default_factory=list)
-
-
-class Clock:
-    """Moves the replica's frozen clock a second per run: a re-run is a later capture, as on the
-    real portal (two captures of one body in the same second would share a capture id). Seconds,
-    not minutes: the replica caches answers per clock hour, and a suite stays inside one hour."""
-
-    def __init__(self, replica: Any, start: datetime = CLOCK_START) -> None:
-        self.replica = replica
-        self.now = start
-
-    def tick(self) -> None:
-        self.now += timedelta(seconds=1)
-        self.replica.set_now(self.now)
 
 
 def _execute(settings: Settings, period: Period, province: str, clock: Clock | None = None) -> Any:
@@ -508,190 +326,6 @@ def run_matrix(
     return MatrixReport(results, injected, rows_lost, corrupted, problems, time.monotonic() - started)
 
 
-def digest_extra(got: dict[str, Counter[str]], reference: dict[str, Counter[str]]) -> list[str]:
-    """Tables of ``got`` holding rows the reference does not (a partial warehouse may lack rows,
-    but every row it has must be one a clean run also publishes). Ranks and derived report tables
-    compare against neighbours and a unit's current version may be a partial run's sighting, so
-    only the per-capture facts and the periods are held to this."""
-    out = []
-    for table in ("fct_indicator_capture", "fct_indicator", "dim_period"):
-        extra = got.get(table, Counter()) - reference.get(table, Counter())
-        if extra:
-            out.append(f"{table}: {sum(extra.values())} rows")
-    return out
-
-
-# --- crash trials -------------------------------------------------------------------------------
-
-PHASES = ("fetch", "land", "build", "publish")
-
-
-@dataclass
-class Trial:
-    n: int
-    command: str
-    phase: str
-    killed: bool
-    seconds_before_kill: float
-    problems: list[str] = field(default_factory=list)
-
-
-def cli(argv: list[str], env: dict[str, str], **kw: Any) -> subprocess.Popen[bytes]:
-    """``dvc766 <argv>`` as a separate process, the way cron or an analyst starts it."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "dvc766.cli", *argv],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        **kw,
-    )
-
-
-def _wait_for(proc: subprocess.Popen[bytes], ready: Any, timeout_s: float = 120.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            return False
-        if ready():
-            return True
-        time.sleep(0.005)
-    return False
-
-
-def _count(root: Path, pattern: str) -> int:
-    return sum(1 for _ in root.rglob(pattern)) if root.exists() else 0
-
-
-def kill_at(
-    proc: subprocess.Popen[bytes], data_dir: Path, phase: str, rng: random.Random
-) -> tuple[bool, float]:
-    """SIGKILL ``proc`` at a random point of ``phase``; returns (killed, seconds it ran)."""
-    t0 = time.monotonic()
-    wh = data_dir / "warehouse.duckdb"
-    if phase == "fetch":
-        k = rng.randint(1, 6)
-        hit = _wait_for(proc, lambda: _count(data_dir / "raw", "*.meta.json") >= k)
-    elif phase == "land":
-        k = rng.randint(1, 3)
-        hit = _wait_for(proc, lambda: _count(data_dir / "landing", "*.parquet") >= k)
-    elif phase == "build":
-        hit = _wait_for(proc, lambda: any(data_dir.glob("warehouse.duckdb.building-*")))
-        if hit:
-            time.sleep(rng.uniform(0.0, 0.4))
-    else:  # publish: around the rename (the build file exists, then the warehouse changes)
-        before = wh.stat().st_ino if wh.exists() else None
-        hit = _wait_for(proc, lambda: any(data_dir.glob("warehouse.duckdb.building-*")))
-        if hit:
-            _wait_for(proc, lambda: not any(data_dir.glob("warehouse.duckdb.building-*")), 30)
-            time.sleep(rng.uniform(0.0, 0.02))
-        hit = hit or (wh.exists() and wh.stat().st_ino != before)
-    ran = time.monotonic() - t0
-    if proc.poll() is None:
-        os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=60)
-    return proc.returncode == -signal.SIGKILL and hit, ran
-
-
-@dataclass
-class CrashReport:
-    trials: list[Trial]
-    runs_killed: int
-    runs_recovered: int
-    rows_lost: int
-    corrupted_publishes: int
-    problems: list[str]
-    seconds: float
-
-
-TRIAL_COMMANDS = {
-    # phase -> argv; a run of one month for two provinces, or a build of what is landed
-    "fetch": ["run", "--month", V1_PERIOD.key, "--provinces", "H55,H44"],
-    "land": ["backfill", "--from", LEGACY_PERIOD.key, "--to", V1_PERIOD.key, "--provinces", "H55"],
-    "build": ["build"],
-    "publish": ["build"],
-}
-
-
-def crash_trials(
-    replica: Any, workdir: Path, n: int, *, seed: int = 766, base_env: dict[str, str] | None = None,
-    phases: tuple[str, ...] = PHASES,
-) -> CrashReport:  # fmt: skip
-    """``n`` trials, each: a fresh data folder; a first run (for build phases), then the command
-    killed at a random point of its phase; the published warehouse must open read-only and pass
-    every check; then the same command run to the end (plus a run of what the kill may have cut,
-    for build phases) must give marts identical to an uninterrupted run's."""
-    started = time.monotonic()
-    rng = random.Random(seed)
-    clock = Clock(replica)
-    replica.set_faults("")
-    env0 = dict(base_env or os.environ)
-    problems: list[str] = []
-
-    def env_for(d: Path, pacing: str = "0") -> dict[str, str]:
-        return {**env0, **fast_env(d, replica.url), "DVC766_PACING_S": pacing}
-
-    def run_ok(argv: list[str], d: Path) -> None:
-        clock.tick()
-        p = cli(argv, env_for(d))
-        out, err = p.communicate(timeout=300)
-        if p.returncode != 0:
-            raise RuntimeError(f"dvc766 {' '.join(argv)} failed ({p.returncode}): {err.decode()[-800:]}")
-
-    # the uninterrupted references: the run, and the backfill, each ending with its build
-    references: dict[str, dict[str, Counter[str]]] = {}
-    for phase_key, argv in (("run", TRIAL_COMMANDS["fetch"]), ("backfill", TRIAL_COMMANDS["land"])):
-        d = workdir / f"reference-{phase_key}"
-        run_ok(argv, d)
-        references[phase_key] = marts_digest(d / "warehouse.duckdb")
-
-    trials: list[Trial] = []
-    killed = recovered = lost = corrupted = 0
-    for i in range(n):
-        phase = phases[i % len(phases)]
-        d = workdir / f"trial-{i:02d}-{phase}"
-        fetch_argv = (
-            TRIAL_COMMANDS["fetch"] if phase in ("fetch", "build", "publish") else TRIAL_COMMANDS["land"]
-        )
-        ref = references["run" if fetch_argv is TRIAL_COMMANDS["fetch"] else "backfill"]
-        if phase in ("build", "publish"):
-            # something is already published; the killed build must leave it (or the new one) intact
-            run_ok([*fetch_argv, "--no-build"], d)
-            if rng.random() < 0.5:
-                run_ok(["build"], d)
-        clock.tick()
-        argv = TRIAL_COMMANDS[phase] if phase in ("build", "publish") else fetch_argv
-        pacing = "0.05" if phase == "fetch" else "0"
-        proc = cli(argv, env_for(d, pacing))
-        hit, ran = kill_at(proc, d, phase, rng)
-        trial = Trial(i, " ".join(argv), phase, hit, round(ran, 3))
-        if hit:
-            killed += 1
-        trial.problems += published_problems(d / "warehouse.duckdb")
-        trial.problems += [f"torn: {t}" for t in torn_files(d)]
-        if trial.problems:
-            corrupted += 1
-        # recover: the interrupted command again, to the end
-        try:
-            run_ok(fetch_argv, d)
-            got = marts_digest(d / "warehouse.duckdb")
-            diff = digest_diff(got, ref)
-            lost += rows_missing(got, ref)
-            if diff:
-                trial.problems.append(f"marts differ from the uninterrupted run: {diff}")
-            else:
-                recovered += 1
-        except RuntimeError as exc:
-            trial.problems.append(f"re-run failed: {exc}")
-        from flows.commands import doctor
-
-        doc, _notes = doctor(Settings(data_dir=d))
-        trial.problems += [f"doctor: {p}" for p in doc]
-        problems += [f"trial {i} ({phase}): {p}" for p in trial.problems]
-        trials.append(trial)
-    return CrashReport(trials, killed, recovered, lost, corrupted, problems, time.monotonic() - started)
-
-
 # --- the summary ----------------------------------------------------------------------------------
 
 
@@ -728,20 +362,6 @@ def matrix_figures(rep: MatrixReport, full: bool) -> dict[str, Any]:
         "problems": rep.problems,
         "seconds": round(rep.seconds, 1),
         "detail": [asdict(r) for r in rep.cells],
-    }
-
-
-def crash_figures(rep: CrashReport) -> dict[str, Any]:
-    return {
-        "trials": len(rep.trials),
-        "runs_killed": rep.runs_killed,
-        "runs_recovered": rep.runs_recovered,
-        "rows_lost": rep.rows_lost,
-        "corrupted_publishes": rep.corrupted_publishes,
-        "kills_by_phase": dict(Counter(t.phase for t in rep.trials if t.killed)),
-        "problems": rep.problems,
-        "seconds": round(rep.seconds, 1),
-        "detail": [asdict(t) for t in rep.trials],
     }
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from benchmarks.reliability import CLOCK_START, V1_PERIOD, fast_env, fast_settings
+from benchmarks.reliability_common import CLOCK_START, V1_PERIOD, fast_env, fast_settings
 from dvc766.cli import main
 from dvc766.periods import Period
 from dvc766.settings import Settings

@@ -14,16 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.reliability import (
-    CLOCK_START,
-    EXPECT,
-    FAMILIES,
-    KINDS,
-    matrix_cells,
-    matrix_figures,
-    run_matrix,
-    write_summary,
-)
+from benchmarks.reliability import matrix_cells, matrix_figures, run_matrix, write_summary
+from benchmarks.reliability_common import CLOCK_START, EXPECT, FAMILIES, KINDS
 from replica.server import start_replica
 
 

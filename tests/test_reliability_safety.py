@@ -21,16 +21,15 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.reliability import (
+from benchmarks.crash_trials import cli, kill_at
+from benchmarks.reliability import _execute
+from benchmarks.reliability_common import (
     CLOCK_START,
     ROOT,
     V1_PERIOD,
     Clock,
-    _execute,
-    cli,
     fast_env,
     fast_settings,
-    kill_at,
     marts_digest,
     published_problems,
     torn_files,
@@ -90,7 +89,7 @@ def test_build_killed_mid_build_or_publish_leaves_a_sound_warehouse_and_rebuilds
 def test_crash_trials_script_subset(tmp_path: Path, replica: object) -> None:
     from prefect.settings import PREFECT_API_URL
 
-    from benchmarks.reliability import crash_trials
+    from benchmarks.crash_trials import crash_trials
 
     env = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value())}
     report = crash_trials(replica, tmp_path, 4, base_env=env)
