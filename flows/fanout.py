@@ -126,7 +126,7 @@ def backfill_fanout_flow(
         )
     summary.stopped = next((b.cause for b in summary.batches if b.error_kind == "circuit_open"), "")
     if not build:
-        pass
+        summary.build = {}
     elif summary.stopped:
         summary.build = {"status": "skipped", "message": "run stopped by the circuit breaker"}
     elif not any(b.status == OK for b in summary.batches):

@@ -96,6 +96,10 @@ def test_a_run_on_object_storage_lands_builds_and_relands_like_a_local_one(
     assert main(["reland"]) == 0
     assert landing_digest(lake) == before
     assert not lake.list_files("landing.reland-tmp")
+    # the relanded objects are new to the build: an incremental build reads the changed years back
+    assert main(["build"]) == 0
+    assert "incremental" in capsys.readouterr().out
+    assert tables(remote.warehouse_path) == tables(local.warehouse_path)
 
     # a half-written object (a crash mid-upload leaves only a temporary name) is never read as landed
     lake.fs.open_output_stream(lake.path("landing/indicator_values/period_type=month/.tmp-crashed")).close()

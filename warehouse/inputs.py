@@ -136,8 +136,7 @@ def register_lake(con: duckdb.DuckDBPyConnection, store: Store) -> None:
         return
     import s3fs  # the optional 's3' dependency: only a lake on object storage needs it
 
-    already = {fs for fs in con.list_filesystems()}
-    if "S3FileSystem" in already or any("s3" in fs.lower() for fs in already):
-        return
+    if any("s3" in name.lower() for name in con.list_filesystems()):
+        return  # registered already on this connection (an incremental build asks again)
     kwargs = {"endpoint_url": store.s3_endpoint_url} if store.s3_endpoint_url else {}
     con.register_filesystem(s3fs.S3FileSystem(**kwargs))
