@@ -11,7 +11,8 @@
 -- unit, instant and period is kept by the same deterministic pick dim_unit applies across periods,
 -- so the pick of picks equals the pick over all rows. Not one per instant across periods: which
 -- periods share a second is an accident of timing (a backfill asks 2025-10 and 2025-11 within a
--- second or not), and the sightings of a period must not depend on it.
+-- second or not), and the sightings of a period must not depend on it. The pick is an aggregate
+-- (arg_min of the sort key) rather than a top-1 window: the same row, without sorting 1.7 M rows.
 with seen as (
     select
         *,
@@ -23,24 +24,35 @@ with seen as (
     from stg_landing__units_seen
 ),
 
+picked as (
+    select
+        unit_code,
+        captured_at,
+        period_type,
+        period_key,
+        arg_min(
+            {'province_code': province_code, 'unit_id': unit_id, 'unit_name': unit_name, 'unit_kind': unit_kind,
+             'parent_code': parent_code, 'id_kind': id_kind, 'capture_id': capture_id},
+            (unit_name is null, unit_id is null, unit_name, unit_id, capture_id)
+        ) as pick
+    from seen
+    group by unit_code, captured_at, period_type, period_key
+),
+
 final as (
     select
         unit_code,
-        province_code,
-        unit_id,
-        unit_name,
-        unit_kind,
-        parent_code,
-        id_kind,
+        pick.province_code,
+        pick.unit_id,
+        pick.unit_name,
+        pick.unit_kind,
+        pick.parent_code,
+        pick.id_kind,
         captured_at,
-        capture_id,
+        pick.capture_id,
         period_type,
         period_key
-    from seen
-    qualify row_number() over (
-        partition by unit_code, captured_at, period_type, period_key
-        order by unit_name is null, unit_id is null, unit_name, unit_id, capture_id
-    ) = 1
+    from picked
 )
 
 select * from final
