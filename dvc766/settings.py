@@ -80,10 +80,6 @@ class Settings:
         return "://" in self.lake_root
 
     @property
-    def raw_dir(self) -> str:
-        return f"{self.lake_root.rstrip('/')}/raw"
-
-    @property
     def landing_dir(self) -> str:
         return f"{self.lake_root.rstrip('/')}/landing"
 

@@ -7,6 +7,7 @@ sums every province (nationally) or every group of one province, rather than sha
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from replica.generator import COL, GROUPS, Dataset, month_share
@@ -69,6 +70,30 @@ def _mean(values: list[float]) -> float | int | None:
     return r2(sum(values) / len(values)) if values else None
 
 
+def _charts(
+    year_months: list[tuple[int, int]],
+    asked: set[tuple[int, int]],
+    now: datetime,
+    month_totals: Callable[[int, int, tuple[int, int]], tuple[float | int | None, int, int]],
+) -> tuple[list[dict], list[dict]]:
+    """The year's two charts from each begun month's (average score, received, on time): the score
+    chart reports every begun month, the dossier chart only the months of the period asked for (the
+    others, and months not begun, are null), as the portal does."""
+    monthly, dossier_chart = [], []
+    for y, m in year_months:
+        share = month_share(y, m, now)
+        totals = month_totals(y, m, share) if share is not None else None
+        monthly.append({"month": f"{m:02d}", "averageScore": totals[0] if totals else None})
+        if totals is None or (y, m) not in asked:
+            dossier_chart.append({"month": f"{m:02d}", "onTimePct": None, "overduePct": None})
+            continue
+        _, rec, on = totals
+        dossier_chart.append(
+            {"month": f"{m:02d}", "onTimePct": ratio(on, rec), "overduePct": ratio(rec - on, rec)}
+        )
+    return monthly, dossier_chart
+
+
 def service_results(ds: Dataset, request: PeriodRequest, tree: ProvinceTree | None, now: datetime) -> dict:
     """The summary endpoint: overview, radar, donuts, ranking or children, monthly charts."""
     era = request.unit_era
@@ -102,27 +127,14 @@ def service_results(ds: Dataset, request: PeriodRequest, tree: ProvinceTree | No
             evaluation.append({**_unit_fields(tr.unit), "totalScore": totals[tr.unit.code],
                                "ratio": totals[tr.unit.code], "scoreDelta": delta, "groupScores": g})  # fmt: skip
         overview = {"departmentName": NATIONAL_NAME, "departmentCode": None}
-        monthly = []
-        dossier_chart = []
-        for y, m in year_months:
-            share = month_share(y, m, now)
-            if share is None:
-                monthly.append({"month": f"{m:02d}", "averageScore": None})
-                dossier_chart.append({"month": f"{m:02d}", "onTimePct": None, "overduePct": None})
-                continue
+
+        def month_totals(y: int, m: int, share: tuple[int, int]) -> tuple[float | int | None, int, int]:
             month_figs = [ds.figures(tr, [(y, m, *share)]) for tr in ds.provinces(era)]
-            if (y, m) not in asked:  # the dossier chart reports the period asked for only
-                monthly.append({"month": f"{m:02d}",
-                                "averageScore": _mean([total_score(group_scores(f.parent)) for f in month_figs])})  # fmt: skip
-                dossier_chart.append({"month": f"{m:02d}", "onTimePct": None, "overduePct": None})
-                continue
-            monthly.append({"month": f"{m:02d}",
-                            "averageScore": _mean([total_score(group_scores(f.parent)) for f in month_figs])})  # fmt: skip
-            rec = sum(f.parent[COL["received"]] for f in month_figs)
-            on = sum(f.parent[COL["on_time"]] for f in month_figs)
-            dossier_chart.append(
-                {"month": f"{m:02d}", "onTimePct": ratio(on, rec), "overduePct": ratio(rec - on, rec)}
-            )
+            average = _mean([total_score(group_scores(f.parent)) for f in month_figs])
+            received = sum(f.parent[COL["received"]] for f in month_figs)
+            return average, received, sum(f.parent[COL["on_time"]] for f in month_figs)
+
+        monthly, dossier_chart = _charts(year_months, asked, now, month_totals)
     else:
         figs = _figures(ds, request, tree, now)
         groups_one = group_scores(figs.parent) if figs else None
@@ -141,23 +153,12 @@ def service_results(ds: Dataset, request: PeriodRequest, tree: ProvinceTree | No
                                    "childGroup": "AGENCY" if u.kind == "agency" else "COMMUNE"})  # fmt: skip
             evaluation.sort(key=lambda r: (-r["totalScore"], r["departmentCode"]))
         overview = {"departmentName": tree.unit.name, "departmentCode": tree.unit.code}
-        monthly = []
-        dossier_chart = []
-        for y, m in year_months:
-            share = month_share(y, m, now)
-            if share is None:
-                monthly.append({"month": f"{m:02d}", "averageScore": None})
-                dossier_chart.append({"month": f"{m:02d}", "onTimePct": None, "overduePct": None})
-                continue
+
+        def month_totals(y: int, m: int, share: tuple[int, int]) -> tuple[float | int | None, int, int]:
             f = ds.figures(tree, [(y, m, *share)])
-            monthly.append({"month": f"{m:02d}", "averageScore": total_score(group_scores(f.parent))})
-            if (y, m) not in asked:  # the dossier chart reports the period asked for only
-                dossier_chart.append({"month": f"{m:02d}", "onTimePct": None, "overduePct": None})
-                continue
-            rec, on = f.parent[COL["received"]], f.parent[COL["on_time"]]
-            dossier_chart.append(
-                {"month": f"{m:02d}", "onTimePct": ratio(on, rec), "overduePct": ratio(rec - on, rec)}
-            )
+            return total_score(group_scores(f.parent)), f.parent[COL["received"]], f.parent[COL["on_time"]]
+
+        monthly, dossier_chart = _charts(year_months, asked, now, month_totals)
     if tree is None:
         evaluation.sort(key=lambda r: (-r["totalScore"], r["departmentCode"]))
     overview.update({"totalScore": total, "totalMaxScore": 100, "ratio": total})
