@@ -63,6 +63,7 @@ def _land_months(args: tuple[Path, list[str], list[str]]) -> dict[str, Any]:
     from flows.capture import Capture, captured_time
     from flows.landing import write_batch
     from replica.server import start_replica
+    from warehouse.landing_compaction import compact_periods
 
     settings = Settings(data_dir=data_dir)
     rows = dict.fromkeys(DATASET_DIRS, 0)
@@ -101,6 +102,8 @@ def _land_months(args: tuple[Path, list[str], list[str]]) -> dict[str, Any]:
             for scope, captures in batches.items():
                 for k, v in write_batch(settings, captures, f"bench-{scope}-{key}").items():
                     rows[k] += v
+            # As the flows do once a period's batches have all landed (flows.tasks.run_batches).
+            compact_periods(settings, {("month", key)})
             land_s += time.perf_counter() - start
     return {"months": len(months), "fetch_s": fetch_s, "land_s": land_s, "rows": rows}
 

@@ -33,6 +33,7 @@ from flows.errors import CircuitOpenError
 from flows.plan import NATIONAL
 from flows.run_context import RunContext, make_context, new_run_id
 from flows.summary import FAILED, BatchOutcome, describe_build
+from warehouse.landing_compaction import compact_periods
 
 __all__ = [
     "BatchFailed",
@@ -173,8 +174,14 @@ def run_batches(
         say(f"[{len(outcomes)}/{total}] {outcomes[-1].line()}")
     if ctx.stopped:
         return outcomes
+    if not province_codes:
+        compact_periods(ctx.settings, {(p.period_type, p.key) for p in periods})
     batches = [(p, c, submit_province(p, c)) for p in periods for c in province_codes]
-    for period, code, fut in batches:
+    for i, (period, code, fut) in enumerate(batches):
         outcomes.append(collect(ctx, fut, code, period))
         say(f"[{len(outcomes)}/{total}] {outcomes[-1].line()}")
+        if i + 1 == len(batches) or batches[i + 1][0] != period:
+            # The period's batches have all landed: its partitions are compacted now, while later
+            # periods are still being fetched, rather than all at once by the build.
+            compact_periods(ctx.settings, {(period.period_type, period.key)})
     return outcomes

@@ -87,6 +87,9 @@ class LandingState:
     """Every landing Parquet file, by dataset and year, with one fingerprint per dataset × year."""
 
     files: dict[str, dict[str, list[LandingFile]]] = field(default_factory=dict)
+    # Set once the partitions are compacted (warehouse.landing_compaction): dataset -> year -> the
+    # compact files standing for that year's batch files, which the build then reads instead.
+    compact: dict[str, dict[str, list[str]]] | None = None
 
     @classmethod
     def scan(cls, landing: str | Path | Store, datasets: Iterable[str]) -> LandingState:

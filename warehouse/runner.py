@@ -42,6 +42,7 @@ from warehouse.incremental import (
 )
 from warehouse.incremental_build import IncrementalBuild
 from warehouse.inputs import landing_sources, load_seeds
+from warehouse.landing_compaction import compact_landing
 from warehouse.lock import build_lock
 from warehouse.models import (
     SEEDS,
@@ -233,6 +234,8 @@ def build(
             stale.unlink(missing_ok=True)  # left by a build that died; we hold the lock
         lake_landing = Store.lake(settings).sub("landing")
         landing = LandingState.scan(lake_landing, DATASETS)
+        # One file per dataset × period for the models to read (what is current is kept).
+        landing.compact = compact_landing(Store.lake(settings), landing).files
         code = current_code_fingerprint(sql_dir, checks_dir, catalogue)
         previous = None if full else read_previous_build(target)
         changed, reason = plan_incremental(previous, code, landing, full=full)

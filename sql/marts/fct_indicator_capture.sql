@@ -23,25 +23,18 @@ capture_files as (
     group by capture_id
 ),
 
-captured_keys as (
-    select
-        unit_code, province_code, indicator_code, period_type, period_key, derived, as_of, captured_at, capture_id
-    from landed
-    semi join capture_files using (capture_id, source_file)
-),
-
 contested as (
     select period_type, period_key, province_code, indicator_code
-    from captured_keys
+    from landed
     group by period_type, period_key, province_code, indicator_code
     having count(distinct capture_id) > 1
 ),
 
 superseded as (
-    select unit_code, indicator_code, period_type, period_key, capture_id
-    from captured_keys
+    select distinct unit_code, indicator_code, period_type, period_key, capture_id
+    from landed
     semi join contested using (period_type, period_key, province_code, indicator_code)
-    qualify row_number() over (
+    qualify dense_rank() over (
         partition by unit_code, indicator_code, period_type, period_key
         order by derived asc, coalesce(as_of, 'on_time') <> 'on_time', captured_at desc, capture_id desc
     ) > 1
