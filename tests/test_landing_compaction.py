@@ -45,7 +45,9 @@ def compact_files(data_dir: Path) -> list[Path]:
 
 
 def landing_files(data_dir: Path, dataset: str, month: str) -> list[Path]:
-    return sorted((data_dir / "landing" / dataset / "period_type=month" / f"period_key={month}").glob("*.parquet"))
+    return sorted(
+        (data_dir / "landing" / dataset / "period_type=month" / f"period_key={month}").glob("*.parquet")
+    )
 
 
 def test_each_landed_month_is_compacted_to_one_file_per_dataset(generated: Path) -> None:
@@ -91,7 +93,9 @@ def test_a_new_batch_makes_its_partition_again_and_removes_the_stale_file(data_d
     assert len(after) == len(before)
     (changed,) = set(after) - set(before)
     assert "period_key=2026-02" in str(changed) and "indicator_values" in str(changed)
-    rows = sum(pq.ParquetFile(f).metadata.num_rows for f in landing_files(data_dir, "indicator_values", "2026-02"))
+    rows = sum(
+        pq.ParquetFile(f).metadata.num_rows for f in landing_files(data_dir, "indicator_values", "2026-02")
+    )
     assert pq.ParquetFile(changed).metadata.num_rows == rows
     # Nothing stale: a second pass makes and removes nothing.
     again = compact_landing(lake, LandingState.scan(lake.sub("landing"), DATASETS))
@@ -108,7 +112,9 @@ def test_a_flow_compacting_its_period_leaves_other_partitions_alone(data_dir: Pa
     # January's partition changed too, but only the build (or January's own run) redoes it.
     jan_compact = data_dir / COMPACT / "units_seen" / "period_type=month" / "period_key=2026-01"
     assert len(list(jan_compact.glob("*.parquet"))) == 1
-    assert compact_landing(Store(data_dir), LandingState.scan(Store(data_dir / "landing"), DATASETS)).made == 1
+    assert (
+        compact_landing(Store(data_dir), LandingState.scan(Store(data_dir / "landing"), DATASETS)).made == 1
+    )
 
 
 def test_a_batch_file_of_an_older_contract_is_read_with_nulls(data_dir: Path) -> None:
@@ -120,7 +126,9 @@ def test_a_batch_file_of_an_older_contract_is_read_with_nulls(data_dir: Path) ->
     settings = Settings(data_dir=data_dir)
     result = build(settings, full=True)
     assert result.checks_passed == len(result.checks)
-    (one,) = (data_dir / COMPACT / "unit_scores" / "period_type=month" / "period_key=2026-01").glob("*.parquet")
+    (one,) = (data_dir / COMPACT / "unit_scores" / "period_type=month" / "period_key=2026-01").glob(
+        "*.parquet"
+    )
     compacted = pq.read_table(one)
     assert compacted.schema.field("ratio").type == DATASETS["unit_scores"].field("ratio").type
     from_victim = compacted.filter(compacted.column("filename").to_numpy(zero_copy_only=False) == str(victim))
