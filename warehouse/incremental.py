@@ -29,7 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -92,13 +92,24 @@ class LandingState:
     compact: dict[str, dict[str, list[str]]] | None = None
 
     @classmethod
-    def scan(cls, landing: str | Path | Store, datasets: Iterable[str]) -> LandingState:
-        """Every landing file of ``datasets`` (a folder, or a :class:`Store` on object storage)."""
+    def scan(
+        cls,
+        landing: str | Path | Store,
+        datasets: Iterable[str],
+        dirs: Callable[[str], list[str]] | None = None,
+    ) -> LandingState:
+        """Every landing file of ``datasets`` (a folder, or a :class:`Store` on object storage);
+        with ``dirs``, only the files below the folders it names for each dataset."""
         store = landing if isinstance(landing, Store) else Store(landing)
         state = cls()
         for dataset in datasets:
             by_year: dict[str, list[LandingFile]] = {}
-            for st in store.stat_files(dataset, suffix=".parquet"):
+            stats = [
+                st
+                for rel in (dirs(dataset) if dirs else [dataset])
+                for st in store.stat_files(rel, ".parquet")
+            ]
+            for st in stats:
                 f = LandingFile(st.path, st.size, st.mtime_ns)
                 by_year.setdefault(f.year, []).append(f)
             state.files[dataset] = {y: sorted(fs, key=lambda f: f.path) for y, fs in by_year.items()}

@@ -112,7 +112,15 @@ def compact_landing(
     ``files`` lists, per dataset and year, the compact files for the partitions looked at.
     """
     landing_store, compact_store = lake.sub("landing"), lake.sub(COMPACT)
-    existing = {f.path for f in compact_store.stat_files(suffix=".parquet")}
+    if periods is None:
+        existing = {f.path for f in compact_store.stat_files(suffix=".parquet")}
+    else:  # only the folders of those periods: a flow calls this once per period landed
+        existing = {
+            f.path
+            for dataset in landing.files
+            for rel in _period_dirs(dataset, periods)
+            for f in compact_store.stat_files(rel, suffix=".parquet")
+        }
     summary = CompactionSummary()
     wanted: set[str] = set()
     looked_at: set[str] = set()
@@ -175,8 +183,14 @@ def compact_periods(settings: Settings, periods: set[tuple[str, str]]) -> Compac
     try:
         with build_lock(settings.data_dir / ".build.lock", timeout_s=5.0):
             lake = Store.lake(settings)
-            landing = LandingState.scan(lake.sub("landing"), DATASETS)
+            landing = LandingState.scan(
+                lake.sub("landing"), DATASETS, dirs=lambda d: _period_dirs(d, periods)
+            )
             return compact_landing(lake, landing, periods=periods)
     except Exception as exc:  # the build compacts what is left; a run never fails on it
         log.warning("landing compaction left to the build (%s: %s)", type(exc).__name__, exc)
         return None
+
+
+def _period_dirs(dataset: str, periods: set[tuple[str, str]]) -> list[str]:
+    return [f"{dataset}/period_type={t}/period_key={k}" for t, k in sorted(periods)]
