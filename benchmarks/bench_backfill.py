@@ -142,11 +142,12 @@ def generate_landing(data_dir: Path, months: list[str], codes: list[str], worker
 
 
 def link_months(src: Path, dst: Path, months: list[str]) -> int:
-    """Hard-link the landing partitions of ``months`` from data folder ``src`` into ``dst``."""
+    """Hard-link the landing partitions of ``months``, and their compact files (the same inodes, so
+    still current), from data folder ``src`` into ``dst``."""
     n = 0
-    for dataset in DATASET_DIRS:
+    for root, dataset in ((r, d) for r in ("landing", "compact") for d in DATASET_DIRS):
         for key in months:
-            part = Path("landing", dataset, "period_type=month", f"period_key={key}")
+            part = Path(root, dataset, "period_type=month", f"period_key={key}")
             if not (src / part).is_dir():
                 continue
             (dst / part).mkdir(parents=True, exist_ok=True)
