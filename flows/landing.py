@@ -44,6 +44,7 @@ from flows.capture import Capture
 from flows.errors import PortalError
 from flows.normalise import build_id_to_code, normalise
 from flows.raw_store import RawStore
+from warehouse.landing_compaction import compact_periods
 
 log = logging.getLogger(__name__)
 
@@ -232,5 +233,8 @@ def reland(settings: Settings) -> RelandSummary:
             summary.rows[k] += v
 
     store.replace_dir(tmp, LANDING)
+    # Every batch file is new (new modification times), so every compact file is stale: made again
+    # here, where a long rebuild is expected, rather than by the next build.
+    compact_periods(settings)
     log.info("reland: %s", summary.as_dict())
     return summary

@@ -15,11 +15,14 @@ import flows.landing as landing_mod
 from dvc766.landing_schema import DATASETS
 from dvc766.periods import Period
 from dvc766.settings import Settings
+from dvc766.storage import Store
 from flows.errors import QuarantineError
 from flows.landing import LandingError, reland, write_batch
 from flows.raw_store import RawIntegrityError, RawStore
 from tests.test_normalise_legacy import national as legacy_national
 from tests.test_normalise_v1 import h44_batch, h44_capture, national_capture
+from warehouse.incremental import LandingState
+from warehouse.landing_compaction import compact_landing
 
 BATCH = "run1-H44-2026-08"
 
@@ -122,6 +125,10 @@ def test_reland_reproduces_the_landing_zone_byte_for_byte(settings: Settings) ->
     assert tree_digest(landing) == before
     assert summary.batches == 3 and summary.captures == 8 and summary.skipped_not_ok == 1
     assert not (settings.data_dir / "landing.reland-tmp").exists()
+    # The relanded files are new, so their compact files were made again by reland: nothing is stale.
+    lake = Store(settings.data_dir)
+    compacted = compact_landing(lake, LandingState.scan(lake.sub("landing"), DATASETS))
+    assert compacted.made == 0 and compacted.current > 0
 
 
 def test_reland_crash_leaves_the_old_landing_intact(

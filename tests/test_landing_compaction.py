@@ -147,3 +147,19 @@ def test_deleting_compact_leaves_the_next_build_equal(data_dir: Path, tmp_path: 
     con = duckdb.connect(str(second), read_only=True)
     assert con.execute("select count(*) from fct_indicator_capture").fetchone()[0] > 0
     con.close()
+
+
+def test_a_lake_the_build_cannot_write_is_built_from_the_batch_files(
+    data_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Compaction is an accelerator: where compact/ cannot be written the build reads the batch
+    files, says so, and publishes the same tables."""
+    first = build(Settings(data_dir=data_dir), full=True).warehouse_path
+    kept = tmp_path / "first.duckdb"
+    shutil.copyfile(first, kept)
+    shutil.rmtree(data_dir / COMPACT)
+    (data_dir / COMPACT).write_text("not a folder")  # every write below it fails
+    with caplog.at_level("WARNING", logger="warehouse.landing_compaction"):
+        second = build(Settings(data_dir=data_dir), full=True).warehouse_path
+    assert "building from the batch files" in caplog.text
+    assert differences(kept, second) == {}

@@ -173,8 +173,21 @@ def _period_of(part: str) -> tuple[str, str]:
     return ptype.removeprefix("period_type="), pkey.removeprefix("period_key=")
 
 
-def compact_periods(settings: Settings, periods: set[tuple[str, str]]) -> CompactionSummary | None:
-    """Compact the partitions of ``periods`` once a flow has landed their batches.
+def compact_for_build(lake: Store, landing: LandingState) -> dict[str, dict[str, list[str]]] | None:
+    """The compact files a build reads (every stale partition made first), or None when they could
+    not be made — a lake the build may read but not write, a full disk: the build then reads the
+    batch files themselves, slower, as it did before compaction existed, and says so in the log."""
+    try:
+        return compact_landing(lake, landing).files
+    except (OSError, duckdb.Error, pa.ArrowException) as exc:
+        log.warning("building from the batch files: compacting failed (%s: %s)", type(exc).__name__, exc)
+        return None
+
+
+def compact_periods(
+    settings: Settings, periods: set[tuple[str, str]] | None = None
+) -> CompactionSummary | None:
+    """Compact the partitions of ``periods`` (all of them when None) once a flow has landed them.
 
     Under the build lock, so a build on this data folder never reads a compact file being replaced;
     a build that holds it longer than a few seconds, or any failure here, only leaves the work to
@@ -183,9 +196,8 @@ def compact_periods(settings: Settings, periods: set[tuple[str, str]]) -> Compac
     try:
         with build_lock(settings.data_dir / ".build.lock", timeout_s=5.0):
             lake = Store.lake(settings)
-            landing = LandingState.scan(
-                lake.sub("landing"), DATASETS, dirs=lambda d: _period_dirs(d, periods)
-            )
+            dirs = None if periods is None else (lambda d: _period_dirs(d, periods))
+            landing = LandingState.scan(lake.sub("landing"), DATASETS, dirs=dirs)
             return compact_landing(lake, landing, periods=periods)
     except Exception as exc:  # the build compacts what is left; a run never fails on it
         log.warning("landing compaction left to the build (%s: %s)", type(exc).__name__, exc)

@@ -42,7 +42,7 @@ from warehouse.incremental import (
 )
 from warehouse.incremental_build import IncrementalBuild
 from warehouse.inputs import landing_sources, load_seeds
-from warehouse.landing_compaction import compact_landing
+from warehouse.landing_compaction import compact_for_build
 from warehouse.lock import build_lock
 from warehouse.models import (
     SEEDS,
@@ -235,7 +235,7 @@ def build(
         lake_landing = Store.lake(settings).sub("landing")
         landing = LandingState.scan(lake_landing, DATASETS)
         # One file per dataset × period for the models to read (what is current is kept).
-        landing.compact = compact_landing(Store.lake(settings), landing).files
+        landing.compact = compact_for_build(Store.lake(settings), landing)
         code = current_code_fingerprint(sql_dir, checks_dir, catalogue)
         previous = None if full else read_previous_build(target)
         changed, reason = plan_incremental(previous, code, landing, full=full)
