@@ -55,6 +55,8 @@ PROVENANCE = tuple(f.name for f in DATASETS["unit_scores"] if f.name in {
     "period_type", "period_key", "period_start", "period_end", "captured_at", "source_api", "endpoint",
     "scope", "capture_id", "raw_sha256", "derived"})  # fmt: skip
 _ROW_FIELDS = {name: schema.names[: len(schema.names) - len(PROVENANCE)] for name, schema in DATASETS.items()}
+_PROV_TYPES = {f: DATASETS["unit_scores"].field(f).type for f in PROVENANCE}
+assert all(schema.field(f).type == t for schema in DATASETS.values() for f, t in _PROV_TYPES.items())
 
 
 class Rows:
@@ -168,9 +170,19 @@ class Rows:
             self.data["schema_drift"].append((d.path, d.example))
 
     def tables(self) -> dict[str, pa.Table]:
-        return {name: self._table(name, schema) for name, schema in DATASETS.items()}
+        # The period and provenance columns: one value per capture, repeated in Arrow once, as long
+        # as the capture's longest table (a take of index 0), and sliced for each table (no copy),
+        # rather than n Python objects, or one take per table and column.
+        longest = max(map(len, self.data.values()), default=0)
+        zeros = np.zeros(longest, dtype=np.int32)
+        prov = (
+            {f: pa.array([self.prov[f]], type=_PROV_TYPES[f]).take(zeros) for f in PROVENANCE}
+            if longest
+            else {}
+        )
+        return {name: self._table(name, schema, prov) for name, schema in DATASETS.items()}
 
-    def _table(self, name: str, schema: pa.Schema) -> pa.Table:
+    def _table(self, name: str, schema: pa.Schema, prov: dict[str, pa.Array]) -> pa.Table:
         rows = self.data[name]
         if not rows:
             return schema.empty_table()
@@ -178,7 +190,5 @@ class Rows:
         own = _ROW_FIELDS[name]
         columns = list(zip(*rows, strict=True)) if own else []
         arrays = [pa.array(col, type=schema.field(f).type) for f, col in zip(own, columns, strict=True)]
-        # one value per capture, repeated in Arrow (a take of index 0), not n Python objects
-        zeros = np.zeros(n, dtype=np.int32)
-        arrays += [pa.array([self.prov[f]], type=schema.field(f).type).take(zeros) for f in PROVENANCE]
+        arrays += [prov[f].slice(0, n) for f in PROVENANCE]
         return pa.Table.from_arrays(arrays, schema=schema)

@@ -162,8 +162,13 @@ def _walk(node: Any, path: str) -> Iterator[Drift]:
     elif isinstance(node, list):
         sub = f"{path}[]"
         for item in node:
-            if isinstance(item, BaseModel):
+            if not isinstance(item, BaseModel):
+                continue
+            if _nested_fields(type(item)):
                 yield from _walk(item, sub)
+            elif item.__pydantic_extra__:  # a leaf model (a tree child, a metric): only its own extras
+                for key, value in item.__pydantic_extra__.items():
+                    yield Drift(f"{sub}.{key}", _short(value))
 
 
 # --- errors ------------------------------------------------------------------------------------------
