@@ -82,6 +82,14 @@ class LandingFile:
         return m.group(1)
 
 
+def files_digest(files: Iterable[LandingFile], *header: str) -> str:
+    """One sha256 of ``header`` lines and each file's path, size and modification time: what says
+    that a set of landing files is still the one something was made from (a build's year, a compact
+    file's partition)."""
+    text = "\n".join([*header, *(f"{f.path}\t{f.size}\t{f.mtime_ns}" for f in files)])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 @dataclass
 class LandingState:
     """Every landing Parquet file, by dataset and year, with one fingerprint per dataset × year."""
@@ -104,24 +112,19 @@ class LandingState:
         state = cls()
         for dataset in datasets:
             by_year: dict[str, list[LandingFile]] = {}
-            stats = [
-                st
-                for rel in (dirs(dataset) if dirs else [dataset])
-                for st in store.stat_files(rel, ".parquet")
-            ]
-            for st in stats:
-                f = LandingFile(st.path, st.size, st.mtime_ns)
-                by_year.setdefault(f.year, []).append(f)
+            for rel in dirs(dataset) if dirs else [dataset]:
+                for st in store.stat_files(rel, ".parquet"):
+                    f = LandingFile(st.path, st.size, st.mtime_ns)
+                    by_year.setdefault(f.year, []).append(f)
             state.files[dataset] = {y: sorted(fs, key=lambda f: f.path) for y, fs in by_year.items()}
         return state
 
     def fingerprints(self) -> dict[tuple[str, str], str]:
-        out = {}
-        for dataset, by_year in self.files.items():
-            for year, files in by_year.items():
-                text = "\n".join(f"{f.path}\t{f.size}\t{f.mtime_ns}" for f in files)
-                out[(dataset, year)] = hashlib.sha256(text.encode()).hexdigest()
-        return out
+        return {
+            (dataset, year): files_digest(files)
+            for dataset, by_year in self.files.items()
+            for year, files in by_year.items()
+        }
 
     def years(self) -> set[str]:
         return {y for by_year in self.files.values() for y in by_year}

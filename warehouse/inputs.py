@@ -83,8 +83,8 @@ def load_seeds(con: duckdb.DuckDBPyConnection, catalogue: Any | None = None) -> 
     con.unregister("_seed_province_in")
 
 
-def _quoted(files: str | list[str]) -> str:
-    """A glob, or a list of paths, as ``read_parquet``'s first argument."""
+def parquet_files_sql(files: str | list[str]) -> str:
+    """A glob, or a list of paths, as ``read_parquet``'s first argument (quoted for SQL)."""
     if isinstance(files, str):
         return "'" + files.replace("'", "''") + "'"
     return "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in files) + "]"
@@ -104,7 +104,7 @@ def schemas_differ(con: duckdb.DuckDBPyConnection, files: str | list[str]) -> bo
             select file_name, string_agg(
                 concat_ws(' ', name, type, converted_type, logical_type), ',' order by name
             ) as signature
-            from parquet_schema({_quoted(files)})
+            from parquet_schema({parquet_files_sql(files)})
             group by file_name
         )
         """
@@ -121,7 +121,7 @@ def _parquet_source(con: duckdb.DuckDBPyConnection, dataset: str, files: str | l
             dataset,
         )
     by_name = "union_by_name = true, " if union else ""
-    return f"read_parquet({_quoted(files)}, hive_partitioning = true, {by_name}filename = true)"
+    return f"read_parquet({parquet_files_sql(files)}, hive_partitioning = true, {by_name}filename = true)"
 
 
 def _empty_source(con: duckdb.DuckDBPyConnection, dataset: str) -> str:
@@ -163,7 +163,9 @@ def landing_sources(
         elif landing.compact is not None:
             compact = landing.compact.get(dataset, {})
             wanted = compact.keys() if years is None else [y for y in years if y in compact]
-            sources[dataset] = f"read_parquet({_quoted(sorted(u for y in wanted for u in compact[y]))})"
+            sources[dataset] = (
+                f"read_parquet({parquet_files_sql(sorted(u for y in wanted for u in compact[y]))})"
+            )
         elif years is None:
             sources[dataset] = _parquet_source(con, dataset, store.uri(f"{dataset}/**/*.parquet"))
         else:

@@ -29,7 +29,6 @@ backfill finds the work done), and every build, under its lock, for whatever is 
 
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
 from dataclasses import dataclass, field
@@ -42,8 +41,8 @@ import pyarrow.parquet as pq
 from dvc766.landing_schema import DATASETS
 from dvc766.settings import Settings
 from dvc766.storage import Store
-from warehouse.incremental import LandingFile, LandingState
-from warehouse.inputs import register_lake
+from warehouse.incremental import LandingFile, LandingState, files_digest
+from warehouse.inputs import parquet_files_sql, register_lake
 from warehouse.lock import build_lock
 
 log = logging.getLogger(__name__)
@@ -70,15 +69,13 @@ def _partition_dir(f: LandingFile) -> str:
 
 def fingerprint(dataset: str, files: list[LandingFile]) -> str:
     """The name a partition's compact file gets: its contract and its batch files, hashed."""
-    text = "\n".join([FORMAT, str(DATASETS[dataset]), *(f"{f.path}\t{f.size}\t{f.mtime_ns}" for f in files)])
-    return hashlib.sha256(text.encode()).hexdigest()[:24]
+    return files_digest(files, FORMAT, str(DATASETS[dataset]))[:24]
 
 
 def _compact_table(con: duckdb.DuckDBPyConnection, dataset: str, uris: list[str]) -> pa.Table:
     """Every row of ``uris`` (in order) in the contract's columns, plus ``filename``."""
-    listed = "[" + ", ".join("'" + u.replace("'", "''") + "'" for u in uris) + "]"
     got = con.execute(
-        f"select * from read_parquet({listed}, union_by_name = true, filename = true)"
+        f"select * from read_parquet({parquet_files_sql(uris)}, union_by_name = true, filename = true)"
     ).to_arrow_table()
     schema = DATASETS[dataset]
     columns = []

@@ -232,10 +232,11 @@ def build(
     with build_lock(settings.data_dir / ".build.lock", timeout_s=lock_timeout_s):
         for stale in target.parent.glob(f"{target.name}.building-*"):
             stale.unlink(missing_ok=True)  # left by a build that died; we hold the lock
-        lake_landing = Store.lake(settings).sub("landing")
+        lake = Store.lake(settings)
+        lake_landing = lake.sub("landing")
         landing = LandingState.scan(lake_landing, DATASETS)
         # One file per dataset × period for the models to read (what is current is kept).
-        landing.compact = compact_for_build(Store.lake(settings), landing)
+        landing.compact = compact_for_build(lake, landing)
         code = current_code_fingerprint(sql_dir, checks_dir, catalogue)
         previous = None if full else read_previous_build(target)
         changed, reason = plan_incremental(previous, code, landing, full=full)
