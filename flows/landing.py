@@ -44,7 +44,7 @@ from flows.capture import Capture
 from flows.errors import PortalError
 from flows.normalise import build_id_to_code, normalise
 from flows.raw_store import RawStore
-from warehouse.landing_compaction import compact_periods
+from warehouse.landing_compaction import JUST_WRITTEN, compact_periods
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +148,10 @@ def _write(
     for (name, ptype, pkey, scope), tables in sorted(grouped.items()):
         table = pa.concat_tables(tables).sort_by([(k, "ascending") for k in SORT_KEYS[name]])
         rel = _rel(root, name, ptype, pkey, scope, batch_id)
-        store.write_bytes(rel, parquet_bytes(table))
+        data = parquet_bytes(table)
+        store.write_bytes(rel, data)
+        if root == LANDING:  # compacting this period next need not read the file back
+            JUST_WRITTEN.remember(store.uri(rel), len(data), table)
         counts[name] += table.num_rows
     return counts
 

@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -19,8 +20,15 @@ from dvc766.landing_schema import DATASETS
 from dvc766.settings import Settings
 from dvc766.storage import Store
 from tests.test_warehouse_incremental import differences
+from warehouse import landing_compaction
 from warehouse.incremental import LandingState
-from warehouse.landing_compaction import COMPACT, compact_landing, compact_periods
+from warehouse.landing_compaction import (
+    COMPACT,
+    JUST_WRITTEN,
+    JustWritten,
+    compact_landing,
+    compact_periods,
+)
 from warehouse.publish import connect_for_build
 from warehouse.runner import build, build_models
 
@@ -163,3 +171,56 @@ def test_a_lake_the_build_cannot_write_is_built_from_the_batch_files(
         second = build(Settings(data_dir=data_dir), full=True).warehouse_path
     assert "building from the batch files" in caplog.text
     assert differences(kept, second) == {}
+
+
+def _compact_tables(data_dir: Path) -> dict[Path, pa.Table]:
+    return {f.parent.relative_to(data_dir): pq.read_table(f) for f in compact_files(data_dir)}
+
+
+def test_compacting_what_this_process_just_landed_equals_reading_it_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The landing step hands its tables to JUST_WRITTEN, so the flows' compaction reads no file;
+    the compact files are the ones a compaction reading every batch file back makes."""
+    landed = tmp_path / "landed"
+    JUST_WRITTEN.clear()
+
+    def no_reading(*_: object) -> None:
+        raise AssertionError("a batch file was read back")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(landing_compaction, "_reader", no_reading)
+        generate_landing(landed, ["2026-03"], ["H55", "H01"], workers=1)  # compacts as it lands
+    from_memory = _compact_tables(landed)
+    assert len(from_memory) >= 3
+    shutil.rmtree(landed / COMPACT)
+    JUST_WRITTEN.clear()
+    summary = compact_periods(Settings(data_dir=landed))
+    assert summary is not None and summary.made == len(from_memory)
+    read_back = _compact_tables(landed)
+    assert read_back.keys() == from_memory.keys()
+    for part, table in read_back.items():
+        assert table.equals(from_memory[part], check_metadata=False), part
+
+
+def test_a_batch_file_changed_since_it_was_written_is_read_back() -> None:
+    table = pa.table({"x": [1, 2]})
+    written = JustWritten(max_rows=10)
+    written.remember("/lake/landing/a.parquet", 100, table)
+    written.remember("/lake/landing/b.parquet", 120, table)
+    # b is not at the size written (rewritten by another process): both are read from the lake.
+    assert written.take([("/lake/landing/a.parquet", 100), ("/lake/landing/b.parquet", 99)]) is None
+    # and they are forgotten either way
+    assert written.take([("/lake/landing/a.parquet", 100)]) is None
+    written.remember("/lake/landing/a.parquet", 100, table)
+    assert written.take([("/lake/landing/a.parquet", 100)]) == [table]
+
+
+def test_just_written_keeps_a_bounded_number_of_rows() -> None:
+    written = JustWritten(max_rows=5)
+    for name in "abc":
+        written.remember(name, 1, pa.table({"x": [1, 2]}))  # 6 rows: the oldest goes
+    assert written.take([("a", 1)]) is None
+    assert written.take([("b", 1), ("c", 1)]) is not None
+    written.remember("big", 1, pa.table({"x": list(range(6))}))  # larger than the bound: not kept
+    assert written.take([("big", 1)]) is None

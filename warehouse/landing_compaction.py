@@ -25,17 +25,28 @@ models keep as ``source_file`` (lineage, and the dedupe of a capture landed twic
 Who compacts: the flows, right after each period's batches have landed (so the first build after a
 backfill finds the work done), and every build, under its lock, for whatever is still stale
 (an older landing zone, a batch landed by hand).
+
+Reading back: a flow compacts the batch files it has just written, so the landing step hands each
+table it writes to :data:`JUST_WRITTEN` (this process only, a few hundred thousand rows at most),
+and a partition whose every batch file is there, at the size written, is compacted without reading
+a file (a month's 140 files read back were 0.2 s of its 0.3 s compaction). Anything else is read
+from the lake, as it always is.
 """
 
 from __future__ import annotations
 
 import io
 import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import groupby
 
 import duckdb
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from dvc766.landing_schema import DATASETS
@@ -72,11 +83,72 @@ def fingerprint(dataset: str, files: list[LandingFile]) -> str:
     return files_digest(files, FORMAT, str(DATASETS[dataset]))[:24]
 
 
-def _compact_table(con: duckdb.DuckDBPyConnection, dataset: str, uris: list[str]) -> pa.Table:
-    """Every row of ``uris`` (in order) in the contract's columns, plus ``filename``."""
-    got = con.execute(
-        f"select * from read_parquet({parquet_files_sql(uris)}, union_by_name = true, filename = true)"
-    ).to_arrow_table()
+class JustWritten:
+    """The landing tables this process has just written, by file URI, until compaction takes them.
+
+    Batch files are written once and never changed in place (a reland writes new files, with the
+    same bytes), so a file still at the size this process wrote holds exactly the table it was
+    written from. Bounded by rows: the oldest tables go first, and a table not taken is only a file
+    read back later. Thread-safe: a run lands its provinces' batches in parallel threads.
+    """
+
+    def __init__(self, max_rows: int = 500_000) -> None:
+        self.max_rows = max_rows
+        self._tables: OrderedDict[str, tuple[int, pa.Table]] = OrderedDict()
+        self._rows = 0
+        self._lock = threading.Lock()
+
+    def remember(self, uri: str, size: int, table: pa.Table) -> None:
+        with self._lock:
+            self._drop(uri)
+            if table.num_rows > self.max_rows:
+                return
+            self._tables[uri] = (size, table)
+            self._rows += table.num_rows
+            while self._rows > self.max_rows:
+                self._drop(next(iter(self._tables)))
+
+    def take(self, files: list[tuple[str, int]]) -> list[pa.Table] | None:
+        """The tables of every ``(uri, size)``, in order, or None when any is not here as written;
+        either way they are forgotten (a partition is compacted once per set of files)."""
+        with self._lock:
+            got = [self._tables.get(uri) for uri, _ in files]
+            for uri, _ in files:
+                self._drop(uri)
+        if all(g is not None and g[0] == size for g, (_, size) in zip(got, files, strict=True)):
+            return [g[1] for g in got if g is not None]
+        return None
+
+    def clear(self) -> None:
+        with self._lock:
+            self._tables.clear()
+            self._rows = 0
+
+    def _drop(self, uri: str) -> None:
+        old = self._tables.pop(uri, None)
+        if old is not None:
+            self._rows -= old[1].num_rows
+
+
+JUST_WRITTEN = JustWritten()
+
+
+def _compact_table(
+    reader: Callable[[], duckdb.DuckDBPyConnection], dataset: str, files: list[tuple[str, int]]
+) -> pa.Table:
+    """Every row of ``files`` (URI and size, in order) in the contract's columns, plus
+    ``filename``: from the tables this process wrote when it wrote them all, else read back
+    through ``reader()``."""
+    uris = [uri for uri, _ in files]
+    written = JUST_WRITTEN.take(files)
+    if written is not None:
+        got = pa.concat_tables(written, promote_options="permissive")
+        rows_per_file = np.repeat(np.arange(len(uris)), [t.num_rows for t in written])
+        got = got.append_column("filename", pc.take(pa.array(uris, pa.string()), rows_per_file))
+    else:
+        got = reader().execute(
+            f"select * from read_parquet({parquet_files_sql(uris)}, union_by_name = true, filename = true)"
+        ).to_arrow_table()
     schema = DATASETS[dataset]
     columns = []
     for f in schema:
@@ -121,7 +193,13 @@ def compact_landing(
     summary = CompactionSummary()
     wanted: set[str] = set()
     looked_at: set[str] = set()
-    con: duckdb.DuckDBPyConnection | None = None
+    opened: list[duckdb.DuckDBPyConnection] = []
+
+    def reader() -> duckdb.DuckDBPyConnection:  # opened at the first partition read back, if any
+        if not opened:
+            opened.append(_reader(landing_store))
+        return opened[0]
+
     try:
         for dataset, by_year in sorted(landing.files.items()):
             for year, files in sorted(by_year.items()):
@@ -136,20 +214,13 @@ def compact_landing(
                     if rel in existing:
                         summary.current += 1
                         continue
-                    if con is None:
-                        con = duckdb.connect()
-                        con.execute("set TimeZone = 'UTC'")  # timestamps come back as the contract's UTC
-                        # Every file is read once: DuckDB's cache of file contents only grew (a
-                        # 60-month compaction held 1.2 GB without these two settings, 0.5 GB with).
-                        con.execute("set memory_limit = '256MB'")
-                        con.execute("set enable_external_file_cache = false")
-                        register_lake(con, landing_store)
-                    table = _compact_table(con, dataset, [landing_store.uri(f.path) for f in part_files])
+                    files = [(landing_store.uri(f.path), f.size) for f in part_files]
+                    table = _compact_table(reader, dataset, files)
                     compact_store.write_bytes(rel, _parquet(table))
                     summary.made += 1
                     summary.rows += table.num_rows
     finally:
-        if con is not None:
+        for con in opened:
             con.close()
     for rel in sorted(existing - wanted):
         if periods is None or rel.rsplit("/", 1)[0] in looked_at:
@@ -164,6 +235,17 @@ def compact_landing(
             summary.removed,
         )
     return summary
+
+
+def _reader(landing_store: Store) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'UTC'")  # timestamps come back as the contract's UTC
+    # Every file is read once: DuckDB's cache of file contents only grew (a 60-month compaction held
+    # 1.2 GB without these two settings, 0.5 GB with).
+    con.execute("set memory_limit = '256MB'")
+    con.execute("set enable_external_file_cache = false")
+    register_lake(con, landing_store)
+    return con
 
 
 def _period_of(part: str) -> tuple[str, str]:
