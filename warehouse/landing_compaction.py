@@ -146,9 +146,13 @@ def _compact_table(
         rows_per_file = np.repeat(np.arange(len(uris)), [t.num_rows for t in written])
         got = got.append_column("filename", pc.take(pa.array(uris, pa.string()), rows_per_file))
     else:
-        got = reader().execute(
-            f"select * from read_parquet({parquet_files_sql(uris)}, union_by_name = true, filename = true)"
-        ).to_arrow_table()
+        got = (
+            reader()
+            .execute(
+                f"select * from read_parquet({parquet_files_sql(uris)}, union_by_name = true, filename = true)"
+            )
+            .to_arrow_table()
+        )
     schema = DATASETS[dataset]
     columns = []
     for f in schema:
