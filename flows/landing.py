@@ -14,7 +14,7 @@ batches and write the same files, byte for byte. ``write_batch`` refuses capture
 ``extra["batch_id"]`` is missing or different, because those could never be relanded.
 
 Determinism: captures are normalised in ``capture_id`` order, rows are sorted on the key columns
-(a stable sort), written without a pandas index with fixed zstd compression and the same writer
+(a stable sort), written without a pandas index with fixed snappy compression and the same writer
 options, so the same captures always give the same bytes. Writes are atomic (``Store.write_bytes``).
 
 YTD values derived from months (``sql/marts/fct_indicator_derived.sql``) are *not* landed: they are a function of
@@ -23,13 +23,10 @@ landed month rows, so the warehouse computes them at build time and ``reland`` s
 
 from __future__ import annotations
 
-import gc
 import io
 import logging
 import re
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +39,7 @@ from dvc766.settings import Settings
 from dvc766.storage import Store
 from flows.capture import Capture
 from flows.errors import PortalError
+from flows.gc_pause import gc_paused
 from flows.normalise import build_id_to_code, normalise
 from flows.raw_store import RawStore
 from warehouse.landing_compaction import JUST_WRITTEN, compact_periods
@@ -72,13 +70,18 @@ def _check_batch_id(batch_id: str) -> None:
 
 
 def parquet_bytes(table: pa.Table) -> bytes:
-    """One deterministic Parquet encoding for every landing file."""
+    """One deterministic Parquet encoding for every landing file.
+
+    Snappy, not zstd: a batch file is written on the run's hot path and read back rarely (the flows
+    compact what they have just landed from memory, builds read the compact files, which are zstd).
+    A month's 140 files took 0.21 s to write with zstd and take 0.10 s with snappy, for 2.4 MB
+    instead of 2.0 MB (benchmarks/README.md).
+    """
     buf = io.BytesIO()
     pq.write_table(
         table,
         buf,
-        compression="zstd",
-        compression_level=3,
+        compression="snappy",
         use_dictionary=True,
         write_statistics=True,
         store_schema=True,
@@ -100,21 +103,6 @@ def _tables_for(
                 if table.num_rows:
                     out[(name, c.period.period_type, c.period.key, c.scope)].append(table)
     return out
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Parsing and normalising a batch allocates millions of small objects (typed models, row
-    tuples) and creates no reference cycles, yet each allocation burst triggers Python's cyclic
-    collector, which walks every live object: a third of the landing time (benchmark 6). Paused for
-    the batch; whatever it left is collected after, as usual."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _rel(root: str, name: str, ptype: str, pkey: str, scope: str, batch_id: str) -> str:

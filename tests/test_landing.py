@@ -82,7 +82,7 @@ def test_write_batch_layout_and_content(settings: Settings) -> None:
     assert table.schema.equals(DATASETS["indicator_values"])  # no pandas index, exact schema
     national = pq.read_table(landing / files[1], partitioning=None)
     assert table.num_rows + national.num_rows == counts["indicator_values"]
-    assert pq.ParquetFile(path).metadata.row_group(0).column(0).compression == "ZSTD"
+    assert pq.ParquetFile(path).metadata.row_group(0).column(0).compression == "SNAPPY"
     keys = list(zip(table["unit_code"].to_pylist(), table["indicator_code"].to_pylist(), strict=True))
     assert keys == sorted(keys)
     h44 = [

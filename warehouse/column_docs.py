@@ -219,13 +219,29 @@ def documented_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
 
 
 def apply_comments(con: duckdb.DuckDBPyConnection) -> None:
-    """``COMMENT ON`` every documented table, view and column (a build recreates them, so every build)."""
-    for name, kind in documented_tables(con):
-        if name in TABLES:
-            con.execute(f'comment on {kind} "{name}" is {_quote(TABLES[name])}')
-        for (column,) in con.execute(
-            "select column_name from duckdb_columns() where schema_name = 'main' and table_name = ?", [name]
-        ).fetchall():
-            text = column_comment(name, column)
-            if text:
-                con.execute(f'comment on column "{name}"."{column}" is {_quote(text)}')
+    """``COMMENT ON`` every documented table, view and column (a build recreates them, so every build).
+
+    One script in one transaction: a statement each (~400) cost a catalog commit each, 0.23 s of a
+    monthly publish."""
+    tables = dict(documented_tables(con))
+    if not tables:
+        return
+    statements = [
+        f'comment on {kind} "{name}" is {_quote(TABLES[name])}'
+        for name, kind in tables.items()
+        if name in TABLES
+    ]
+    for name, column in con.execute(
+        "select table_name, column_name from duckdb_columns() where schema_name = 'main' "
+        "order by table_name, column_index"
+    ).fetchall():
+        text = column_comment(name, column) if name in tables else None
+        if text:
+            statements.append(f'comment on column "{name}"."{column}" is {_quote(text)}')
+    con.execute("begin transaction")
+    try:
+        con.execute(";\n".join(statements))
+    except BaseException:
+        con.execute("rollback")
+        raise
+    con.execute("commit")

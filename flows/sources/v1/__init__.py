@@ -25,6 +25,7 @@ from dvc766.indicators import BY_CODE
 from dvc766.provinces import is_safe_unit_code, province_by_code, provinces, split_scope
 from flows.capture import Capture
 from flows.errors import EnvelopeError, NotPublishedError, PortalError, SchemaChangeError, WrongScopeError
+from flows.gc_pause import gc_paused
 from flows.sources.contract import Drift, check_mode, collect_drift, json_type, refuse_drift, translate
 from flows.sources.v1 import models as m
 from flows.sources.v1.settings import (
@@ -138,7 +139,10 @@ def parse_v1_body(
 ) -> V1Body:
     """Parse one body; ``expected_code`` is the province asked for (``"H44"``), None for national."""
     raw = body.encode() if isinstance(body, str) else body
-    return _parse(endpoint_name(endpoint), raw, expected_code, period, formality_id, check_mode(drift_mode))
+    with gc_paused():
+        return _parse(
+            endpoint_name(endpoint), raw, expected_code, period, formality_id, check_mode(drift_mode)
+        )
 
 
 @lru_cache(maxsize=64)
