@@ -69,6 +69,7 @@ def _land_months(args: tuple[Path, list[str], list[str]]) -> dict[str, Any]:
     rows = dict.fromkeys(DATASET_DIRS, 0)
     fetch_s = land_s = 0.0
     with start_replica(port=0, now=REPLICA_NOW) as replica, requests.Session() as http:
+        http.trust_env = False  # a replica on 127.0.0.1: no proxy to look up in the environment per request
         for key in months:
             period = Period.from_key(key)
             batches: dict[str, list[Capture]] = {}
