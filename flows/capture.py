@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from dvc766.periods import Period
@@ -34,8 +34,10 @@ class Capture:
     run_id: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def sha256(self) -> str:
+        """Hashed once per capture (the raw store, the capture id and every landing row use it); the
+        body of a frozen capture never changes, and ``dataclasses.replace`` makes a new one."""
         return hashlib.sha256(self.body).hexdigest()
 
     @property

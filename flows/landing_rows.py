@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 
 from dvc766.landing_schema import DATASETS
@@ -171,12 +170,11 @@ class Rows:
 
     def tables(self) -> dict[str, pa.Table]:
         # The period and provenance columns: one value per capture, repeated in Arrow once, as long
-        # as the capture's longest table (a take of index 0), and sliced for each table (no copy),
-        # rather than n Python objects, or one take per table and column.
+        # as the capture's longest table, and sliced for each table (no copy), rather than n Python
+        # objects, or one array per table and column.
         longest = max(map(len, self.data.values()), default=0)
-        zeros = np.zeros(longest, dtype=np.int32)
         prov = (
-            {f: pa.array([self.prov[f]], type=_PROV_TYPES[f]).take(zeros) for f in PROVENANCE}
+            {f: pa.repeat(pa.scalar(self.prov[f], type=_PROV_TYPES[f]), longest) for f in PROVENANCE}
             if longest
             else {}
         )

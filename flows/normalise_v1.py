@@ -97,6 +97,7 @@ class _V1:
         self.national = body.national
         # the province asked for (a per-procedure request's scope is ``H55~<procedure code>``)
         self.province = split_scope(capture.scope)[0]
+        self._period_end = capture.period.end  # asked of every child row (its kind)
         self.unresolved = 0
         self.rows.drift(body.drift)
 
@@ -167,7 +168,7 @@ class _V1:
             return "province"
         if value not in labels:
             raise self._schema(where, field, f"has an unknown value {value!r}")
-        return child_kind_for(self.c.period.end, labels[value])
+        return child_kind_for(self._period_end, labels[value])
 
     def _pair(self, code: str, num: int | None, den: int | None, where: str) -> None:
         """Quarantine a numerator above its denominator where the indicator's pair nests."""
