@@ -90,11 +90,31 @@ def _metric(
             "maxScore": mx}  # fmt: skip
 
 
+def _transparency_score(num: int, den: int, mx: int) -> float | int | None:
+    return r2(mx * num / den) if den else None
+
+
+def _digitized_score(code: str, num: int, den: int, mx: int) -> float | int | None:
+    if not den:
+        return None
+    if code == "REUSED_DIGITIZED_DATA":
+        return r2(min(mx, mx * num / den / 0.8))
+    return r2(min(mx, mx * num / den))
+
+
+def _satisfaction_score(code: str, num: int, den: int, mx: int) -> float | int | None:
+    if mx == 0:
+        return None
+    if code == "DOSSIER_RECEIVING_SATISFACTION":
+        return r2(min(6.0, 6.0 * num / den / 0.9)) if den else 0
+    return r2(6.0 * num / den) if den else 6
+
+
 def transparency_metrics(c: list[int]) -> list[dict]:
     out = []
     for code, name, n, d, mx in TRANSPARENCY_METRICS:
         num, den = c[COL[n]], c[COL[d]]
-        m = _metric(code, name, num, den, ratio(num, den), r2(mx * num / den) if den else None, mx)
+        m = _metric(code, name, num, den, ratio(num, den), _transparency_score(num, den, mx), mx)
         if code == "DOSSIER_SYNC":
             if den:
                 m["dataQualityStatus"] = "TEMP_NATIONAL_REPORT_DENOMINATOR"
@@ -114,13 +134,7 @@ def digitized_metrics(c: list[int], *, with_formality: bool = True) -> list[dict
         if code == "CITIZEN_DATA_CONNECTED_FORMALITY" and not with_formality:
             continue
         num, den = c[COL[n]], c[COL[d]]
-        if not den:
-            score = None
-        elif code == "REUSED_DIGITIZED_DATA":
-            score = r2(min(mx, mx * num / den / 0.8))
-        else:
-            score = r2(min(mx, mx * num / den))
-        out.append(_metric(code, name, num, den, ratio(num, den), score, mx))
+        out.append(_metric(code, name, num, den, ratio(num, den), _digitized_score(code, num, den, mx), mx))
     out.append(_metric(ECC[0], ECC[1], None, None, 100, ECC[2], ECC[2]))
     return out
 
@@ -130,18 +144,37 @@ def satisfaction_metrics(c: list[int]) -> list[dict]:
     for code, name, n, d, mx in SATISFACTION_METRICS:
         num, den = c[COL[n]], c[COL[d]]
         rat = ratio(num, den) if den else 0
-        if mx == 0:
-            score = None
-        elif code == "DOSSIER_RECEIVING_SATISFACTION":
-            score = r2(min(6.0, 6.0 * num / den / 0.9)) if den else 0
-        else:
-            score = r2(6.0 * num / den) if den else 6
-        out.append(_metric(code, name, num, den, rat, score, mx))
+        out.append(_metric(code, name, num, den, rat, _satisfaction_score(code, num, den, mx), mx))
     return out
 
 
 def group_total(metrics: list[dict]) -> float | int:
     return r2(sum(m["score"] for m in metrics if m["score"] is not None))
+
+
+def _total(scores: list[float | int | None]) -> float | int:
+    """What :func:`group_total` gives for the metrics these scores belong to."""
+    return r2(sum(s for s in scores if s is not None))
+
+
+def _group_totals(c: list[int]) -> tuple[float | int, float | int, float | int]:
+    """The three Shape A group totals (CKMB, MDHL, MDSH) from the metric scores alone: the same
+    numbers :func:`group_total` gives on the metric objects, without making them (a national or a
+    province summary scores every unit; the objects were two thirds of generating a month)."""
+    transparency = _total(
+        [_transparency_score(c[COL[n]], c[COL[d]], mx) for _code, _name, n, d, mx in TRANSPARENCY_METRICS]
+    )
+    satisfaction = _total(
+        [
+            _satisfaction_score(code, c[COL[n]], c[COL[d]], mx)
+            for code, _name, n, d, mx in SATISFACTION_METRICS
+        ]
+    )
+    digitized = _total(
+        [_digitized_score(code, c[COL[n]], c[COL[d]], mx) for code, _name, n, d, mx in DIGITIZED_METRICS]
+        + [ECC[2]]
+    )
+    return transparency, satisfaction, digitized
 
 
 def progress_score(c: list[int]) -> tuple[float | int, float | int, float | int]:
@@ -173,13 +206,14 @@ def payment_score(c: list[int]) -> float | int:
 
 def group_scores(c: list[int]) -> dict[str, float | int]:
     """The six group scores of one unit's counts, and nothing else: the total is their sum."""
+    transparency, satisfaction, digitized = _group_totals(c)
     return {
-        "CKMB": group_total(transparency_metrics(c)),
+        "CKMB": transparency,
         "TDGQ": progress_score(c)[1],
         "CLGQ": online_score(c),
         "TTTT": payment_score(c),
-        "MDHL": group_total(satisfaction_metrics(c)),
-        "MDSH": group_total(digitized_metrics(c)),
+        "MDHL": satisfaction,
+        "MDSH": digitized,
     }
 
 
