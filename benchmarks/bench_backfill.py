@@ -62,10 +62,12 @@ def _land_months(args: tuple[Path, list[str], list[str]]) -> dict[str, Any]:
     from dvc766.periods import Period
     from dvc766.settings import Settings
     from flows.capture import Capture, captured_time
+    from flows.gc_policy import collect_less_often
     from flows.landing import write_batch
     from replica.server import start_replica
     from warehouse.landing_compaction import compact_periods
 
+    collect_less_often()  # as a run's process does (flows.run_context)
     settings = Settings(data_dir=data_dir)
     rows = dict.fromkeys(DATASET_DIRS, 0)
     fetch_s = land_s = 0.0

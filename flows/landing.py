@@ -39,7 +39,7 @@ from dvc766.settings import Settings
 from dvc766.storage import Store
 from flows.capture import Capture
 from flows.errors import PortalError
-from flows.gc_pause import gc_paused
+from flows.gc_policy import collect_less_often, gc_paused
 from flows.normalise import build_id_to_code, normalise
 from flows.raw_store import RawStore
 from warehouse.landing_compaction import JUST_WRITTEN, compact_periods
@@ -191,6 +191,7 @@ def reland(settings: Settings) -> RelandSummary:
     damaged and the old landing zone is the better copy. Captures without a batch id (stored by
     hand, or before batches existed) are listed in ``skipped_no_batch``, not landed.
     """
+    collect_less_often()  # every raw body parsed and normalised again (flows.gc_policy)
     store = Store.lake(settings)
     raw = RawStore(settings)
     tmp = f"{LANDING}.reland-tmp"

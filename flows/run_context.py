@@ -19,6 +19,7 @@ from dvc766.settings import Settings
 from dvc766.storage import Store
 from flows.capture import Capture
 from flows.errors import PortalError
+from flows.gc_policy import collect_less_often
 from flows.plan import LEGACY_RANKING, NATIONAL, PlanError, legacy_rows
 
 LandFn = Callable[[Settings, list[Capture], str], dict[str, int]]
@@ -50,6 +51,7 @@ class RunContext:
         raw: Any | None = None,
         land: LandFn | None = None,
     ) -> None:
+        collect_less_often()  # the process runs the pipeline now (flows.gc_policy)
         self.settings = settings
         self.flow = flow
         self.run_id = run_id or new_run_id(flow)

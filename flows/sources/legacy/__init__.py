@@ -18,7 +18,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from flows.capture import Capture
 from flows.errors import EnvelopeError, NotPublishedError, PortalError, SchemaChangeError, WrongScopeError
-from flows.gc_pause import gc_paused
+from flows.gc_policy import gc_paused
 from flows.sources.contract import Drift, check_mode, collect_drift, json_type, refuse_drift, translate
 from flows.sources.legacy.models import MonthSumRow, RankingRow
 from flows.sources.legacy.settings import MONTH_SUM_SERVICE, RANKING_SERVICE, SERVICES
@@ -64,7 +64,7 @@ def parse_legacy_body(
     """``scope`` is the province code asked for, or None / ``"national"`` for the whole country."""
     raw = body.encode() if isinstance(body, str) else body
     national = scope in (None, "", "national")
-    with gc_paused():  # acyclic models by the thousand (flows.gc_pause)
+    with gc_paused():  # acyclic models by the thousand (flows.gc_policy)
         return _parse(service, raw, None if national else scope, period, check_mode(drift_mode))
 
 

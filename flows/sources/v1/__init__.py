@@ -25,7 +25,7 @@ from dvc766.indicators import BY_CODE
 from dvc766.provinces import is_safe_unit_code, province_by_code, provinces, split_scope
 from flows.capture import Capture
 from flows.errors import EnvelopeError, NotPublishedError, PortalError, SchemaChangeError, WrongScopeError
-from flows.gc_pause import gc_paused
+from flows.gc_policy import gc_paused
 from flows.sources.contract import Drift, check_mode, collect_drift, json_type, refuse_drift, translate
 from flows.sources.v1 import models as m
 from flows.sources.v1.settings import (
