@@ -50,10 +50,6 @@ def child_kind_for(period_end: date, commune_level: bool) -> str:
 _EMPTY = {name: schema.empty_table() for name, schema in DATASETS.items()}
 
 
-def empty_tables() -> dict[str, pa.Table]:
-    return dict(_EMPTY)
-
-
 # The period and provenance columns every dataset ends with: one value per capture, not per row.
 PROVENANCE = tuple(f.name for f in DATASETS["unit_scores"] if f.name in {
     "period_type", "period_key", "period_start", "period_end", "captured_at", "source_api", "endpoint",

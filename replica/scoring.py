@@ -148,18 +148,18 @@ def satisfaction_metrics(c: list[int]) -> list[dict]:
     return out
 
 
-def group_total(metrics: list[dict]) -> float | int:
-    return r2(sum(m["score"] for m in metrics if m["score"] is not None))
-
-
 def _total(scores: list[float | int | None]) -> float | int:
-    """What :func:`group_total` gives for the metrics these scores belong to."""
+    """A group's total: its metrics' scores summed in order, then rounded as the portal rounds."""
     return r2(sum(s for s in scores if s is not None))
 
 
+def group_total(metrics: list[dict]) -> float | int:
+    return _total([m["score"] for m in metrics])
+
+
 def _group_totals(c: list[int]) -> tuple[float | int, float | int, float | int]:
-    """The three Shape A group totals (CKMB, MDHL, MDSH) from the metric scores alone: the same
-    numbers :func:`group_total` gives on the metric objects, without making them (a national or a
+    """The three Shape A group totals (CKMB, MDHL, MDSH) from the metric scores alone: what
+    :func:`group_total` gives on the metric objects, without making them (a national or a
     province summary scores every unit; the objects were two thirds of generating a month)."""
     transparency = _total(
         [_transparency_score(c[COL[n]], c[COL[d]], mx) for _code, _name, n, d, mx in TRANSPARENCY_METRICS]
