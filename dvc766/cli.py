@@ -51,6 +51,7 @@ def require_writable_dir(folder: object, what: str = "data folder") -> None:
 HANDLERS: dict[str, str] = {
     "run": "flows.commands:cmd_run",
     "snapshot": "flows.commands:cmd_snapshot",
+    "watch": "flows.commands:cmd_watch",
     "backfill": "flows.commands:cmd_backfill",
     "reland": "flows.commands:cmd_reland",
     "drilldown": "flows.commands:cmd_drilldown",
@@ -85,6 +86,14 @@ def build_parser() -> argparse.ArgumentParser:
     snap = sub.add_parser("snapshot", help="month-end capture of the year-to-date figures, taken now")
     snap.add_argument("--provinces", help="comma-separated codes (default: all 34)")
     snap.add_argument("--no-build", action="store_true")
+
+    watch = sub.add_parser(
+        "watch", help="daily watch: the running month and year to date now, what moved, the digest"
+    )
+    watch.add_argument(
+        "--provinces", help="comma-separated codes (default: DVC766_WATCH_PROVINCES, else all 34)"
+    )
+    watch.add_argument("--no-build", action="store_true", help="land only; no build, no digest")
 
     bf = sub.add_parser("backfill", help="fetch and land a range of months (resumable)")
     bf.add_argument("--from", dest="from_month", required=True, help="YYYY-MM")

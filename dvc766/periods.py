@@ -112,6 +112,20 @@ def now_vn() -> datetime:
     return datetime.now(VN_TZ)
 
 
+def captured_while_running(period: Period, captured_at: datetime) -> bool:
+    """True when a capture of ``period`` taken at ``captured_at`` holds partial figures: a month asked
+    on or before its last day (Vietnam time), a year to date before its month's last day. The daily
+    watch takes these every morning; they never count as the month's capture (the monthly run asks
+    again) and never stand for a month end. The Python twin of ``captured_running`` in sql/macros.sql.
+    """
+    day = captured_at.astimezone(VN_TZ).date()
+    if period.period_type == "month":
+        return day <= period.end
+    if period.period_type == "ytd":
+        return day < period.end
+    return False
+
+
 def previous_month(today: date | None = None) -> Period:
     """The default month of a monthly run: the one before today's in Vietnam time."""
     today = today or now_vn().date()

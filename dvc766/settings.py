@@ -68,6 +68,11 @@ class Settings:
     # 60-month build (34 provinces, 2 cores), 2026-12-02: 700 MB -> 30.5 s, 1,520 MiB peak RSS; 500 MB ->
     # 31.0 s, 1,215 MiB; 400 MB -> 31.7 s, 1,147 MiB. The process needs ~0.7 GB above DuckDB's own limit.
     build_memory_limit: str = "500MB"
+    # The daily watch (`dvc766 watch`, the daily-watch deployment): the provinces it watches by
+    # default ("H55" or "H55,H44"; None: all 34), and a CSV replacing rows of the packaged rules'
+    # thresholds (dvc766/reference/watch_rules.csv; docs/watch.md).
+    watch_provinces: str | None = None
+    watch_rules: str | None = None
     user_agent: str = "dvc766/0.1 (+monthly 766 appendix; contact: provincial analyst)"
 
     @property
@@ -144,6 +149,10 @@ class _Environment(BaseSettings):
     schema_drift: Literal["record", "freeze"] | None = None
     prefect_server: Literal["local", "ephemeral"] | None = None
     build_memory_limit: Annotated[str, Field(pattern=_MEMORY)] | None = None
+    watch_provinces: Annotated[str, Field(pattern=r"^\s*[A-Za-z0-9]+(\s*,\s*[A-Za-z0-9]+)*\s*$")] | None = (
+        None
+    )
+    watch_rules: str | None = None
 
     @field_validator("schema_drift", "prefect_server", "politeness", mode="before")
     @classmethod
@@ -174,4 +183,5 @@ _PATTERN_HINTS = {
     "build_memory_limit": "a size like 700MB or 2GB",
     "lake": "a folder or s3://bucket/prefix",
     "s3_endpoint_url": "a server URL like http://127.0.0.1:9000",
+    "watch_provinces": "province codes like H55 or H55,H44",
 }

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import datetime
 
-from dvc766.periods import Period
+from dvc766.periods import Period, captured_while_running
 from dvc766.provinces import get_province
 from flows.capture import Capture
 from flows.errors import (
@@ -76,13 +77,16 @@ def previous_batch(
       raw/ and landing, or mid-batch): that batch is finished under its own id — only the missing
       requests are fetched, then the whole batch is landed — so the landing zone ends up exactly
       as ``reland`` would rebuild it and as an uninterrupted run would have left it;
-    * anything else (captures spread over batches, a landed batch missing some views): None,
-      fetch the whole batch again.
+    * anything else (captures spread over batches, a landed batch missing some views, or the latest
+      captures taken while the period was running — ``dvc766 watch``'s mornings): None, fetch the
+      whole batch again.
     """
     metas = [ctx.raw.latest(r.api, r.endpoint, period.key, r.scope) for r in requests]
     present = [m for m in metas if m is not None]
     if not present:
         return None
+    if any(captured_while_running(period, datetime.fromisoformat(m["captured_at"])) for m in present):
+        return None  # the daily watch's partial figures of a running month: not the month's capture
     batch_ids = {(m.get("extra") or {}).get("batch_id") for m in present}
     if len(batch_ids) != 1 or None in batch_ids:
         return None

@@ -1,4 +1,4 @@
-"""CLI handlers for the extract-and-load side: run, snapshot, backfill, reland, serve, doctor.
+"""CLI handlers for the extract-and-load side: run, snapshot, watch, backfill, reland, serve, doctor.
 
 Every argument is validated before anything is fetched or written: a malformed, future or
 before-history month, or an unknown province, raises (``dvc766.cli`` prints one line, exit 2).
@@ -75,6 +75,22 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     codes = province_codes(args.provinces)
     require_writable_dir(settings.data_dir)
     return _run_flow(snapshot_flow, settings, provinces=codes, build=not getattr(args, "no_build", False))
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    """``dvc766 watch [--provinces ...] [--no-build]``: this morning's figures, kept by day, and the digest."""
+    from dvc766.cli import UserError
+    from dvc766.watch_rules import WatchRulesError, load_rules
+    from flows.watch import watch_codes, watch_flow
+
+    settings = Settings.from_env()
+    codes = watch_codes(args.provinces, settings)
+    try:
+        load_rules(settings.watch_rules)  # a bad rules file is refused before anything is fetched
+    except WatchRulesError as exc:
+        raise UserError(str(exc)) from None
+    require_writable_dir(settings.data_dir)
+    return _run_flow(watch_flow, settings, provinces=codes, build=not getattr(args, "no_build", False))
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ clock only proposes), so a machine with a wrong clock cannot mislabel a month.
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
@@ -49,14 +50,20 @@ class PortalClockLabel:
     figures, and the caller fetches the right year again.
     """
 
-    def __init__(self, provisional: Period, late: bool) -> None:
+    def __init__(
+        self,
+        provisional: Period,
+        late: bool,
+        labeller: Callable[[datetime], tuple[Period, bool]] = snapshot_label,
+    ) -> None:
         self.period, self.late = provisional, late
+        self.labeller = labeller  # the daily watch labels with the running month instead
         self.decided_from: datetime | None = None
 
     def __call__(self, capture: Capture) -> Capture:
         if self.decided_from is None:
             self.decided_from = capture.captured_at
-            self.period, self.late = snapshot_label(capture.captured_at)
+            self.period, self.late = self.labeller(capture.captured_at)
         if capture.period == self.period or capture.period.year != self.period.year:
             return capture
         return replace(capture, period=self.period)

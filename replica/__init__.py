@@ -28,9 +28,13 @@ Rules the replica follows, so tests can rely on them:
 - v1 answers in the 34-province structure for every month (the API was built after the 2025
   reorganisation); the legacy gateway answers in the structure of the period: 63 provinces with
   ~20 agencies and ~9 districts before July 2025, 34 with ~15 agencies and ~100 communes from then.
-- A month's own figures are published on the 3rd of the next month (Vietnam time); asked earlier,
-  the month answers "not published yet" (envelope OK, no children, null figures; legacy ``[]``).
-  A quarter or year counts its ended months whole and the running month in part (by the hour), so
-  year-to-date depends on the clock and equals the sum of its months.
+- A month's own figures are published on the 3rd of the next month (Vietnam time); asked between
+  its end and then, the month answers "not published yet" (envelope OK, no children, null figures;
+  legacy ``[]``). The running month answers its figures so far (by the hour, as the portal's
+  "current month" view moves daily). A quarter or year counts its ended months whole and the running
+  month in part, so year-to-date depends on the clock and equals the sum of its months.
+- A scenario may carry ``shocks`` (:mod:`replica.shocks`): from a time on the clock, some units of a
+  province handle a share of a month's dossiers late, so the daily watch's rules have something to
+  find on chosen days.
 - A set clock is frozen; the HTTP ``Date`` header carries it.
 """

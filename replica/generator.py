@@ -24,12 +24,13 @@ import calendar
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 import numpy as np
 
 from dvc766.periods import VN_TZ
+from replica.shocks import Shock, active_shocks, apply_shocks
 from replica.units import MERGER_MONTH, ProvinceTree, province_trees
 
 # The additive counts of one unit for one month (columns of a month matrix).
@@ -124,10 +125,15 @@ def coverage(
     period_type: str, months: list[tuple[int, int]], now: datetime
 ) -> list[tuple[int, int, int, int]]:
     """The (year, month, share numerator, share denominator) the portal counts for a period at ``now``;
-    empty means "not published yet". A month period shows only once published; a running quarter or
-    year counts its ended months whole and the current month in part."""
+    empty means "not published yet". A running month shows its figures so far (the portal's "current
+    month" view, partial and moving daily: what ``dvc766 watch`` reads); an ended month shows only
+    once published (the 3rd of the next month); a running quarter or year counts its ended months
+    whole and the current month in part."""
     if period_type == "month":
         y, m = months[0]
+        share = month_share(y, m, now)
+        if share is not None and share != (1, 1):
+            return [(y, m, *share)] if share[0] > 0 else []
         return [(y, m, 1, 1)] if now >= publication_time(y, m) else []
     out = []
     for y, m in months:
@@ -311,6 +317,10 @@ class Dataset:
         self.seed = seed
         self._blocks = _LRU(600)  # year blocks: ~230 kB each at most
         self._figures = _LRU(800)
+        # A scenario's shocks (replica.shocks) and the clock that says which are in force; the
+        # server sets both. No shocks: figures depend on the covered shares alone.
+        self.shocks: tuple[Shock, ...] = ()
+        self.now: Callable[[], datetime] | None = None
 
     # registry
     def provinces(self, era: str) -> tuple[ProvinceTree, ...]:
@@ -341,13 +351,18 @@ class Dataset:
     def figures(self, tree: ProvinceTree, cover: Iterable[tuple[int, int, int, int]]) -> Figures:
         """Counts of a province over the covered months (children rows and parent sums)."""
         cover = tuple(cover)
-        key = (tree.era, tree.unit.code, cover)
+        now = self.now() if self.shocks and self.now is not None else None
+        shocked = {(y, m): active_shocks(self.shocks, tree.unit.code, y, m, now) for y, m, _, _ in cover}
+        key = (tree.era, tree.unit.code, cover, tuple(shocked.values()))
         hit = self._figures.get(key)
         if hit is not None:
             return hit  # type: ignore[return-value]
         total = np.zeros((len(tree.children), len(FIELDS)), dtype=np.int64)
         for y, m, num, den in cover:
-            total += self.month(tree, y, m, num, den)
+            counts = self.month(tree, y, m, num, den)
+            if shocked[(y, m)]:
+                counts = apply_shocks(counts, [u.code for u in tree.children], shocked[(y, m)], COL)
+            total += counts
         figs = Figures(tree, total, [(c[0], c[1]) for c in cover])
         self._figures.put(key, figs)
         return figs

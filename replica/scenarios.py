@@ -7,8 +7,10 @@ replayed.
 
 ``scenario.json``: ``{"strict": false, "entries": [{"api": "v1"|"legacy", "endpoint": ...,
 "match": {subset of the request's fields}, "status": 201, "body_file": "relative/path.json",
-"from": optional time, "until": optional time, "content_type": optional}]}``. The first matching
-entry of the first folder wins; with ``strict: true`` an unmatched request gets 404.
+"from": optional time, "until": optional time, "content_type": optional}], "shocks": [...]}``. The
+first matching entry of the first folder wins; with ``strict: true`` an unmatched request gets 404.
+``shocks`` (optional) change the generated counts from a time on (:mod:`replica.shocks`); the shocks of
+every folder apply.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 
 from replica.clock import ClockError, parse_now
+from replica.shocks import Shock, ShockError, parse_shocks
 
 SCENARIOS_DIR = Path(__file__).resolve().parent / "scenarios"
 
@@ -72,6 +75,7 @@ class Scenario:
     folder: Path
     strict: bool
     entries: tuple[Entry, ...]
+    shocks: tuple[Shock, ...] = ()
 
 
 def load_scenario(folder: str | Path) -> Scenario:
@@ -128,7 +132,11 @@ def load_scenario(folder: str | Path) -> Scenario:
                 content_type=raw.get("content_type", "application/json; charset=utf-8"),
             )
         )
-    return Scenario(path, bool(doc.get("strict", False)), tuple(entries))
+    try:
+        shocks = parse_shocks(doc.get("shocks"), str(doc_path))
+    except ShockError as exc:
+        raise ScenarioError(str(exc)) from None
+    return Scenario(path, bool(doc.get("strict", False)), tuple(entries), shocks)
 
 
 class Scenarios:
@@ -140,6 +148,10 @@ class Scenarios:
     @property
     def strict(self) -> bool:
         return any(s.strict for s in self.items)
+
+    @property
+    def shocks(self) -> tuple[Shock, ...]:
+        return tuple(shock for s in self.items for shock in s.shocks)
 
     def find(self, api: str, endpoint: str, request: dict, now: datetime) -> Entry | None:
         for scenario in self.items:

@@ -75,6 +75,7 @@ class ReplicaState:
 
     def __init__(self, *, seed: int, clock: Clock, scenarios: Scenarios, faults: Faults) -> None:
         self.dataset = Dataset(seed)
+        self.dataset.shocks, self.dataset.now = scenarios.shocks, clock.now
         self.clock = clock
         self.scenarios = scenarios
         self.faults = faults

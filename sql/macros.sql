@@ -19,3 +19,16 @@ create or replace temp macro pct_half_up(num, den) as
         else cast(cast((cast(num as hugeint) * 20000 + cast(den as hugeint))
             // (2 * cast(den as hugeint)) as decimal(38, 2)) * 0.01 as decimal(38, 2))
     end;
+
+-- captured_running(period_type, period_end, captured_at): true when the capture was taken while its
+-- period was still running, by the Vietnam-time day it was taken: a month on or before its last day
+-- (the portal's partial "so far" figures, which `dvc766 watch` reads every morning), a year to date
+-- before the last day of its month (as_of 'early'). Such captures are the daily watch's (fct_daily_*):
+-- they never stand for an ended month or a month end. No command captures a running quarter or year
+-- (`run` refuses them), so those are left as they are.
+create or replace temp macro captured_running(period_type, period_end, captured_at) as
+    case period_type
+        when 'month' then cast(timezone('Asia/Ho_Chi_Minh', captured_at) as date) <= period_end
+        when 'ytd' then cast(timezone('Asia/Ho_Chi_Minh', captured_at) as date) < period_end
+        else false
+    end;

@@ -31,6 +31,8 @@ GOOD = {
     "DVC766_LAKE": ("s3://dvc766-lake/prod", "s3://dvc766-lake/prod"),
     "DVC766_S3_ENDPOINT_URL": ("http://127.0.0.1:9000", "http://127.0.0.1:9000"),
     "DVC766_POLITENESS": ("Prefect", "prefect"),
+    "DVC766_WATCH_PROVINCES": ("H55,H44", "H55,H44"),
+    "DVC766_WATCH_RULES": ("/srv/dvc766/watch_rules.csv", "/srv/dvc766/watch_rules.csv"),
 }
 
 
@@ -60,6 +62,7 @@ def test_an_empty_variable_is_unset(monkeypatch: pytest.MonkeyPatch) -> None:
         ("DVC766_PORTAL_URL", "dichvucong.gov.vn", "http:// or https://"),
         ("DVC766_LAKE", "gs://bucket/x", "a folder or s3://bucket/prefix"),
         ("DVC766_POLITENESS", "per-thread", "expected 'local' or 'prefect'"),
+        ("DVC766_WATCH_PROVINCES", "H55;H44", "province codes like H55 or H55,H44"),
     ],
 )
 def test_a_bad_value_is_one_line_naming_the_variable(

@@ -81,6 +81,18 @@ def load_seeds(con: duckdb.DuckDBPyConnection, catalogue: Any | None = None) -> 
     con.register("_seed_province_in", prov)
     con.execute("create or replace table seed_province as select * from _seed_province_in")
     con.unregister("_seed_province_in")
+    load_watch_rules(con)
+
+
+def load_watch_rules(con: duckdb.DuckDBPyConnection) -> None:
+    """The daily watch's rules and thresholds (``dvc766.watch_rules``; ``DVC766_WATCH_RULES`` replaces
+    rows of the packaged seed), as ``seed_watch_rule`` for ``rpt_watch_finding``."""
+    from dvc766.settings import Settings
+    from dvc766.watch_rules import rules_table
+
+    con.register("_seed_watch_rule_in", rules_table(Settings.from_env().watch_rules))
+    con.execute("create or replace table seed_watch_rule as select * from _seed_watch_rule_in")
+    con.unregister("_seed_watch_rule_in")
 
 
 def parquet_files_sql(files: str | list[str]) -> str:

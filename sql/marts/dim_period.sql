@@ -6,6 +6,8 @@
 -- number: month (1-12) for month and ytd, quarter (1-4) for quarter, 0 for year (dvc766.periods).
 -- Periods come from the built facts (a few columns of tables) rather than from every landing file
 -- again; units_seen has no fact of its own with the period's dates, so it is read as landed.
+-- A period seen only in the daily watch's captures of running periods is not here (yet): it has no
+-- figure in the facts until it ends (fct_daily_* hold its days).
 with score_periods as (
     select period_type, period_key, min(period_start) as period_start, max(period_end) as period_end
     from fct_unit_score
@@ -21,6 +23,7 @@ indicator_periods as (
 unit_periods as (
     select period_type, period_key, min(period_start) as period_start, max(period_end) as period_end
     from stg_landing__units_seen
+    where not captured_running(period_type, period_end, captured_at)
     group by period_type, period_key
 ),
 

@@ -10,11 +10,15 @@
 -- last day (as_of on_time) before a late or early one, so a late snapshot never replaces the
 -- month-end figure (it is kept here, visible); then the latest capture (the portal revises past
 -- periods). A landed value always wins over one the warehouse derives (fct_indicator_derived).
+-- Captures taken while their period ran (the daily watch's running month and early year-to-date:
+-- captured_running in sql/macros.sql) are not here but in fct_daily_indicator: a morning's partial
+-- figure is not a capture of the period, and never replaces an ended month or a month end.
 -- Speed: most figures were captured once. The ranking reads only the key and time columns, and
 -- only where a province × period × indicator has several captures (a refresh, two endpoints); it
 -- yields the few superseded rows, and every other row is current as it stands.
 with landed as not materialized (
     select * from stg_landing__indicator_values
+    where not captured_running(period_type, period_end, captured_at)
 ),
 
 capture_files as (

@@ -10,8 +10,11 @@
 -- captures the row mixes. Rank: taken from the TOTAL rows; a province's rank comes from a
 -- national-scope capture (rank among the 34) when there is one, any other unit's rank from a
 -- capture scoped to its province (rank among the province's units); then the latest capture.
+-- Captures taken while their period ran (the daily watch's: captured_running in sql/macros.sql) are
+-- not used: they are fct_daily_unit_score's, and never stand for an ended period or a month end.
 with scores as not materialized (
     select * from stg_landing__unit_scores
+    where not captured_running(period_type, period_end, captured_at)
 ),
 
 latest_per_group as (

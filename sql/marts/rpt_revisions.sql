@@ -14,13 +14,14 @@
 -- late): a snapshot taken on 2/10 is October's first days, not the portal revising 30/9. A figure that
 -- went from unpublished (NULL) to a value, or back, is a revision too. Derived rows (summed by the
 -- pipeline) are not captures and never appear. The facts (fct_unit_score, fct_indicator) show the
--- latest capture; `is_latest` marks the revision that produced the value they show.
+-- latest capture; `is_latest` marks the revision that produced the value they show. The daily
+-- watch's captures of running periods are days moving on, not revisions (rpt_daily_movement's).
 -- Speed: only unit × period × endpoint × scope combinations captured more than once are compared,
 -- and those are looked for only among period × endpoint × scope combinations with more than one
 -- capture (a figure captured twice needs its request made twice), which most months are not.
 with scores as not materialized (
     select * from stg_landing__unit_scores
-    where not derived
+    where not derived and not captured_running(period_type, period_end, captured_at)
 ),
 
 -- A capture landed twice (under two batches) counts once: its first file, as in fct_indicator_capture.
