@@ -8,6 +8,11 @@ Schedules (Asia/Ho_Chi_Minh):
 * ``month-end-snapshot`` — ``30 22 28-31 * *``: 22:30 on days 28-31; cron cannot say "last day of
   the month", so the flow runs with ``only_on_last_day=True`` and skips (a completed run that says
   so) unless today is the month's last day in Vietnam time.
+* ``daily-watch`` — ``0 7 * * *``: 07:00 every day, after the portal's nightly refresh (around 02:00):
+  the running month and year to date of the watched provinces (``DVC766_WATCH_PROVINCES``, else all
+  34), kept by day; each province's digest is written beside the dashboard and sent
+  (:mod:`flows.watch`). A missed morning is simply missing from the days (the portal cannot be asked
+  about yesterday's morning); the next digest compares with the last morning it has.
 * ``backfill`` — no schedule; trigger by hand with parameters, e.g.
   ``prefect deployment run backfill/backfill -p from_month=2025-01 -p to_month=2025-12``.
 
@@ -34,6 +39,7 @@ from prefect.schedules import Cron
 TIMEZONE = "Asia/Ho_Chi_Minh"
 MONTHLY_CRON = "0 6 3 * *"
 SNAPSHOT_CRON = "30 22 28-31 * *"
+WATCH_CRON = "0 7 * * *"
 TAGS = ["dvc766"]
 
 
@@ -53,6 +59,13 @@ def deployment_specs() -> list[dict[str, Any]]:
             "cron": SNAPSHOT_CRON,
             "parameters": {"only_on_last_day": True},
             "description": "Year-to-date views on the month's last day (skips on days 28-30 unless last).",
+        },
+        {
+            "name": "daily-watch",
+            "flow": "flows.watch:watch_flow",
+            "cron": WATCH_CRON,
+            "parameters": {},
+            "description": "Every morning: the running month and year to date of the watched provinces (DVC766_WATCH_PROVINCES, else all 34), kept by day, built, and each province's digest written and sent.",
         },
         {
             "name": "backfill",

@@ -1,4 +1,4 @@
-"""The deployments: serve.py and prefect.yaml describe the same five."""
+"""The deployments: serve.py and prefect.yaml describe the same six."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def test_prefect_yaml_matches_the_served_deployments() -> None:
     assert (
         set(by_name)
         == set(specs)
-        == {"monthly", "month-end-snapshot", "backfill", "backfill-chunk", "drilldown"}
+        == {"monthly", "month-end-snapshot", "daily-watch", "backfill", "backfill-chunk", "drilldown"}
     )
     for name, spec in specs.items():
         dep = by_name[name]
@@ -38,6 +38,9 @@ def test_runner_deployments_carry_schedule_timezone_and_limit() -> None:
     assert deps["monthly"].schedules[0].schedule.cron == "0 6 3 * *"
     assert deps["monthly"].schedules[0].schedule.timezone == "Asia/Ho_Chi_Minh"
     assert deps["month-end-snapshot"].parameters == {"only_on_last_day": True}
+    assert deps["daily-watch"].schedules[0].schedule.cron == "0 7 * * *"
+    assert deps["daily-watch"].schedules[0].schedule.timezone == "Asia/Ho_Chi_Minh"
+    assert deps["daily-watch"].entrypoint == "flows.watch.watch_flow"
     assert not deps["backfill"].schedules
     assert {d.concurrency_limit for n, d in deps.items() if n != "backfill-chunk"} == {1}
     assert deps["backfill-chunk"].concurrency_limit is None

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import html
 import statistics
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -135,12 +136,37 @@ def _trend(con: duckdb.DuckDBPyConnection, data: AppendixData) -> tuple[list[str
     )
 
 
+def _running_days(
+    con: duckdb.DuckDBPyConnection, data: AppendixData
+) -> list[tuple[str, float | None, int | None]]:
+    """The days of the running month after the page's month end, as the daily watch saw the year to
+    date (``fct_daily_unit_score``), when that month end is the latest the warehouse holds."""
+    if con.execute(
+        "select count(*) from fct_unit_score where unit_code = ? and period_type = 'ytd' and period_end > ?",
+        [data.province_code, data.current.end],
+    ).fetchone()[0]:  # type: ignore[index]
+        return []
+    running = data.current.end + timedelta(days=1)
+    rows = con.execute(
+        "select watch_date, total_score, rank_in_scope from fct_daily_unit_score where unit_code = ? "
+        "and period_type = 'ytd' and period_key = ? and watch_date > ? order by watch_date",
+        [data.province_code, Period("ytd", running.year, running.month).key, data.current.end],
+    ).fetchall()
+    return [(f"{d.day}/{d.month}/{d.year}", _num(t), r) for d, t, r in rows]
+
+
 def province_figures(data: AppendixData, con: duckdb.DuckDBPyConnection) -> list[tuple[str, go.Figure]]:
     """The province view's charts, each with the id of its section."""
     figs: list[tuple[str, go.Figure]] = []
     # 1. total score and national rank at each month end (the year-to-date figures Table I shows),
     # the months themselves where no month end was captured
     months, totals, ranks = _trend(con, data)
+    days = _running_days(con, data)  # then each morning of the running month the watch saw
+    months, totals, ranks = (
+        months + [d[0] for d in days],
+        totals + [d[1] for d in days],
+        ranks + [d[2] for d in days],
+    )
     trend = go.Figure()
     trend.add_trace(go.Scatter(x=months, y=totals, name="Điểm tổng", mode="lines+markers+text",
                                text=[vi(v) for v in totals], textposition="top center",
@@ -151,7 +177,14 @@ def province_figures(data: AppendixData, con: duckdb.DuckDBPyConnection) -> list
     trend.update_layout(yaxis={"title": "điểm"}, yaxis2={"title": "hạng", "overlaying": "y", "side": "right",
                                                          "autorange": "reversed"})  # fmt: skip
     figs.append(
-        ("trend", _layout(trend, "Điểm tổng và xếp hạng toàn quốc cuối mỗi tháng (lũy kế từ đầu năm)"))
+        (
+            "trend",
+            _layout(
+                trend,
+                "Điểm tổng và xếp hạng toàn quốc cuối mỗi tháng (lũy kế từ đầu năm)"
+                + (", và từng ngày của tháng đang chạy" if days else ""),
+            ),
+        )  # fmt: skip
     )
     # 2. the six groups against their maxima and the national median (month end)
     national = _national_scores(con, data.current.key)
