@@ -298,8 +298,9 @@ def _units_to_watch(
 
 # --- SEAM(issue 31): points at stake --------------------------------------------------------------
 # rpt_points_at_stake (issue 31, not in this build yet) is agreed as one row per unit × period ×
-# indicator with unit_code, period_type, period_key, group_code, indicator_code and points_at_stake:
-# the points of the province's score the unit alone would win back. Until a warehouse holds that
+# indicator with unit_code, period_type, period_key, period_end, group_code, indicator_code and
+# points_at_stake: the points of the province's score the unit alone would win back. The latest
+# period it holds for the province is used (a month end's year to date before a month's own). Until a warehouse holds that
 # table, the digest has no "largest levers" section and findings carry no points at stake (the
 # rendering leaves both out; nothing is invented). To wire once it lands: check these two queries
 # against the model as built (its period choice especially) and the test that fakes its shape.
@@ -309,7 +310,7 @@ def _stake_period(con: duckdb.DuckDBPyConnection, code: str) -> tuple[str, str] 
     row = con.execute(
         "select period_type, period_key from rpt_points_at_stake "
         "where (unit_code = ? or starts_with(unit_code, ? || '.')) and period_type in ('month', 'ytd') "
-        "order by period_key desc, case period_type when 'ytd' then 0 else 1 end limit 1",
+        "order by period_end desc, case period_type when 'ytd' then 0 else 1 end limit 1",
         [code, code],
     ).fetchone()
     return (row[0], row[1]) if row else None

@@ -149,7 +149,7 @@ def _finding(f: Finding, digest: Digest) -> list[Run]:
         share = 100 * (f.value_now or 0) / f.out_of if f.out_of else None
         body = (
             f"{_group(f.measure)}: {_pts(f.value_now)}/{format_number(f.out_of)} điểm "
-            f"({format_number(share, 0)}% điểm tối đa, {span})."
+            f"({format_number(share, 1)}% điểm tối đa, {span})."
         )
     if f.points_at_stake:
         body += f" Dư địa: +{_pts(f.points_at_stake)} điểm cho tỉnh nếu khắc phục."
@@ -222,7 +222,7 @@ def blocks(digest: Digest) -> list[Block]:
                     _group(g.code),
                     _pts(g.score),
                     format_number(g.max_score),
-                    format_number(share, 0) + "%",
+                    format_number(share, 1) + "%",
                     _chg(g.change_day) if g.change_day is not None else "",
                 ]  # fmt: skip
             )
