@@ -165,7 +165,8 @@ def test_serve_dry_run_prints_the_four_deployments(capsys: pytest.CaptureFixture
     assert "monthly/monthly: cron '0 6 3 * *' (Asia/Ho_Chi_Minh)" in out
     assert "month-end-snapshot/month-end-snapshot: cron '30 22 28-31 * *'" in out
     assert "backfill/backfill: no schedule" in out
-    assert out.count("concurrency limit 1") == 4 and "drilldown/drilldown" in out
+    assert "watch/daily-watch: cron '0 7 * * *' (Asia/Ho_Chi_Minh)" in out
+    assert out.count("concurrency limit 1") == 5 and "drilldown/drilldown" in out
 
 
 @pytest.mark.usefixtures("prefect_harness")

@@ -410,15 +410,17 @@ def build_warehouse(path: Path, *, with_rpt: bool = True) -> Path:
     return path
 
 
-HISTORY_RPT_MODELS = frozenset({"rpt_revisions", "rpt_province_history"})
+HISTORY_RPT_MODELS = frozenset(
+    {"rpt_revisions", "rpt_province_history", "rpt_daily_movement", "rpt_watch_finding"}
+)
 
 
 def run_rpt_models(con: duckdb.DuckDBPyConnection) -> None:
     """Materialise the appendix's sql/marts/rpt_*.sql the way the warehouse runner does.
 
     (``create table … as <file>``, in the order of the names each reads: the per-unit tables read
-    ``rpt_unit_month_end_pairs``). The history reports (issue 6) read marts this hand-made
-    warehouse does not have, and are tested against full builds instead.
+    ``rpt_unit_month_end_pairs``). The history reports (issue 6) and the daily watch's (issue 32) read
+    marts this hand-made warehouse does not have, and are tested against full builds instead.
     """
     models = [m for m in discover_models() if m.name.startswith("rpt_") and m.name not in HISTORY_RPT_MODELS]
     create_macros(con)

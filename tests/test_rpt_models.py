@@ -85,6 +85,9 @@ def test_score_history_rank_change(con: duckdb.DuckDBPyConnection) -> None:
 HISTORY_MODELS = {
     "rpt_revisions.sql": {"stg_landing__unit_scores", "fct_indicator_capture"},
     "rpt_province_history.sql": {"stg_landing__units_seen", "dim_province_merger", "province_predecessors"},
+    # issue 32: the daily watch's movement and findings read its own days (and the rules' seed)
+    "rpt_daily_movement.sql": {"fct_daily_unit_score", "fct_daily_indicator", "dim_indicator"},
+    "rpt_watch_finding.sql": {"rpt_daily_movement", "fct_daily_indicator", "dim_watch_rule"},
 }
 
 UNIT_PAIR_MODELS = {

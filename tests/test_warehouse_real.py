@@ -51,13 +51,17 @@ def test_phu_tho_august_2026_progress(warehouse: Path) -> None:
 
 
 def test_thai_nguyen_in_the_2026_national_ranking_of_2026_09_17(warehouse: Path) -> None:
+    # the year to date as seen on 17/09, mid-September: that morning's figure (fct_daily_unit_score,
+    # issue 32), never September's month end (as_of 'early')
     row = one(
         warehouse,
         "select total_score, score_ckmb, score_tdgq, score_clgq, score_tttt, score_mdhl, score_mdsh, "
-        "rank_in_scope, rank_scope_size, rank_scope, cast(timezone('Asia/Ho_Chi_Minh', captured_at) as date) "
-        "from fct_unit_score where unit_code = 'H55' and year(period_start) = 2026 "
+        "rank_in_scope, rank_scope_size, rank_scope, watch_date "
+        "from fct_daily_unit_score where unit_code = 'H55' and year(period_start) = 2026 "
         "and period_type in ('year', 'ytd')",
     )
+    early = "select count(*) from fct_unit_score where unit_code = 'H55' and period_key = '2026-YTD-09'"
+    assert one(warehouse, early) == (0,)
     total, *groups, rank, size, scope, captured_on = row
     assert total == pytest.approx(61.48)
     assert all(g is not None for g in groups)

@@ -44,7 +44,7 @@ COLUMNS: dict[str, str] = {
     "additive": "True when the indicator's counts add up across months and units (a year is the sum of its months).",
     "applied_department_count": "How many units apply the procedure.",
     "applied_department_ids": "The portal's IDs of the units that apply the procedure.",
-    "as_of": "For a year-to-date row: 'on_time' when captured on the month's last day (Vietnam time), 'late' or 'early' otherwise.",
+    "as_of": "For a year-to-date row: 'on_time' when captured on the month's last day (Vietnam time), 'late' when after it (a capture before it, 'early', is the daily watch's: fct_daily_unit_score).",
     "capture_count": "How many captures of this figure were seen.",
     "capture_id": "The capture (one portal answer kept in raw/) the row comes from.",
     "captured_at": "When the portal answered (UTC; the appendix prints Vietnam time).",

@@ -170,7 +170,7 @@ changed as (
         i.period_key,
         i.watch_date,
         m.measure,
-        count(*) filter (where i.previous_figure is distinct from i.figure) as figures_changed
+        count(*) filter (where coalesce(i.previous_figure <> i.figure, true)) as figures_changed
     from indicator_changes as i
     inner join measures as m on m.measure = 'TOTAL' or m.measure = i.group_code
     group by i.province_code, i.period_type, i.period_key, i.watch_date, m.measure
