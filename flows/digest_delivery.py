@@ -8,8 +8,9 @@ and morning, and prints the line it returns; a failure to send never fails the w
 SEAM(issue 29): the notification channels (Apprise URLs in ``DVC766_NOTIFY``: Telegram, email,
 webhooks) are being built in issue 29 and are not in this build. Until they are, :func:`deliver` sends
 nothing and says so; it does not pretend. To wire: call issue 29's send function here with
-``subject`` as the title and ``markdown`` as the body (``html`` for email channels), return
-``Delivery(True, …)`` naming the channels reached, and catch its failure into ``Delivery(False, …)``.
+``subject`` as the title and ``text`` (the digest in plain text, readable in any chat) as the body,
+return ``Delivery(True, …)`` naming the channels reached, and catch its failure into
+``Delivery(False, …)``.
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ class Delivery:
     line: str
 
 
-def deliver(settings: Settings, subject: str, markdown: str, html: str) -> Delivery:
+def deliver(settings: Settings, subject: str, text: str, html: str) -> Delivery:
     """Send one digest through the configured channels; never raises."""
-    del settings, subject, markdown, html  # SEAM(issue 29): the channels' send function goes here
+    del settings, subject, text, html  # SEAM(issue 29): the channels' send function goes here
     return Delivery(
         False,
         "not sent: this build has no notification channels yet (DVC766_NOTIFY, issue 29); "

@@ -91,7 +91,7 @@ def write_digests(settings: Settings, codes: list[str], day: date) -> list[Diges
     """Each province's digest for ``day`` from the published warehouse: written, then handed over."""
     from warehouse.report_cli import _atomic_write
     from warehouse.watch_digest import load_digest
-    from warehouse.watch_digest_render import subject, to_html, to_markdown
+    from warehouse.watch_digest_render import subject, to_html, to_markdown, to_text
 
     out = []
     for code in codes:
@@ -102,7 +102,7 @@ def write_digests(settings: Settings, codes: list[str], day: date) -> list[Diges
         _atomic_write(md_path, markdown.encode("utf-8"))
         _atomic_write(html_path, page.encode("utf-8"))
         try:
-            sent = deliver(settings, subject(digest), markdown, page).line
+            sent = deliver(settings, subject(digest), to_text(digest), page).line
         except Exception as exc:  # sending is never worth failing the watch over
             sent = f"not sent: {type(exc).__name__}: {exc}"
         out.append(DigestOutcome(code, digest.status, str(md_path), str(html_path), sent))

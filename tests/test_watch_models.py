@@ -289,3 +289,13 @@ def test_the_levers_come_from_points_at_stake_where_that_model_is_built(
     ]
     assert digest.findings[1].points_at_stake == 0.35  # overdue dossiers of H55.101: its TDGQ stake
     assert "Dư địa điểm lớn nhất" in to_markdown(digest)
+
+
+def test_the_plain_text_digest_says_the_same_without_markup(warehouse: Path) -> None:
+    from warehouse.watch_digest_render import to_text
+
+    digest = load_digest(warehouse, "H55", date(2026, 11, 5))
+    text = to_text(digest)
+    assert "**" not in text and "|" not in text and "#" not in text
+    assert "• Tiến độ giải quyết: 15,98/20 (79,9%)" in text
+    assert "UBND xã 101: 70,00 → 69,50 điểm (-0,50)" in text

@@ -304,6 +304,28 @@ def _md_runs(runs: list[Run]) -> str:
     )
 
 
+def to_text(digest: Digest) -> str:
+    """Plain text, for channels that show no markup (a Telegram chat, an SMS relay, a text email):
+    headings on lines of their own, bullets, the groups one a line."""
+    lines: list[str] = []
+    for b in blocks(digest):
+        text = "".join(t for t, _ in b.runs or [])
+        if b.kind == "h1":
+            lines += [text.upper(), ""]
+        elif b.kind == "h2":
+            lines.append(text.upper())
+        elif b.kind in ("p", "note"):
+            lines += [text, ""]
+        elif b.kind == "ul":
+            lines += ["• " + "".join(t for t, _ in item) for item in b.items or []] + [""]
+        elif b.kind == "table":
+            for row in b.rows or []:
+                name, score, most, share, change = row
+                lines.append(f"• {name}: {score}/{most} ({share})" + (f", {change}" if change else ""))
+            lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
 def to_markdown(digest: Digest) -> str:
     lines: list[str] = []
     for b in blocks(digest):
