@@ -31,7 +31,7 @@ GROUP_LABELS = {
     "MDSH": "Số hóa hồ sơ",
 }
 MAX_FINDINGS = 3  # a one-to-two-minute read
-MAX_UNITS = 5
+MAX_UNITS = 3
 MAX_LEVERS = 3
 
 NEW, NO_CAPTURE, UNCHANGED = "new", "no_capture", "unchanged"
@@ -204,12 +204,14 @@ def _findings(con: duckdb.DuckDBPyConnection, code: str, day: date) -> list[Find
     rows = _rows(
         con,
         "select * from rpt_watch_finding where province_code = ? and watch_date = ? "
-        "order by priority, unit_code = province_code desc, severity desc, unit_code, period_type desc",
+        "order by priority, unit_code = province_code, severity desc, unit_code, period_type desc",
         [code, day],
     )
     # one finding per rule and unit (a unit falling in the month and the year: the first), and the
     # rules in turn — the most important finding of each rule before a second of any — so three
-    # communes falling do not hide a rank lost or overdue dossiers rising
+    # communes falling do not hide a rank lost or overdue dossiers rising. Within a rule the units
+    # come before the province's own total: its fall is in the digest's first lines already, a
+    # commune's is what can be acted on.
     by_rule: dict[str, list[dict[str, Any]]] = {}
     seen: set[tuple[str, str]] = set()
     for r in rows:
