@@ -65,9 +65,10 @@ def deployment_specs() -> list[dict[str, Any]]:
             "name": "backfill-chunk",
             "flow": "flows.backfill:backfill_flow",
             "cron": None,
-            "parameters": {},
+            # its runs share the portal's pacing and breaker through the Prefect server: a parameter,
+            # not the worker's environment, so it holds whether a work pool or `dvc766 serve` runs it
+            "parameters": {"politeness": "prefect"},
             "concurrency": None,  # the work pool's workers run chunks side by side; politeness is shared
-            "env": {"DVC766_POLITENESS": "prefect"},
             "description": "Part of a fanned-out backfill (dvc766 backfill --fan-out): a few months, landed, no build; its workers share one pacing and one circuit breaker through the Prefect server.",
         },
         {
@@ -98,7 +99,6 @@ def build_deployments() -> list[Any]:
                 schedules=[Cron(spec["cron"], timezone=TIMEZONE)] if spec["cron"] else None,
                 parameters=spec["parameters"],
                 concurrency_limit=spec.get("concurrency", 1),
-                job_variables={"env": spec["env"]} if spec.get("env") else None,
                 description=spec["description"],
                 tags=TAGS,
                 entrypoint_type=EntrypointType.MODULE_PATH,

@@ -8,6 +8,8 @@ running the same command again finishes the job without asking the portal twice.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from prefect import flow
 from prefect.task_runners import ThreadPoolTaskRunner
 
@@ -32,13 +34,19 @@ def backfill_flow(
     refresh: bool = False,
     build: bool = True,
     run_key: str | None = None,
+    politeness: Literal["local", "prefect"] | None = None,
 ) -> RunSummary:
     """Fetch and land every month from ``from_month`` to ``to_month`` for the provinces.
 
     ``run_key``: set by a fan-out (:mod:`flows.fanout`) on each of its chunks, so the chunks' workers
-    share one circuit breaker; with ``DVC766_POLITENESS=prefect`` they also share the pacing.
+    share one circuit breaker. ``politeness``: overrides ``DVC766_POLITENESS`` for this run; the
+    ``backfill-chunk`` deployment passes ``prefect``, so its runs share the pacing too wherever they
+    run (a work pool's worker or ``dvc766 serve``) — a parameter, because a served deployment cannot
+    carry environment variables of its own.
     """
     settings = Settings.from_env()
+    if politeness:
+        settings = settings.with_(politeness=politeness)
     periods = backfill_periods(from_month, to_month, settings)
     codes = province_codes(provinces)
     summary = execute(

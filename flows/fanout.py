@@ -4,7 +4,7 @@ A backfill is province × month batches, each a pure function of (province, peri
 writes only the lake (``DVC766_LAKE``). So a long backfill splits into chunks of months, each a run of
 the ``backfill-chunk`` deployment that whichever worker is free picks up; the chunks land and do not
 build, and this flow builds the warehouse once they are all done. The workers share the portal's
-politeness through the Prefect server (``DVC766_POLITENESS=prefect`` on the workers: a global rate
+politeness through the Prefect server (each chunk runs with ``politeness="prefect"``: a global rate
 limit for the pacing, and one circuit breaker named after this run, passed to every chunk as
 ``run_key``) — so two workers together ask no faster than one, and a block seen by one stops the other.
 
@@ -105,6 +105,7 @@ def backfill_fanout_flow(
                 "refresh": refresh,
                 "build": False,
                 "run_key": run_key,
+                "politeness": "prefect",  # the chunks share the pacing and the breaker (flows.politeness)
             },
             timeout=0,  # submit; the workers pick them up
             as_subflow=True,
