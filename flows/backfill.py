@@ -15,6 +15,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from dvc766.periods import Period, month_range, parse_month
 from dvc766.settings import Settings
+from flows import alerts
 from flows.monthly import DEFAULT_WORKERS, execute, province_codes, run_logger_info
 from flows.summary import RunSummary, conclude
 
@@ -26,7 +27,12 @@ def backfill_periods(from_month: str, to_month: str, settings: Settings) -> list
     return month_range(first, last)
 
 
-@flow(name="backfill", task_runner=ThreadPoolTaskRunner(max_workers=DEFAULT_WORKERS))
+@flow(
+    name="backfill",
+    task_runner=ThreadPoolTaskRunner(max_workers=DEFAULT_WORKERS),
+    on_failure=[alerts.on_run_failure],
+    on_crashed=[alerts.on_run_failure],
+)
 def backfill_flow(
     from_month: str,
     to_month: str,
@@ -59,4 +65,6 @@ def backfill_flow(
         progress=run_logger_info(),
         run_key=run_key,
     )
+    # a fan-out's chunk is logged where it ran; the fan-out itself tells someone, once for all chunks
+    alerts.report(summary, settings, send=run_key is None)
     return conclude(summary)

@@ -23,6 +23,7 @@ from prefect import flow
 
 from dvc766.periods import Period
 from dvc766.settings import Settings
+from flows import alerts
 from flows.backfill import backfill_periods
 from flows.monthly import province_codes, run_logger_info
 from flows.politeness import ensure_portal_limit
@@ -67,7 +68,7 @@ def _first_cause(message: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-@flow(name="backfill-fanout")
+@flow(name="backfill-fanout", on_failure=[alerts.on_run_failure], on_crashed=[alerts.on_run_failure])
 def backfill_fanout_flow(
     from_month: str,
     to_month: str,
@@ -134,4 +135,5 @@ def backfill_fanout_flow(
         summary.build = {"status": "skipped", "message": "every chunk failed; nothing published"}
     else:
         summary.build = build_warehouse_task(settings)
+    alerts.report(summary, settings)
     return conclude(summary)

@@ -36,9 +36,10 @@ def test_prefect_yaml_matches_the_served_deployments() -> None:
 
 def test_runner_deployments_carry_schedule_timezone_and_limit() -> None:
     deps = {d.name: d for d in build_deployments()}
-    assert deps["monthly"].schedules[0].schedule.cron == "0 6 3 * *"
+    assert deps["monthly"].schedules[0].schedule.cron == "0 */6 3-10 * *"
     assert deps["monthly"].schedules[0].schedule.timezone == "Asia/Ho_Chi_Minh"
-    assert deps["month-end-snapshot"].parameters == {"only_on_last_day": True}
+    assert deps["month-end-snapshot"].parameters == {"only_on_last_day": True, "window": True}
+    assert deps["monthly"].parameters == {"with_closing_quarter": True, "window": True}
     assert not deps["backfill"].schedules
     assert {d.concurrency_limit for n, d in deps.items() if n != "backfill-chunk"} == {1}
     assert deps["backfill-chunk"].concurrency_limit is None
