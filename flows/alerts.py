@@ -72,7 +72,7 @@ def province_label(code: str) -> str:
     if code == "national":
         return "toàn quốc"
     try:
-        return f"{code} {get_province(code).name}"
+        return f"{code} {get_province(code).name.removeprefix('UBND ')}"
     except ValueError:
         return code
 

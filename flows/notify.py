@@ -14,9 +14,10 @@ The run alerts (:mod:`flows.alerts`) and the daily watch's digest both send thro
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -106,18 +107,32 @@ def check_targets(setting: str | None) -> list[str]:
 
     urls = targets(setting)
     for url in urls:
-        if not apprise.Apprise().add(url):
+        with _apprise_quiet():  # Apprise logs its own complaint (with the URL's secrets, shortened)
+            understood = apprise.Apprise().add(url)
+        if not understood:
             raise NotifyConfigError(
-                f"DVC766_NOTIFY: {_redact(url)} is not a notification URL Apprise understands "
+                f"DVC766_NOTIFY: URL {urls.index(url) + 1} ({_redact(url)}) is not a notification URL Apprise understands "
                 "(e.g. mailto://user:password@smtp.example.com?to=ops@example.com, tgram://BOT_TOKEN/CHAT_ID, "
                 "json://host:port/path)"
             )
     return urls
 
 
+@contextlib.contextmanager
+def _apprise_quiet() -> Iterator[None]:
+    logger = logging.getLogger("apprise")
+    before = logger.disabled
+    logger.disabled = True
+    try:
+        yield
+    finally:
+        logger.disabled = before
+
+
 def _redact(url: str) -> str:
-    m = re.match(r"^([A-Za-z][A-Za-z0-9+.\-]*://)(?:[^@/]*@)?([^/?#]*)", url)
-    return f"{m[1]}{m[2]}/…" if m else "(a URL without a scheme)"
+    """A URL named without anything that may be a secret (a Telegram token sits where a host would)."""
+    m = re.match(r"^([A-Za-z][A-Za-z0-9+.\-]*)://", url)
+    return f"{m[1]}://…" if m else "(a URL without a scheme)"
 
 
 def wanted(event: Event, settings: Settings) -> bool:
@@ -154,7 +169,7 @@ def _send(url: str, event: Event) -> tuple[str, str]:
         app = apprise.Apprise()
         if not app.add(url):
             return _redact(url), "not a notification URL Apprise understands"
-        name = next(iter(app)).url(privacy=True)
+        name = next(iter(app)).url(privacy=True).split("?", 1)[0]
         with apprise.LogCapture(level=logging.WARNING) as captured:
             result = app.notify(
                 title=event.title,
