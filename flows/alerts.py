@@ -13,7 +13,6 @@ fail the run: sending and logging report their own failures into the summary.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from typing import Any
 
 from dvc766.provinces import get_province
@@ -140,6 +139,11 @@ def _warehouse_vi(build: dict[str, Any]) -> str:
     return f"không cập nhật ({build.get('message', status)})"
 
 
+def _vi(n: int) -> str:
+    """1.234.567: Vietnamese digit grouping."""
+    return f"{n:,}".replace(",", ".")
+
+
 def compose(summary: RunSummary, new_drift: list[str] | None = None) -> Event | None:
     """The run's one message: an alert when something went wrong, else a summary (or, while the
     portal has not published, a waiting note), sent only when asked for. None for a skipped run."""
@@ -166,13 +170,15 @@ def compose(summary: RunSummary, new_drift: list[str] | None = None) -> Event | 
         )
     lines.append(
         f"Số liệu: {figures['requests']} yêu cầu, {figures['provinces_ok']} tỉnh đạt, "
-        f"{figures['provinces_failed']} tỉnh lỗi, {figures['rows_landed']} dòng đã nạp."
+        f"{figures['provinces_failed']} tỉnh lỗi, {_vi(figures['rows_landed'])} dòng đã nạp."
     )
     lines.append(f"Kho dữ liệu: {_warehouse_vi(summary.build)}.")
     if kinds:
         kind = kinds[0]
         codes = [c for c in bad if c != "national"]
-        lines.append("Cần làm: " + TODO_VI[kind].format(rerun=rerun_command(summary, codes or None)))
+        blocked = kind == "run_failed" and any(b.error_kind == "blocked" for b in summary.failed)
+        todo = TODO_VI["circuit_open" if blocked else kind]  # blocked: wait, never rotate identity
+        lines.append("Cần làm: " + todo.format(rerun=rerun_command(summary, codes or None)))
         lines.append(f"Lượt chạy: {summary.run_id}")
         label = {
             "snapshot_missed": "LỠ chốt số liệu cuối tháng",
@@ -257,8 +263,6 @@ def on_run_failure(flow: Any, flow_run: Any, state: Any) -> None:
         name = getattr(flow, "name", "run")
         why = state.message or (f"{type(exc).__name__}: {exc}" if isinstance(exc, BaseException) else "")
         summary = RunSummary(flow=name, run_id=str(getattr(flow_run, "name", "") or "-"), data_dir="")
-        summary.batches = []
-        summary.build = {"status": "failed", "message": why}
         event = Event(
             "run_failed",
             f"dvc766: {FLOW_VI.get(name, name)} dừng bất thường ({state.name})",
@@ -282,7 +286,3 @@ def on_run_failure(flow: Any, flow_run: Any, state: Any) -> None:
         )
     except (SettingsError, Exception) as exc:  # a hook must never raise into Prefect's engine
         log.warning("failure hook could not report: %s", exc)
-
-
-def now_text(now: datetime) -> str:
-    return f"{now:%H:%M %d/%m/%Y}"

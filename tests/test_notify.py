@@ -234,9 +234,17 @@ def test_one_message_per_run_takes_the_most_serious_kind(tmp_path: Path) -> None
     from flows.summary import FAILED, OK, BatchOutcome
 
     blocked = BatchOutcome("H55", "2026-10", FAILED, cause="blocked: HTTP 403", error_kind="blocked")
-    shape = BatchOutcome("H44", "2026-10", FAILED, cause="schema_change: missing field x", error_kind="schema_change")
-    drifted = BatchOutcome("H01", "2026-10", OK, rows={"unit_scores": 3}, drift=["transparency: new field a.b (e.g. 1)"])
-    checks = {"status": "failed", "message": "CheckFailedError: 1 error check(s) failed", "error": "CheckFailedError"}
+    shape = BatchOutcome(
+        "H44", "2026-10", FAILED, cause="schema_change: missing field x", error_kind="schema_change"
+    )
+    drifted = BatchOutcome(
+        "H01", "2026-10", OK, rows={"unit_scores": 3}, drift=["transparency: new field a.b (e.g. 1)"]
+    )
+    checks = {
+        "status": "failed",
+        "message": "CheckFailedError: 1 error check(s) failed",
+        "error": "CheckFailedError",
+    }
     cases = [
         (_summary(batches=[blocked], stopped="portal blocked us 3 times"), "circuit_open"),
         (_summary(batches=[blocked, shape]), "schema_change"),
