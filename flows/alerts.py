@@ -242,6 +242,7 @@ def _record(summary: RunSummary, event: Event | None, delivery: Delivery, drift:
         "alert": event.kind if event is not None and event.is_alert else "",
         "notified": delivery.sent,
         "notify_failed": [f"{u}: {w}" for u, w in delivery.failed],
+        "notify_skipped": delivery.skipped,
     }
 
 

@@ -31,7 +31,10 @@ GOOD = {
     "DVC766_LAKE": ("s3://dvc766-lake/prod", "s3://dvc766-lake/prod"),
     "DVC766_S3_ENDPOINT_URL": ("http://127.0.0.1:9000", "http://127.0.0.1:9000"),
     "DVC766_POLITENESS": ("Prefect", "prefect"),
-    "DVC766_NOTIFY": ("json://127.0.0.1:9/hook mailto://127.0.0.1:25/ops@example.com", "json://127.0.0.1:9/hook mailto://127.0.0.1:25/ops@example.com"),
+    "DVC766_NOTIFY": (
+        "json://127.0.0.1:9/hook mailto://127.0.0.1:25/ops@example.com",
+        "json://127.0.0.1:9/hook mailto://127.0.0.1:25/ops@example.com",
+    ),
     "DVC766_NOTIFY_ON": ("All", "all"),
 }
 
