@@ -209,9 +209,24 @@ def report(summary: RunSummary, settings: Settings, *, send: bool = True) -> Eve
         summary.notices += delivery.lines()
     error = run_log.append(settings, _record(summary, event, delivery, drift))
     if error:
-        log.warning(error)
         summary.notices.append(error)
+    say = _run_logger()
+    for line in summary.notices:
+        if "FAILED" in line or "not written" in line:
+            say.warning(line)
+        else:
+            say.info(line)
     return event
+
+
+def _run_logger() -> Any:
+    """The flow run's logger (the Prefect UI shows it) when there is a run, else this module's."""
+    try:
+        from prefect import get_run_logger
+
+        return get_run_logger()
+    except Exception:  # outside a flow run (a plain call, a test)
+        return log
 
 
 def _record(summary: RunSummary, event: Event | None, delivery: Delivery, drift: list[str]) -> dict[str, Any]:

@@ -79,7 +79,6 @@ def test_a_blocked_run_sends_one_message_naming_the_province_and_the_cause(
         assert "H55 tỉnh Thái Nguyên" in text and "cổng chặn truy cập" in text and "403" in text
         assert "dvc766 run --month 2026-10 --provinces H55" in text  # what to do
     assert hook.messages()[0].kind == "failure"
-    print(hook.messages()[0].text)
     last = run_log.read(Settings.from_env())[-1]
     assert last["outcome"] == "failed" and last["alert"] == "run_failed" and len(last["notified"]) == 2
 
@@ -163,6 +162,21 @@ def test_a_month_still_not_published_at_the_last_firing_is_one_alert(
     assert "2026-09" in msg.text and "chưa công bố" in msg.text and "10/10/2026" in msg.text
     assert len(mail.messages()) == 1
     assert run_log.read(Settings.from_env())[-1]["outcome"] == "missed"
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_run_that_dies_outside_its_summary_is_alerted_once_by_the_failure_hook(
+    data_dir: Path, channels: tuple[Webhook, Mailbox]
+) -> None:
+    from flows.monthly import monthly_flow
+
+    hook, _mail = channels
+    # a served run triggered with a parameter no CLI would let through: it fails before any batch
+    state = monthly_flow(month="2026-13", provinces=["H55"], return_state=True)
+    assert state.is_failed()
+    (msg,) = hook.messages()
+    assert "dừng bất thường" in msg.title and "2026-13" in msg.body
+    assert run_log.read(Settings.from_env())[-1]["alert"] == "run_failed"
 
 
 class FakeTime:
