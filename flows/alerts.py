@@ -204,7 +204,11 @@ def report(summary: RunSummary, settings: Settings, *, send: bool = True) -> Eve
     new_drift = [d for d in drift if d not in seen]
     event = compose(summary, new_drift)
     delivery = Delivery(skipped="not sent")
-    if send and event is not None:
+    repeat = _already_told(summary, event, settings) if send and event is not None else ""
+    if repeat:
+        delivery = Delivery(skipped=repeat)
+        summary.notices.append(f"not notified again: {repeat}")
+    elif send and event is not None:
         delivery = notify(event, settings)
         summary.notices += delivery.lines()
     error = run_log.append(settings, _record(summary, event, delivery, drift))
@@ -229,6 +233,36 @@ def _run_logger() -> Any:
         return log
 
 
+def _failed_keys(summary: RunSummary) -> list[str]:
+    return sorted({f"{b.scope} {b.period_key} {b.error_kind}" for b in summary.failed})
+
+
+def _already_told(summary: RunSummary, event: Event, settings: Settings) -> str:
+    """Why not to send this alert: the same flow's last run over the same periods raised the same alert
+    for the same provinces and causes, and it reached someone (the monthly window fires every 6 hours:
+    one page for a schema change, not 32). Empty when it should be sent."""
+    if not event.is_alert:
+        return ""
+    last = next(
+        (
+            r
+            for r in reversed(run_log.read(settings))
+            if r.get("flow") == summary.flow and r.get("outcome") != "skipped"
+        ),
+        None,
+    )
+    if (
+        last is not None
+        and last.get("alert") == event.kind
+        and last.get("periods") == summary.periods
+        and last.get("failed_keys") == _failed_keys(summary)
+        and last.get("stopped", "") == summary.stopped
+        and (last.get("notified") or str(last.get("notify_skipped", "")).startswith("the same alert"))
+    ):
+        return f"the same alert as run {last.get('run_id')} ({event.kind}), already sent"
+    return ""
+
+
 def _record(summary: RunSummary, event: Event | None, delivery: Delivery, drift: list[str]) -> dict[str, Any]:
     if summary.skipped_run:
         outcome = "skipped"
@@ -247,6 +281,7 @@ def _record(summary: RunSummary, event: Event | None, delivery: Delivery, drift:
         "periods": summary.periods,
         "provinces": len(summary.provinces),
         "failed": sorted({f"{b.scope} {b.period_key}: {b.cause}"[:300] for b in summary.failed}),
+        "failed_keys": _failed_keys(summary),
         "stopped": summary.stopped,
         "missed": summary.missed,
         "waiting": summary.waiting,

@@ -195,8 +195,9 @@ def _prefect_api() -> str | None:
         return None
 
 
-def prefect_runs(api: str, now: datetime, limit: int = RUNS_SHOWN) -> list[str]:
-    """The last flow runs of dvc766's flows that Prefect holds (Late ones included), newest first."""
+def prefect_runs(api: str, limit: int = RUNS_SHOWN) -> list[str]:
+    """The last flow runs of dvc766's flows that Prefect holds (Late ones included; the upcoming ones
+    the schedule has created are not runs yet), newest first."""
     headers = {"Content-Type": "application/json"}
     key = os.environ.get("PREFECT_API_KEY")
     if key:
@@ -215,7 +216,7 @@ def prefect_runs(api: str, now: datetime, limit: int = RUNS_SHOWN) -> list[str]:
         "/flow_runs/filter",
         {
             "flows": {"id": {"any_": list(names)}},
-            "flow_runs": {"expected_start_time": {"before_": now.astimezone(UTC).isoformat()}},
+            "flow_runs": {"expected_start_time": {"before_": datetime.now(UTC).isoformat()}},
             "sort": "EXPECTED_START_TIME_DESC",
             "limit": limit,
         },
@@ -306,7 +307,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     api = None if getattr(args, "no_prefect", False) else _prefect_api()
     if api:
         try:
-            prefect = prefect_runs(api, now)
+            prefect = prefect_runs(api)
             note = f"Prefect ({api}), last runs:"
         except Exception as exc:  # unreachable, slow or refusing: the rest of the status stands
             note = f"Prefect ({api}) not reachable within {PREFECT_TIMEOUT_S:.0f} s: {type(exc).__name__}"

@@ -81,6 +81,14 @@ def test_a_blocked_run_sends_one_message_naming_the_province_and_the_cause(
     assert hook.messages()[0].kind == "failure"
     last = run_log.read(Settings.from_env())[-1]
     assert last["outcome"] == "failed" and last["alert"] == "run_failed" and len(last["notified"]) == 2
+    # the same failure again (the window's next firing, or a rerun): told once is enough
+    assert main(["run", "--month", "2026-10", "--provinces", "H55", "--no-build"]) == 1
+    assert "not notified again: the same alert as run monthly-" in capsys.readouterr().out
+    assert len(hook.messages()) == 1 and len(mail.messages()) == 1
+    # a different failure is news
+    replica.set_faults("transparency:renamed-field")  # type: ignore[attr-defined]
+    assert main(["run", "--month", "2026-10", "--provinces", "H55", "--no-build"]) == 1
+    assert len(hook.messages()) == 2 and "cổng đổi cấu trúc" in hook.messages()[1].title
 
 
 @pytest.mark.usefixtures("prefect_harness")

@@ -60,7 +60,9 @@ def _registered(names: set[str]) -> dict[str, object]:
 
 
 @pytest.mark.usefixtures("prefect_harness")
-def test_dvc766_serve_serves_every_deployment_and_triggered_runs_publish(tmp_path: Path) -> None:
+def test_dvc766_serve_serves_every_deployment_and_triggered_runs_publish(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from prefect.deployments import run_deployment
     from prefect.settings import PREFECT_API_URL
 
@@ -127,3 +129,17 @@ def test_dvc766_serve_serves_every_deployment_and_triggered_runs_publish(tmp_pat
     assert rows == [("2026-10",), ("2026-YTD-11",)]
     runs = (data / "runs.jsonl").read_text(encoding="utf-8")
     assert runs.count('"outcome": "ok"') == 2
+    # dvc766 status reads the same runs from the data folder and from Prefect's API
+    monkeypatch.setenv("DVC766_DATA_DIR", str(data))
+    monkeypatch.setenv("PREFECT_API_URL", str(PREFECT_API_URL.value()))
+    out = _status_with_prefect(data, capsys)
+    assert "snapshot 2026-YTD-11: ok" in out and "monthly 2026-10: ok" in out
+    assert f"Prefect ({PREFECT_API_URL.value()}), last runs:" in out
+    assert "month-end-snapshot/" in out and ": Completed" in out
+
+
+def _status_with_prefect(data: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    from dvc766.cli import main
+
+    main(["status", "--now", "2026-12-01T09:00"])
+    return capsys.readouterr().out
