@@ -72,17 +72,21 @@ class Status:
 
 def read_holdings(path: Path) -> tuple[list[Holding], str]:
     """Per province of the 34: the latest month and the latest captured month end (``ytd``) in the
-    published file, opened read-only; and a line on how the file was built."""
+    published file, opened read-only; and a line on how the file was built.
+
+    A province holds a period when the figures of its own units (agencies, communes) are there: those
+    come only from the province's own requests, whereas the national ranking alone gives every
+    province a total score even when its own requests failed."""
     import duckdb
 
     con = duckdb.connect(str(path), read_only=True)
     try:
         rows = con.execute(
             """
-            select unit_code, period_type, max(period_end) as last_end
+            select province_code, period_type, max(period_end) as last_end
             from fct_unit_score
-            where period_type in ('month', 'ytd')
-            group by unit_code, period_type
+            where period_type in ('month', 'ytd') and not derived and unit_code <> province_code
+            group by province_code, period_type
             """
         ).fetchall()
         try:

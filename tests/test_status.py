@@ -19,13 +19,14 @@ GROUPS = ("CKMB", "TDGQ", "CLGQ", "TTTT", "MDHL", "MDSH")
 
 
 def write_scores(data_dir: Path) -> None:
-    """Every province's total and group scores for Sept and Oct 2026 and the month ends of October and
-    November, except that H55 has neither October nor the November month end."""
+    """Every province's scores for Sept and Oct 2026 and the month ends of October and November, with
+    its units' figures from its own requests; except that H55's own October requests failed (the
+    national ranking gave its total only) and its November month end was never taken."""
     land = Landing(data_dir)
     codes = [p.code for p in provinces()]
     plan = [
         (Period.month(2026, 9), "2026-10-03T01:00", codes),
-        (Period.month(2026, 10), "2026-11-03T01:00", [c for c in codes if c != "H55"]),
+        (Period.month(2026, 10), "2026-11-03T01:00", codes),
         (Period("ytd", 2026, 10), "2026-10-31T15:30", codes),
         (Period("ytd", 2026, 11), "2026-11-30T15:30", [c for c in codes if c != "H55"]),
     ]
@@ -38,6 +39,13 @@ def write_scores(data_dir: Path) -> None:
             scores.append(land.score(code, "TOTAL", sum(groups), nat, max_score=100, rank=rank, rank_size=34))
             scores += [land.score(code, g, s, nat) for g, s in zip(GROUPS, groups, strict=True)]
         land.write("unit_scores", scores)
+        # the province's own requests give its units' figures; the national ranking above alone does not
+        own = [c for c in which if not (c == "H55" and period.key == "2026-10")]
+        trees = {
+            c: land.provenance(period, at, scope=c, endpoint="evaluation/dvc-progress-tree") for c in own
+        }
+        land.write("units_seen", [land.unit_seen(f"{c}.101", "Xã Một", f"id-{c}-101", trees[c]) for c in own])
+        land.write("unit_scores", [land.score(f"{c}.101", "TDGQ", 15.0, trees[c]) for c in own])
 
 
 @pytest.fixture(scope="module")
