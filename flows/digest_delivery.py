@@ -1,16 +1,12 @@
 """Sending the morning digest through the notification channels (``DVC766_NOTIFY``).
 
-Why a function of its own: the watch renders the digest (Markdown for chat channels, HTML for email)
-and writes both beside the dashboard; whether and where it is *sent* is the notification settings'
-business, shared with the data engineer's alerts. The watch calls :func:`deliver` once per province
-and morning, and prints the line it returns; a failure to send never fails the watch.
-
-SEAM(issue 29): the notification channels (Apprise URLs in ``DVC766_NOTIFY``: Telegram, email,
-webhooks) are being built in issue 29 and are not in this build. Until they are, :func:`deliver` sends
-nothing and says so; it does not pretend. To wire: call issue 29's send function here with
-``subject`` as the title and ``text`` (the digest in plain text, readable in any chat) as the body,
-return ``Delivery(True, …)`` naming the channels reached, and catch its failure into
-``Delivery(False, …)``.
+Why a function of its own: the watch renders the digest (plain text for chat channels, Markdown and
+HTML files beside the dashboard); whether and where it is *sent* is the notification settings'
+business, shared with the data engineer's alerts (:mod:`flows.notify`, Apprise: Telegram, email,
+webhooks…). The watch calls :func:`deliver` once per province and morning and prints the line it
+returns; a failure to send never fails the watch. Every ``DVC766_NOTIFY`` URL receives every watched
+province's digest (kind ``digest``: sent whatever ``DVC766_NOTIFY_ON`` says), so a province watches
+its own (``DVC766_WATCH_PROVINCES``).
 """
 
 from __future__ import annotations
@@ -27,10 +23,17 @@ class Delivery:
 
 
 def deliver(settings: Settings, subject: str, text: str, html: str) -> Delivery:
-    """Send one digest through the configured channels; never raises."""
-    del settings, subject, text, html  # SEAM(issue 29): the channels' send function goes here
-    return Delivery(
-        False,
-        "not sent: this build has no notification channels yet (DVC766_NOTIFY, issue 29); "
-        "the digest is in the files above",
-    )
+    """Send one digest (``subject`` as the title, ``text`` as the body) to every channel of
+    ``DVC766_NOTIFY``; never raises. ``html`` is the same digest for channels that show HTML; the
+    channels are sent the plain text, which reads the same in a chat and in a mail."""
+    del html
+    from flows.notify import Event, notify
+
+    try:
+        delivery = notify(Event("digest", subject, text), settings)
+    except Exception as exc:  # notify does not raise; a bug in it must not fail the watch either
+        return Delivery(False, f"not sent: {type(exc).__name__}: {exc}")
+    if delivery.skipped:
+        return Delivery(False, f"not sent: {delivery.skipped}")
+    lines = delivery.lines()
+    return Delivery(bool(delivery.sent) and not delivery.failed, "; ".join(lines) or "not sent: no channel")

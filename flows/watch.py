@@ -33,7 +33,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from dvc766.periods import VN_TZ, Period, now_vn
 from dvc766.settings import Settings
-from flows import tasks
+from flows import alerts, tasks
 from flows.digest_delivery import deliver
 from flows.monthly import DEFAULT_WORKERS, finish_with_build, province_codes, run_logger_info
 from flows.plan import NATIONAL, national_requests
@@ -165,7 +165,12 @@ def take_watch(
     return summary
 
 
-@flow(name="watch", task_runner=ThreadPoolTaskRunner(max_workers=DEFAULT_WORKERS))
+@flow(
+    name="watch",
+    task_runner=ThreadPoolTaskRunner(max_workers=DEFAULT_WORKERS),
+    on_failure=[alerts.on_run_failure],
+    on_crashed=[alerts.on_run_failure],
+)
 def watch_flow(provinces: list[str] | None = None, build: bool = True) -> WatchSummary:
     """This morning's running month and year to date for the provinces (default:
     ``DVC766_WATCH_PROVINCES``, else all 34), kept by day, built, and each province's digest."""
@@ -175,4 +180,5 @@ def watch_flow(provinces: list[str] | None = None, build: bool = True) -> WatchS
     summary = take_watch(settings, codes, build=build, progress=say)
     for line in summary.lines()[-2 * len(summary.digests) :] if summary.digests else []:
         say(line)
+    alerts.report(summary, settings)  # the data engineer's alert when the morning went wrong
     return conclude(summary)  # type: ignore[return-value]

@@ -31,6 +31,11 @@ GOOD = {
     "DVC766_LAKE": ("s3://dvc766-lake/prod", "s3://dvc766-lake/prod"),
     "DVC766_S3_ENDPOINT_URL": ("http://127.0.0.1:9000", "http://127.0.0.1:9000"),
     "DVC766_POLITENESS": ("Prefect", "prefect"),
+    "DVC766_NOTIFY": (
+        "json://127.0.0.1:9/hook mailto://127.0.0.1:25/ops@example.com",
+        "json://127.0.0.1:9/hook mailto://127.0.0.1:25/ops@example.com",
+    ),
+    "DVC766_NOTIFY_ON": ("All", "all"),
     "DVC766_WATCH_PROVINCES": ("H55,H44", "H55,H44"),
     "DVC766_WATCH_RULES": ("/srv/dvc766/watch_rules.csv", "/srv/dvc766/watch_rules.csv"),
 }
@@ -62,6 +67,7 @@ def test_an_empty_variable_is_unset(monkeypatch: pytest.MonkeyPatch) -> None:
         ("DVC766_PORTAL_URL", "dichvucong.gov.vn", "http:// or https://"),
         ("DVC766_LAKE", "gs://bucket/x", "a folder or s3://bucket/prefix"),
         ("DVC766_POLITENESS", "per-thread", "expected 'local' or 'prefect'"),
+        ("DVC766_NOTIFY_ON", "errors", "expected 'failures' or 'all'"),
         ("DVC766_WATCH_PROVINCES", "H55;H44", "province codes like H55 or H55,H44"),
     ],
 )

@@ -1,6 +1,8 @@
 """The daily watch driven as a province runs it: the replica's clock moves over consecutive November
 mornings of a scenario built to trip each rule (replica/scenarios/watch_week), ``dvc766 watch`` runs each
-morning, and the published warehouse, the digests and the month before's month-end figures are checked.
+morning and sends its digest to real receivers on 127.0.0.1 (a JSON webhook, as a Telegram or Zalo relay
+is reached, and an SMTP server), and the published warehouse, the digests and the month before's
+month-end figures are checked.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import pytest
 
 from dvc766.cli import main
 from tests.published import query, replica_env
+from tests.receivers import Mailbox, Webhook, receivers
 
 replica_server = pytest.importorskip("replica.server")
 
@@ -23,6 +26,12 @@ MONTH_END_FIGURES = (
     "select unit_code, indicator_code, period_key, numerator, denominator, value, score, capture_id "
     "from fct_indicator where period_key in ('2026-YTD-10', '2026-10') order by all"
 )
+
+
+@pytest.fixture(scope="module")
+def channels() -> Iterator[tuple[Webhook, Mailbox]]:
+    with receivers() as pair:
+        yield pair
 
 
 @pytest.fixture(scope="module")
@@ -42,11 +51,17 @@ def findings(db: Path, day: int) -> set[tuple[str, str, str]]:
 
 @pytest.mark.usefixtures("prefect_harness")
 def test_a_week_of_mornings(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, replica: object, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    replica: object,
+    channels: tuple[Webhook, Mailbox],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     data = tmp_path / "data"
     for k, v in replica_env(data, replica.url).items():  # type: ignore[attr-defined]
         monkeypatch.setenv(k, v)
+    hook, mail = channels
+    monkeypatch.setenv("DVC766_NOTIFY", f"{hook.url} {mail.url}")
     # October closes: the month-end snapshot on 31/10, the month itself once published (3/11)
     replica.set_now("2026-10-31T22:30")  # type: ignore[attr-defined]
     assert main(["snapshot", "--provinces", "H55"]) == 0
@@ -55,6 +70,7 @@ def test_a_week_of_mornings(
     db = data / "warehouse.duckdb"
     month_end, month_end_figures = query(db, MONTH_END), query(db, MONTH_END_FIGURES)
     assert len(month_end) > 100 and len(month_end_figures) > 1000
+    assert hook.messages() == [] and mail.messages() == []  # healthy runs alert no one
 
     reports = data / "reports"
     for n, day in enumerate((4, 5, 6, 7), start=1):
@@ -65,8 +81,12 @@ def test_a_week_of_mornings(
         out = capsys.readouterr().out
         assert replica.stats()["total"] == 9  # type: ignore[attr-defined]  # 7 views + 2 national rankings
         assert out.count(f"digest H55 2026-11-{day:02d} (new)") == 1  # one digest each morning
-        assert out.count("not sent:") == 1  # handed over once (no channel in this build: issue 29)
         assert len(list(reports.glob("digest_H55_*.md"))) == n == len(list(reports.glob("digest_H55_*.html")))
+        # sent once to each channel, and nothing else (a healthy morning alerts no one)
+        for channel in (hook, mail):
+            assert len(channel.messages()) == n
+            assert f"Tỉnh Thái Nguyên — sáng {day:02d}/11/2026" in channel.messages()[-1].title
+        assert hook.messages()[-1].kind == "info" and "Lũy kế năm 2026" in hook.messages()[-1].body
 
     # the second morning compares with the first, with the figures the warehouse holds
     change = query(
@@ -116,6 +136,10 @@ def test_a_week_of_mornings(
     replica.set_faults("")  # type: ignore[attr-defined]
     eighth = (reports / "digest_H55_2026-11-08.md").read_text(encoding="utf-8")
     assert "Sáng nay chưa có số liệu mới" in eighth and "07/11/2026" in eighth and "Lũy kế" not in eighth
+    told = hook.messages()[-1]
+    assert len(hook.messages()) == 5 and "chưa có số liệu mới" in told.title + told.body
+    sent = mail.messages()[-1]
+    assert "chưa có số liệu mới" in sent.title and "Lũy kế năm" not in sent.body
 
     # October's month-end and month figures are exactly as before the mornings
     assert query(db, MONTH_END) == month_end
@@ -126,6 +150,7 @@ def test_a_week_of_mornings(
     replica.reset_stats()  # type: ignore[attr-defined]
     assert main(["run", "--month", "2026-11", "--provinces", "H55"]) == 0
     assert replica.stats()["total"] == 8  # type: ignore[attr-defined]
+    assert len(hook.messages()) == 5  # a healthy monthly run tells no one
     final = query(
         db,
         "select as_of, cast(timezone('Asia/Ho_Chi_Minh', captured_at) as date) from fct_unit_score "
