@@ -42,7 +42,7 @@ from flows import run_log
 
 RUNS_SHOWN = 8
 PREFECT_TIMEOUT_S = 1.0
-FLOW_NAMES = ["monthly", "month-end-snapshot", "backfill", "backfill-fanout", "drilldown"]
+FLOW_NAMES = ["monthly", "month-end-snapshot", "watch", "backfill", "backfill-fanout", "drilldown"]
 
 
 @dataclass
