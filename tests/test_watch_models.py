@@ -241,7 +241,7 @@ def test_the_digest_of_a_morning_with_news(warehouse: Path) -> None:
     assert not digest.levers
     text = to_markdown(digest)
     assert "Lũy kế năm 2026: 66,00 điểm, hạng 5/34" in text
-    assert "UBND xã 101: 70,00 → 69,50 điểm (-0,50) so với hôm qua (04/11)" in text
+    assert "UBND xã 101 (tháng 11): 70,00 → 69,50 điểm (-0,50). Giảm nhiều nhất: Tiến độ giải quyết" in text
     assert "10,00% → 14,55%" in text and "16 hồ sơ quá hạn (thêm 6)" in text
     assert "Tiến độ giải quyết: 15,98/20 điểm (79,9% điểm tối đa" in text
     assert "Dư địa" not in text and "## Gợi ý" in text
@@ -299,4 +299,4 @@ def test_the_plain_text_digest_says_the_same_without_markup(warehouse: Path) -> 
     text = to_text(digest)
     assert "**" not in text and "|" not in text and "#" not in text
     assert "• Tiến độ giải quyết: 15,98/20 (79,9%)" in text
-    assert "UBND xã 101: 70,00 → 69,50 điểm (-0,50)" in text
+    assert "UBND xã 101 (tháng 11): 70,00 → 69,50 điểm (-0,50)" in text

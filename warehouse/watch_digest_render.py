@@ -66,7 +66,7 @@ def _since(previous: date | None, day: date) -> str:
 
 def _period_label(period_type: str, period_key: str) -> str:
     p = Period.from_key(period_key)
-    return f"lũy kế năm {p.year}" if period_type == "ytd" else f"tháng {p.number}/{p.year}"
+    return "lũy kế năm" if period_type == "ytd" else f"tháng {p.number}"
 
 
 def _month_end_label(s: Standing) -> str:
@@ -131,13 +131,16 @@ def _finding(f: Finding, digest: Digest) -> list[Run]:
             f"{format_number(f.out_of)} ({span}), giảm {format_number(f.change)} bậc so với {when}."
         )
     elif f.rule_code in ("DAILY_FALL", "DECLINE_STREAK"):
-        lead = f"giảm {f.streak_days} lần theo dõi liên tiếp, " if f.rule_code == "DECLINE_STREAK" else ""
+        if f.rule_code == "DECLINE_STREAK":
+            lead, since = f"giảm {f.streak_days} lần theo dõi liên tiếp từ ngày {_d(f.compared_with)}, ", ""
+        else:  # "in a day" is the rule's title; say the day only when the watch before was not yesterday
+            lead, since = "", "" if when.startswith("hôm qua") else f" so với {when}"
         body = (
-            f"{_unit(f)}: {lead}{_pts(f.value_before)} → {_pts(f.value_now)} điểm ({_chg(f.change)}) "
-            f"so với {when}, {span}."
+            f"{_unit(f)} ({span}): {lead}{_pts(f.value_before)} → {_pts(f.value_now)} điểm "
+            f"({_chg(f.change)}){since}."
         )
         if f.worst_group:
-            body += f" Nhóm giảm nhiều nhất: {_group(f.worst_group)} ({_chg(f.worst_group_change)})."
+            body += f" Giảm nhiều nhất: {_group(f.worst_group)} ({_chg(f.worst_group_change)})."
     elif f.rule_code == "OVERDUE_RISING":
         more = (f.count_now or 0) - (f.count_before or 0)
         body = (
@@ -151,8 +154,8 @@ def _finding(f: Finding, digest: Digest) -> list[Run]:
             f"{_group(f.measure)}: {_pts(f.value_now)}/{format_number(f.out_of)} điểm "
             f"({format_number(share, 1)}% điểm tối đa, {span})."
         )
-    if f.points_at_stake:
-        body += f" Dư địa: +{_pts(f.points_at_stake)} điểm cho tỉnh nếu khắc phục."
+    if f.points_at_stake is not None and f.points_at_stake >= 0.005:  # shown: at least +0,01
+        body += f" Dư địa: +{_pts(f.points_at_stake)} điểm cho tỉnh."
     return [(f.label_vi + ". ", True), (body, False)]
 
 
@@ -236,7 +239,7 @@ def blocks(digest: Digest) -> list[Block]:
         for u in digest.units:
             text = f"{u.unit_name}: {_pts(u.score)} điểm ({_chg(u.change)})"
             if u.worst_group:
-                text += f"; nhóm giảm nhiều nhất: {_group(u.worst_group)} ({_chg(u.worst_group_change)})"
+                text += f"; giảm nhiều nhất: {_group(u.worst_group)} ({_chg(u.worst_group_change)})"
             items.append([(text, False)])
         out.append(Block("ul", items=items))
     if digest.levers:
@@ -247,7 +250,7 @@ def blocks(digest: Digest) -> list[Block]:
                 items=[
                     [
                         (
-                            f"{lv.unit_name}: {_group(lv.group_code)} → +{_pts(lv.points_at_stake)} điểm cho tỉnh",
+                            f"{lv.unit_name}: {_group(lv.group_code)}, +{_pts(lv.points_at_stake)} điểm",
                             False,
                         )
                     ]

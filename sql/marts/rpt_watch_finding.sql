@@ -156,7 +156,8 @@ decline_streak as (
         cast(null as bigint) as count_now,
         cast(null as bigint) as count_total,
         cast(s.streak as integer) as streak_days,
-        s.streak / s.days as severity
+        -- the whole fall over the streak, against the least that fires
+        (s.island_start_score - s.score) / nullif(s.threshold * s.days, 0) as severity
     from streaks as s
     where s.declining and s.streak >= s.days
 ),
