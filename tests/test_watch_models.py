@@ -245,7 +245,8 @@ def test_the_digest_of_a_morning_with_news(warehouse: Path) -> None:
     assert "10,00% → 14,55%" in text and "16 hồ sơ quá hạn (thêm 6)" in text
     assert "Tiến độ giải quyết: 15,98/20 điểm (79,9% điểm tối đa" in text
     assert "Dư địa" not in text and "## Gợi ý" in text
-    assert len(text.split()) < 500  # a one-to-two-minute read (about 250 words a minute)
+    words = [w for w in text.split() if any(c.isalnum() for c in w)]  # not the table's rules
+    assert len(words) < 500  # a one-to-two-minute read (about 250 words a minute)
 
 
 def test_portal_names_are_data_in_both_renderings(warehouse: Path) -> None:
