@@ -221,7 +221,7 @@ def _unit_rows(
         params.append(part)
     rows = _rows(
         con,
-        f"select unit_code, unit_name, prev_{figure} as prev, {figure} as curr, change_{figure} as change "
+        f"select unit_code, unit_name, unit_part, prev_{figure} as prev, {figure} as curr, change_{figure} as change "
         f"from {table} where {where} order by part_order, sort_key, unit_code",
         params,
     )
@@ -232,6 +232,7 @@ def _unit_rows(
             to_decimal(r["prev"]),
             to_decimal(r["curr"]),
             to_decimal(r["change"]),
+            r["unit_part"] or "",
         )
         for r in rows
     ]
