@@ -307,41 +307,88 @@ def test_md_sections_ii_to_iv_equal_the_reference_and_changes_are_arithmetic(run
     assert all(n.startswith("UBND") for n in names[16:]) and not any(n.startswith("UBND") for n in names[:16])
 
 
-def test_xlsx_holds_the_same_cells_as_numbers(run: Run) -> None:
+def _xlsx_rows(ws, first: int = 5) -> list[list[str]]:  # type: ignore[no-untyped-def]
+    rows = []
+    for row in ws.iter_rows(min_row=first):
+        values = ["" if c.value is None else str(c.value) for c in row]
+        if any(values):
+            rows.append(values)
+    return rows
+
+
+def test_xlsx_prints_the_md_cells_and_keeps_them_as_numbers(run: Run) -> None:
+    """The section sheets print the md's (and docx's) texts cell for cell; the sheet "Số liệu" holds the
+    same figures as numbers, and both changes."""
     wb = openpyxl.load_workbook(run.outputs["xlsx"])
-    md_rows = summary_rows(md(run)[0])
-    ws = wb["I. Tổng hợp"]
-    by_label = {r[1].value: r for r in ws.iter_rows(min_row=6) if r[1].value}
-    # md column -> xlsx column (count, rate per month; changes split into count and rate columns).
-    for key in ref.SUMMARY:
-        r, text = by_label[line(key).label], md_rows[key]
-        for md_col, xl_col in ((2, 2), (3, 4), (4, 5), (5, 7)):
-            if not text[md_col]:
-                assert r[xl_col].value is None, (key, md_col)
-                continue
-            want = figure(text[md_col])[0]
-            assert isinstance(r[xl_col].value, int | float), (key, r[xl_col].value)
-            assert round(Decimal(str(r[xl_col].value)), 2) == want, (key, md_col, r[xl_col].value)
-        expected = _expected_change(text)
-        got = [Decimal(str(c.value)) for c in (r[8], r[9]) if c.value is not None]
-        assert [round(g, 2) for g in got] == expected, (key, got, expected)
-    assert by_label[line("1.1").label][8].value == 5
-    assert by_label[line("1.1").label][3].value == 1764 and by_label[line("1.1").label][6].value == 1769
-    sheets = {"II": "II. Hồ sơ quá hạn", "III": "III. DVC trực tuyến", "IV": "IV. Thanh toán trực tuyến"}
     tables = md(run)
+    sheet_i = _xlsx_rows(wb["I. Tổng hợp"])
+    assert [r[:7] for r in sheet_i[: len(tables[0])]] == tables[0]
+    assert [r[:5] for r in _xlsx_rows(wb["II. Hồ sơ quá hạn"])[: len(tables[1])]] == tables[1]
+    numbers = {(r[0].value, r[2].value): r for r in wb["Số liệu"].iter_rows(min_row=3)}
+    md_rows = summary_rows(tables[0])
+    for key in ref.SUMMARY:
+        r, text = numbers[("I", line(key).label)], md_rows[key]
+        for md_col, xl_col in ((2, 4), (3, 6), (4, 7), (5, 9)):
+            if not text[md_col]:
+                continue
+            assert isinstance(r[xl_col].value, int | float), (key, r[xl_col].value)
+            assert round(Decimal(str(r[xl_col].value)), 2) == figure(text[md_col])[0], (key, md_col)
+        expected = _expected_change(text)
+        got = [Decimal(str(c.value)) for c in (r[10], r[11]) if c.value is not None]
+        assert [round(g, 2) for g in got] == expected, (key, got, expected)
+    assert numbers[("I", line("1.1").label)][10].value == 5
+    sections = {"II": "II", "III.1": "III", "III.2": "III", "IV.1": "IV", "IV.2": "IV"}
     for section, index, _ in UNIT_TABLES:
-        ws = wb[sheets[section.split(".")[0]]]
-        xl = {r[1].value: r for r in ws.iter_rows(min_row=6) if r[0].value and str(r[0].value).isdigit()}
+        rows = {name: r for (sec, name), r in numbers.items() if sec == sections[section]}
         for row in tables[index][1:]:
             if not row[0]:
                 continue
-            cells = xl[row[1]]
-            for md_col in (2, 3, 4):
-                value = cells[md_col].value
+            cells = rows[row[1]]
+            cols = (4, 7, 10) if section == "II" else (6, 9, 11)
+            for md_col, xl_col in zip((2, 3, 4), cols, strict=True):
+                value = cells[xl_col].value
                 assert isinstance(value, int | float), (section, row[1], value)
                 assert round(Decimal(str(value)), 2) == parse_number(row[md_col]), (section, row, value)
-    tttt = next(r for r in wb[sheets["IV"]].iter_rows() if r[1].value == "Sở Thông tin và Truyền thông")
-    assert tttt[4].value == pytest.approx(-3.07)
+    assert numbers[("IV", "Sở Thông tin và Truyền thông")][11].value == pytest.approx(-3.07)
+
+
+def reference_section_v() -> list[tuple[str, list[Decimal]]]:
+    """Section V of the reference: (commune, [deployed 30/9, units, completed 30/9, deployed 31/10, units,
+    completed 31/10, change]) per row, then the total row."""
+    text = (SCENARIO / "reference_appendix.txt").read_text(encoding="utf-8")
+    out = []
+    for ln in text[text.index("V. BIỂU TỔNG HỢP CUNG CẤP") :].splitlines():
+        c = [x.strip() for x in ln.split("\t")]
+        if len(c) >= 7 and (c[0].isdigit() or c[1] == "TỔNG CỘNG TOÀN TỈNH"):
+            nums = [ref.vi(x.lstrip("+")) for cell in c[2:7] if cell for x in cell.split("/")]
+            out.append((c[1].replace("Đông Hỷ", "Đồng Hỷ"), nums))
+    return out
+
+
+def test_the_office_figures_complete_the_reference_appendix(run: Run, tmp_path: Path) -> None:
+    """With the office's figures for October 2023 (the scenario's office_figures_2023-10.csv), lines 3.7
+    and 6.3 and section V print every figure of the reference, marked as the office's."""
+    out = tmp_path / "complete.md"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DVC766_DATA_DIR", str(run.data_dir))
+        argv = ["report", "--province", "H55", "--month", "2023-10", "--format", "md", "--out", str(out)]
+        assert main([*argv, "--office-figures", str(SCENARIO / "office_figures_2023-10.csv")]) == 0
+    text = out.read_text(encoding="utf-8")
+    tables = md_tables(text)
+    rows = {r[0]: r for r in tables[0] if r[0] in ("3.7", "6.3")}
+    assert rows["3.7"][2:] == ["0", "", "0", "", NO_CHANGE]
+    assert rows["6.3"][2:] == ["714.661", "", "754.830", "", "+40.169"]  # as the office writes it
+    assert all(r[1].endswith("(**)") for r in rows.values()) and "(**) Số liệu dòng 3.7, 6.3 do" in text
+    printed = {r[1]: r for r in tables[6][2:]}
+    for name, (dp, up, cp, dc, uc, cc, change) in reference_section_v()[:-1]:
+        r = printed[name]
+        assert figure(r[2]) == [dp, up] and figure(r[4]) == [dc, uc], name
+        assert parse_number(r[3]) == cp and parse_number(r[5]) == cc and parse_change(r[6]) == change, name
+    total, (prev, curr, change) = reference_section_v()[-1]
+    assert [parse_number(c) for c in printed[total][3:6:2]] == [prev, curr]
+    assert parse_change(printed[total][6]) == change
+    assert "Số liệu mục V do Sở Nội vụ tỉnh Thái Nguyên cung cấp" in text
+    assert NOT_AVAILABLE not in text  # the appendix goes out complete
 
 
 def test_docx_holds_the_same_cells_as_the_md(run: Run) -> None:

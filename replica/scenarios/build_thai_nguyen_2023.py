@@ -1417,8 +1417,8 @@ def reference_md(builders: dict[str, MonthBuilder]) -> str:
             sv, ov = fmt(s[key]), fmt(o[key])
         lines.append(f"| {line} | {what} | {sv} | {ov} | {body} | {field} |")
     lines += [
-        "| 3.7 | growth of online services | 0 | 0 | – | not in the API: the pipeline prints it as not available |",
-        "| 6.3 | accounts verified with the population DB | 714.661 | 754.830 | – | not in the API: not available |",
+        "| 3.7 | growth of online services | 0 | 0 | – | not in the API: the office's figures (`office_figures_2023-10.csv`) |",
+        "| 6.3 | accounts verified with the population DB | 714.661 | 754.830 | – | not in the API: the office's figures (`office_figures_2023-10.csv`) |",
         "",
         "## Section II — overdue dossiers per unit (`PT` children[code].totalOverdue)",
         "",
@@ -1484,7 +1484,7 @@ def reference_md(builders: dict[str, MonthBuilder]) -> str:
     ]
     lines += [f"- {k} → {v}" for k, v in NAME_VARIANTS.items()]
     lines += [
-        "- section V's `UBND huyện Đông Hỷ` is `UBND huyện Đồng Hỷ` (section V is not in the API)",
+        "- section V's `UBND huyện Đông Hỷ` is `UBND huyện Đồng Hỷ` (section V is not in the API: the office's figures, `office_figures_2023-10.csv`)",
         "",
         "## Choices for figures the reference does not print",
         "",
