@@ -16,8 +16,8 @@ from pathlib import Path
 
 import docx
 import openpyxl
-from openpyxl.cell.cell import MergedCell
 import pytest
+from openpyxl.cell.cell import MergedCell
 
 from dvc766.cli import main
 from dvc766.periods import Period
