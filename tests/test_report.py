@@ -401,7 +401,15 @@ def test_bad_office_figures_are_one_line_exit_2_and_nothing_written(
     [
         (["--province", "H99", "--month", "2023-10"], "unknown province H99"),
         (["--province", "H44", "--month", "2023-10"], "no month-end capture of 2023-10 for H44"),
-        (["--province", "H55", "--month", "2023-11"], "run `dvc766 snapshot` at the month end"),
+        (
+            ["--province", "H55", "--month", "2023-11"],
+            "the appendix needs the year-to-date figures seen on 30/11/2023 (period 2023-YTD-11), taken by "
+            "`dvc766 snapshot` on that day (H55's month ends in the warehouse: 30/9/2023, 31/10/2023)",
+        ),
+        (
+            ["--province", "H55", "--month", "2023-08"],
+            "the month 2023-08 itself is there (backfilled), but the appendix compares the year so far",
+        ),
         (["--province", "H55", "--month", "2022-03"], "before the warehouse's history"),
         (["--province", "H55", "--month", "2023-13"], "has no month 13"),
     ],
@@ -452,6 +460,19 @@ def test_bad_csv_and_missing_warehouse_exit_2(
         main(["report", "--province", "H55", "--month", "2023-10", "--format", "md", "--out", str(out)]) == 2
     )
     assert "no warehouse at" in capsys.readouterr().err
+    assert not out.parent.exists()
+    # a warehouse built from nothing says so, not "unknown province H55 … (it has )"
+    from dvc766.settings import Settings
+    from warehouse.runner import build
+
+    empty = tmp_path / "built-empty"
+    build(Settings(data_dir=empty))
+    monkeypatch.setenv("DVC766_DATA_DIR", str(empty))
+    for argv in (["report", "--province", "H55", "--month", "2023-10"], ["dashboard", "--province", "H55"]):
+        assert main([*argv, "--out", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "(it has )" not in err, err
+        assert "holds no" in err and "dvc766 snapshot" in err, err
     assert not out.parent.exists()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import io
 import os
@@ -307,7 +308,9 @@ def test_a_second_build_refuses_clearly_while_one_runs(tmp_path: Path) -> None:
     assert settings.warehouse_path.exists()
 
 
-def test_a_waiting_build_proceeds_once_the_other_finishes(tmp_path: Path) -> None:
+def test_a_waiting_build_proceeds_once_the_other_finishes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     lock = tmp_path / ".build.lock"
     holder = build_lock(lock)
     holder.__enter__()
@@ -320,6 +323,26 @@ def test_a_waiting_build_proceeds_once_the_other_finishes(tmp_path: Path) -> Non
     with build_lock(lock, timeout_s=30, sleep=sleep):
         assert lock.read_text().strip() == str(os.getpid())
     assert len(waits) == 1
+    # it said it was waiting, once, and for whom (a second `dvc766 build` sat 9 s in silence)
+    assert capsys.readouterr().err == (
+        f"waiting for another build to finish (pid {os.getpid()}, lock .build.lock); giving up after 30 s\n"
+    )
+
+
+def test_a_second_cmd_build_says_it_waits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`dvc766 build` while another holds the lock: the waiting line first, then the refusal (exit 1)."""
+    monkeypatch.setenv("DVC766_DATA_DIR", str(tmp_path))
+    write_clean_landing(tmp_path)
+    monkeypatch.setattr(commands, "build", functools.partial(build, lock_timeout_s=0.3))
+    with build_lock(tmp_path / ".build.lock"):
+        assert commands.cmd_build(argparse.Namespace()) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == (
+        f"waiting for another build to finish (pid {os.getpid()}, lock .build.lock); giving up after 0.3 s"
+    )
+    assert err[1].startswith(f"dvc766 build: another build is running (pid {os.getpid()})")
 
 
 def test_a_second_process_is_refused_while_the_lock_is_held(tmp_path: Path) -> None:

@@ -97,6 +97,14 @@ def build_report(
     files = render(data, fmt, target)
     for path, payload in files.items():
         _atomic_write(path, payload)
+    if data.score.prev_score is None and all(
+        r.prev_count is None and r.prev_rate is None for r in data.summary if r.spec.kind == "figure"
+    ):
+        print(
+            f"note: no month-end capture of {data.prev_date} ({data.previous.key}) for {data.province_code}: "
+            'the columns of the previous month end read "Không có số liệu"',
+            file=sys.stderr,
+        )
     return target
 
 
