@@ -32,6 +32,7 @@ import pytest
 from dvc766.cli import main
 from tests import test_report_reference as ref
 from warehouse.appendix_lines import line
+from warehouse.appendix_model import unit_display_name
 from warehouse.numbers_vi import NO_CHANGE, NOT_AVAILABLE, parse_change, parse_number
 
 replica_server = pytest.importorskip("replica.server")
@@ -448,6 +449,31 @@ def _chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 
 
+def _dom(browser: str, page: Path, profile: Path) -> str:
+    """The page as headless Chromium drew it (no network), its console free of errors."""
+    dom = subprocess.run(
+        [browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    console = [ln for ln in dom.stderr.splitlines() if "CONSOLE" in ln]
+    assert not [ln for ln in console if "Uncaught" in ln or "Error" in ln], console
+    return dom.stdout
+
+
+def _chart(dom: str, key: str) -> str:
+    start = dom.index(f'<div id="chart-{key}"')
+    return dom[start : start + 400_000].split('<div id="chart-', 2)[1]
+
+
+def _bar_texts(block: str) -> list[str]:
+    """The labels drawn on a chart's bars (the SVG, not the data in the page's script)."""
+    return re.findall(r'class="bartext[^"]*"[^>]*data-unformatted="([^"]*)"', block.split("<script", 1)[0])
+
+
+def _ticks(block: str, axis: str) -> list[str]:
+    return re.findall(rf'class="{axis}tick"[^>]*>.*?<text[^>]*>([^<]*)</text>', block)
+
+
 def test_dashboard_renders_offline_in_a_browser_with_every_chart_drawn(run: Run, tmp_path: Path) -> None:
     browser = _chromium()
     if browser is None:
@@ -456,32 +482,83 @@ def test_dashboard_renders_offline_in_a_browser_with_every_chart_drawn(run: Run,
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DVC766_DATA_DIR", str(run.data_dir))
         assert main(["dashboard", "--province", "H55", "--month", "2023-10", "--out", str(out)]) == 0
-        national = tmp_path / "all.html"
-        assert main(["dashboard", "--province", "all", "--month", "2023-10", "--out", str(national)]) == 0
+        # the country's page, under the name `make demo` gives it
+        assert main(["dashboard", "--province", "all", "--month", "2023-10"]) == 0
+    national = run.data_dir / "reports" / "dashboard_all_2023-10.html"
+    assert national.is_file() and not list(national.parent.glob("dashboard_toan-quoc*"))
     text = out.read_text(encoding="utf-8")
     # plotly.js and the data are inlined: no script or style is fetched from anywhere
     assert not re.findall(r'<(?:script|link)[^>]*(?:src|href)="https?:', text) and "plotly.js v" in text
     profile = tmp_path / "profile"
-    dom = subprocess.run(
-        [browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom", out.as_uri()],
-        capture_output=True, text=True, timeout=120, check=True,
-    )  # fmt: skip
-    console = [ln for ln in dom.stderr.splitlines() if "CONSOLE" in ln]
-    assert not [ln for ln in console if "Uncaught" in ln or "Error" in ln], console
-    charts = re.findall(r'<div id="chart-([a-z\-A-Z]+)"', dom.stdout)
+    dom = _dom(browser, out, profile)
+    charts = re.findall(r'<div id="chart-([a-z\-A-Z]+)"', dom)
     assert {"trend", "groups", "change", "overdue", "online-service", "online-payment"} <= set(charts)
     assert len([c for c in charts if c.startswith("lost-")]) == 6
     for key in charts:  # each chart drew its marks (bars or points) into its SVG
-        start = dom.stdout.index(f'<div id="chart-{key}"')
-        block = dom.stdout[start : start + 400_000].split('<div id="chart-', 2)[1]
+        block = _chart(dom, key)
         assert "main-svg" in block and 'class="point' in block, key
-    assert "78,59" in dom.stdout  # H55's total score on 31/10/2023, as Table I prints it
+    assert "78,59" in dom  # H55's total score on 31/10/2023, as Table I prints it
+    assert 'class="modebar-btn' not in dom  # no Plotly toolbar over the charts
+    # the trend: the score on its own axis at least 10 points tall (0,80 is not a cliff), the rank below
+    # it on whole numbers 1 … 63, each point labelled
+    trend = _chart(dom, "trend")
+    scores = [float(t.replace(",", ".")) for t in _ticks(trend, "y")]
+    assert max(scores) - min(scores) >= 8, scores
+    ranks = _ticks(trend, "y2")
+    assert ranks[0] == "1" and ranks[-1] == "63" and all(t.isdigit() for t in ranks), ranks
+    assert ">10<" in trend and ">9<" in trend and ">78,59<" in trend and ">77,79<" in trend
+    # per unit: the worst 15 of 25 units, sorted, counts written 1.000 (not 1k), rates as the table's
+    overdue = _chart(dom, "overdue")
+    values = [int(v.replace(".", "")) for v in _bar_texts(overdue)]
+    assert len(values) == 15 and values == sorted(values, reverse=True) and values[0] == 252, values
+    assert not [t for t in _ticks(overdue, "x") if t.endswith("k")]
+    service = _bar_texts(_chart(dom, "online-service"))
+    assert service and all(re.fullmatch(r"\d+,\d", v) for v in service), service  # one decimal, as in III
+    # the country: the ranking names the provinces and counts of October 2023
+    ndom = _dom(browser, national, profile)
+    assert "Xếp hạng 63 tỉnh, thành phố theo điểm tổng" in ndom and "34 tỉnh" not in ndom
+    assert "tỉnh Thừa Thiên Huế" in ndom and ">tỉnh Huế<" not in ndom
+    legend = re.findall(r'class="legendtext"[^>]*>([^<]*)<', _chart(ndom, "groups"))
+    assert legend == ["Công khai, minh bạch", "Tiến độ giải quyết", "Dịch vụ công trực tuyến",
+                      "Thanh toán trực tuyến", "Mức độ hài lòng", "Số hóa hồ sơ"], legend  # fmt: skip
+    totals = re.findall(
+        r'class="textpoint".*?data-unformatted="([^"]*)"', _chart(ndom, "groups").split("<script")[0]
+    )
+    assert "78,59" in [t.strip() for t in totals]  # the total after the bar, not the last segment's value
     shot = ROOT / "tests" / "artifacts" / "dashboard_H55_2023-10.png"
     subprocess.run(
         [browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--screenshot={shot}", "--window-size=1400,2600",
          out.as_uri()], capture_output=True, timeout=120, check=True,
     )  # fmt: skip
     assert shot.stat().st_size > 10_000
+
+
+def test_dashboard_draws_no_rate_as_not_available(run: Run, tmp_path: Path) -> None:
+    """A unit with no dossier to pay for (0 of 0) has no payment rate: the chart writes "Không có số
+    liệu" beside its name and draws no bar, as the README promises, never "0,00"."""
+    browser = _chromium()
+    if browser is None:
+        pytest.skip("Chromium is not on PATH; .ci/run installs it from Debian's packages")
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(run.data_dir / "warehouse.duckdb", data / "warehouse.duckdb")
+    con = duckdb.connect(str(data / "warehouse.duckdb"))
+    con.execute(
+        "update rpt_online_payment_by_unit set paid_online = 0, with_obligation = 0, rate = null, change_rate = null "
+        "where unit_code = (select min(unit_code) from rpt_online_payment_by_unit where period_key = '2023-YTD-10' "
+        "and province_code = 'H55') and period_key = '2023-YTD-10'"
+    )
+    (name,) = con.execute(
+        "select unit_name from rpt_online_payment_by_unit where rate is null and period_key = '2023-YTD-10'"
+    ).fetchone()
+    con.close()
+    page = tmp_path / "d.html"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DVC766_DATA_DIR", str(data))
+        assert main(["dashboard", "--province", "H55", "--month", "2023-10", "--out", str(page)]) == 0
+    block = _chart(_dom(browser, page, tmp_path / "profile"), "online-payment")
+    labels = _bar_texts(block)
+    assert labels.count(NOT_AVAILABLE) == 1 and unit_display_name(name) in block, labels
 
 
 def test_dashboard_bad_input_is_one_line_and_writes_nothing(

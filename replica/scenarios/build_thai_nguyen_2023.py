@@ -1077,6 +1077,9 @@ def fit_payment(
 # --------------------------------------------------------------------------------------------------
 
 CITIES_2023 = {"Hà Nội", "Hồ Chí Minh", "Hải Phòng", "Đà Nẵng", "Cần Thơ"}
+# The merger table names provinces as they were in June 2025; in 2023 one had another name (Huế became a
+# centrally run city, "thành phố Huế", on 1 January 2025).
+NAMES_2023 = {"Huế": "Thừa Thiên Huế"}
 
 
 @dataclass(frozen=True)
@@ -1095,7 +1098,7 @@ def old_provinces() -> list[OldProvince]:
     z = 0
     for m in merger_table():
         kind = "thành phố" if m.old_province in CITIES_2023 else "tỉnh"
-        name = f"UBND {kind} {m.old_province}"
+        name = f"UBND {kind} {NAMES_2023.get(m.old_province, m.old_province)}"
         if m.old_province == m.new_province:
             rows.append(OldProvince(m.new_code, name, province_by_code()[m.new_code].department_id))
         else:
