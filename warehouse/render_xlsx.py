@@ -22,7 +22,6 @@ Roman 13 as the reference's body, the total rows bold.
 from __future__ import annotations
 
 import io
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -76,9 +75,47 @@ _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _LINE_PT = 17.0  # one line of 13 pt Times New Roman
 # A column width unit is the width of a digit of the workbook's default font, set to Times New Roman 13
 # (so Excel and LibreOffice size the columns alike: 6,5–6,75 pt a unit; with Calibri, which LibreOffice
-# may lack, the two disagreed by a third); Vietnamese text runs about one character a unit (capitals wider).
+# may lack, the two disagreed by a third).
 _UNIT_PT = 6.5
-_CHARS_PER_WIDTH = 1.0
+_CELL_PADDING_PT = 5.0  # what a cell keeps clear at its two sides
+
+
+def _char_em(ch: str) -> float:
+    """A character's width in Times New Roman, in em: enough to wrap a label as the printed page does."""
+    if ch == " ":
+        return 0.25
+    if ch.isdigit():
+        return 0.5
+    if ch.isupper():
+        return 0.72 if ch not in "IJ" else 0.4
+    if ch.isalpha():
+        return 0.3 if ch in "ijlrtf" else (0.72 if ch in "mw" else 0.47)
+    return 0.33  # punctuation, brackets, slashes
+
+
+def text_lines(text: str, width_units: float, size: float = BODY_PT, bold: bool = False) -> int:
+    """How many lines ``text`` wraps to in a column ``width_units`` wide (word by word, as Excel and
+    LibreOffice wrap), so each row is as tall as its longest cell and no label is cut."""
+    room = max(width_units * _UNIT_PT - _CELL_PADDING_PT, 1.0)
+    # 12 % in hand: a row a line too tall costs a little paper, a line too short hides words
+    scale = size * (1.06 if bold else 1.0) * 1.12
+    lines = 0
+    for part in str(text).split("\n"):
+        used, count = 0.0, 1
+        for word in part.split(" "):
+            w = sum(_char_em(c) for c in word) * scale
+            gap = 0.25 * scale if used else 0.0
+            if used and used + gap + w > room:
+                count += 1 + int(w // room)
+                used = w % room
+            else:
+                used += gap + w
+                count += int(used // room) if used > room else 0
+                used = used % room if used > room else used
+        lines += count
+    return max(lines, 1)
+
+
 # The page (inches). The footer sits 0.3″ from the paper's edge and is one 10 pt line high, so a bottom
 # margin of 0.75″ keeps it whole and a third of an inch below the table (it was cut at 0.5″ / 0.6″).
 MARGINS = {"left": 0.6, "right": 0.4, "top": 0.6, "bottom": 0.75, "header": 0.3, "footer": 0.3}
@@ -145,19 +182,15 @@ class Sheet:
             wrap_text=True, horizontal="center" if center else "left", vertical="center"
         )
         ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=self.ncols)
-        # bold and merged text wraps earlier than the plain-cell estimate: count on 85 % of the width
         size = cell.font.sz or BODY_PT
-        self.fit_height(
-            r, [(text, 0.85 * sum(self.widths) * BODY_PT / size)], line_pt=_LINE_PT * size / BODY_PT
-        )
+        self.fit_height(r, [(text, sum(self.widths))], size=size, bold=bool(cell.font.b))
 
-    def fit_height(self, r: int, texts: list[tuple[str, float]], line_pt: float = _LINE_PT) -> None:
+    def fit_height(
+        self, r: int, texts: list[tuple[str, float]], *, size: float = BODY_PT, bold: bool = False
+    ) -> None:
         """Row height for the longest wrapped text among ``(text, column width)``."""
-        lines = 1
-        for text, width in texts:
-            per_line = max(width * _CHARS_PER_WIDTH, 1)
-            lines = max(lines, sum(max(1, math.ceil(len(part) / per_line)) for part in str(text).split("\n")))
-        self.ws.row_dimensions[r].height = lines * line_pt + 2
+        lines = max((text_lines(text, width, size, bold) for text, width in texts), default=1)
+        self.ws.row_dimensions[r].height = lines * _LINE_PT * size / BODY_PT + 3
 
     def table(self, r: int, rows: list[list[str]], header_rows: int = 1, *,
               merge: Iterable[tuple[int, int]] = (), keep: Iterable[int] = ()) -> int:  # fmt: skip
@@ -195,7 +228,8 @@ class Sheet:
                     width += self.widths[c + 1]
                 if text:
                     texts.append((text, width))
-            self.fit_height(r + i, texts)
+            bold_row = is_head or (not is_head and values[0][:1].isalpha() and values[0].isupper())
+            self.fit_height(r + i, texts, bold=bold_row)
         for (i, c), (last_row, last_col) in spans.items():
             ws.merge_cells(start_row=r + i, start_column=c + 1, end_row=r + last_row, end_column=last_col + 1)
         for i, c in merged:
@@ -382,7 +416,7 @@ def render_xlsx(data: AppendixData) -> bytes:
     wb._fonts = IndexedList([default])  # type: ignore[attr-defined]
     wb._named_styles["Normal"].font = default  # type: ignore[attr-defined]
     sheets: list[Sheet] = []
-    sheet = Sheet(wb.active, [6, 50, 15, 9, 15, 9, 18], landscape=True)
+    sheet = Sheet(wb.active, [6, 48, 15, 9, 15, 9, 21], landscape=True)
     sheet.ws.title = SHEETS["I"]
     _summary_sheet(sheet, data, t["I"])
     sheets.append(sheet)
