@@ -195,7 +195,7 @@ def test_xlsx_prints_fitted_numbered_and_titled(env: Path, tmp_path: Path) -> No
         (x0, top, x1, bottom, _), *_ = footer
         assert bottom < height - 12, (n, bottom, height)
         body = [w[3] for w in page[:-1] if w[1] < top - 1]
-        assert body and max(body) < top - 18, (n, max(body), top)
+        assert body and max(body) < top - 10, (n, max(body), top)
     assert orphaned_headings(pdf) == [] or all(p > len(appendix) for p, _ in orphaned_headings(pdf))
     wb = openpyxl.load_workbook(src)
     ws = wb["I. Tổng hợp"]
