@@ -20,8 +20,10 @@ refuse, never confirm; bodies without a chart (Shape A, the payment tree; legacy
 no period at all) cannot be checked this way. A month view's ``monthlyChart`` reports the whole
 year, so it is held only to the months begun.
 
-"Begun" is judged on the portal's clock (the capture's ``Date`` header) in Vietnam time, with a day
-of grace: a body answered seconds before midnight of a month end may already count the new month.
+"Begun" is judged on the portal's clock (the capture's ``Date`` header) in Vietnam time, with ten
+minutes of grace: a body stamped a few seconds before midnight of a month end may already count the
+new month. No more: the month-end snapshot is taken late on the last day, and the month after it must
+still count as not begun then.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from dvc766.periods import VN_TZ, Period
 from flows.errors import WrongPeriodError
 from flows.sources.v1.settings import ONLINE_TREE, PROGRESS_TREE, SERVICE_RESULTS
 
-GRACE = timedelta(days=1)
+GRACE = timedelta(minutes=10)
 
 
 def begun_months(period: Period, captured_at: datetime) -> set[int]:
