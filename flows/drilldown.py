@@ -13,14 +13,17 @@ by **request budget** and is **resumable**:
 
 A run makes at most ``budget`` requests and stops cleanly; the next run reads what ``raw/`` already
 holds for each procedure × endpoint and asks only for the rest, in the same order — nothing fetched
-twice, nothing skipped. Only an answer with figures counts as answered: "not published yet" is kept in
-``raw/`` (``rejected:not_published``) and asked again by the next run. A month the portal has not
-published answers every request that way, so a run that gets :data:`NOT_PUBLISHED_STOP` such answers
-in a row before any answer of the month with figures (here or in ``raw/``) stops and says so, instead
-of spending its budget on ~2,000 refusals. ``refresh`` asks again what earlier runs answered (the
-portal revises past months): only this run's answers count, so a budgeted refresh starts over. Each procedure's captures form one batch with a fixed id
+twice, nothing skipped. Each procedure's captures form one batch with a fixed id
 (``drilldown-<province>~<code>-<period>``), re-landed whole when it grows, so ``reland`` rebuilds
 exactly the same files and a budgeted run followed by another lands what one unbudgeted run lands.
+
+Only an answer with figures counts as answered: "not published yet" is kept in ``raw/``
+(``rejected:not_published``) and asked again by the next run. A month the portal has not published
+answers every request that way, so a run that gets :data:`NOT_PUBLISHED_STOP` such answers in a row
+before any answer of the month with figures (here, or the province's own in ``raw/``) stops and says
+so, instead of spending its budget on ~2,000 refusals. ``refresh`` asks again what earlier runs
+answered (the portal revises past months): only this run's answers count, so a budgeted refresh
+starts over.
 """
 
 from __future__ import annotations
