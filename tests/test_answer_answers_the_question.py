@@ -154,26 +154,23 @@ def test_a_legacy_row_with_a_key_twice_is_malformed() -> None:
 
 
 @pytest.fixture(scope="module")
-def lying_runs(tmp_path_factory: pytest.TempPathFactory, prefect_harness: None) -> Iterator[dict]:
-    """``dvc766 run --month 2026-09`` for H44 and H55 while the replica answers H44's progress tree
-    with August's and H55's online tree with ``totalReceived``… a key twice; the codes and output."""
-    root = tmp_path_factory.mktemp("lying")
-    out: dict = {}
-    with pytest.MonkeyPatch.context() as mp, replica_server.start_replica(now="2026-10-05T10:00") as replica:
-        for name, spec in (
-            ("wrong_period", "dvc-progress-tree:wrong-period"),
-            ("duplicate_key", "provide-online-tree:duplicate-key:field=channelOnlineSum"),
-        ):
-            data = root / name
-            for key, value in replica_env(data, replica.url).items():
-                mp.setenv(key, value)
-            replica.set_faults(spec)
-            printed = io.StringIO()
-            with contextlib.redirect_stdout(printed):
-                code = main(["run", "--month", "2026-09", "--provinces", "H44"])
-            replica.set_faults("")
-            out[name] = (code, data, printed.getvalue())
-    yield out
+def lying_run(
+    tmp_path_factory: pytest.TempPathFactory, prefect_harness: None
+) -> Iterator[tuple[int, Path, str]]:
+    """``dvc766 run --month 2026-09 --provinces H44`` while the replica answers H44's progress tree
+    with August's, and its online-service tree with ``channelOnlineSum`` twice; code, folder, output."""
+    data = tmp_path_factory.mktemp("lying") / "data"
+    spec = "dvc-progress-tree:wrong-period,provide-online-tree:duplicate-key:field=channelOnlineSum"
+    with (
+        pytest.MonkeyPatch.context() as mp,
+        replica_server.start_replica(now="2026-10-05T10:00", faults=spec) as replica,
+    ):
+        for key, value in replica_env(data, replica.url).items():
+            mp.setenv(key, value)
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            code = main(["run", "--month", "2026-09", "--provinces", "H44"])
+    yield code, data, printed.getvalue()
 
 
 def _landed_capture_ids(data: Path) -> set[str]:
@@ -185,22 +182,21 @@ def _landed_capture_ids(data: Path) -> set[str]:
 
 @pytest.mark.parametrize(
     ("kind", "endpoint"),
-    [("wrong_period", "evaluation__dvc-progress-tree"), ("duplicate_key", "evaluation__provide-online-tree")],
+    [("wrong_period", "evaluation__dvc-progress-tree"), ("malformed", "evaluation__provide-online-tree")],
 )
 def test_the_cli_refuses_a_lying_answer_keeps_it_and_lands_nothing_from_it(
-    lying_runs: dict, kind: str, endpoint: str
+    lying_run: tuple[int, Path, str], kind: str, endpoint: str
 ) -> None:
-    code, data, _text = lying_runs[kind]
+    code, data, _text = lying_run
     assert code == 1  # the province failed, named
-    expected = "wrong_period" if kind == "wrong_period" else "malformed"
     metas = [
         json.loads(p.read_text())
         for p in (data / "raw" / "v1" / endpoint / "2026-09" / "H44").glob("*.meta.json")
     ]
-    assert [m["outcome"] for m in metas] == [f"rejected:{expected}"]
-    assert expected in metas[0]["reason"]
+    assert [m["outcome"] for m in metas] == [f"rejected:{kind}"]
+    assert kind in metas[0]["reason"]
     assert metas[0]["capture_id"] not in _landed_capture_ids(data)
-    # the other six views of the province landed and were published; nothing of the refused one
+    # the other views of the province landed and were published; nothing of the refused ones
     rows = query(
         data / "warehouse.duckdb",
         f"select count(*) filter (where endpoint = '{endpoint.replace('__', '/')}'), count(*) "
@@ -209,8 +205,11 @@ def test_the_cli_refuses_a_lying_answer_keeps_it_and_lands_nothing_from_it(
     assert rows[0][0] == 0 and rows[0][1] > 0
 
 
-def test_the_run_summary_names_the_refused_answer(lying_runs: dict) -> None:
-    for kind, expected in (("wrong_period", "wrong_period: evaluation/dvc-progress-tree 2026-09: the body reports 2026-08"),
-                           ("duplicate_key", "malformed: evaluation/provide-online-tree: malformed body: key 'channelOnlineSum'")):  # fmt: skip
-        _code, _data, text = lying_runs[kind]
-        assert f"FAILED H44 2026-09: {expected}" in text, text
+def test_the_run_summary_names_each_refused_answer(lying_run: tuple[int, Path, str]) -> None:
+    _code, _data, text = lying_run
+    assert (
+        "FAILED H44 2026-09: wrong_period: evaluation/dvc-progress-tree 2026-09: the body reports 2026-08"
+        in text
+    )
+    assert "also: malformed: evaluation/provide-online-tree: malformed body: key 'channelOnlineSum'" in text
+    assert "captures kept in raw/: 6 ok, 2 rejected" in text
