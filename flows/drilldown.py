@@ -29,6 +29,7 @@ starts over.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,10 +59,11 @@ from flows.v1_client import catalogue_period
 log = logging.getLogger(__name__)
 
 VOLUME_ENDPOINT = PROGRESS_TREE  # its parent's totalReceived is the procedure's dossier volume
-STOP = "stop"
 DETAIL_ENDPOINTS = (TRANSPARENCY, DIGITIZED, ONLINE_TREE, PAYMENT_TREE)
+STOP = "stop"
 DONE = ("ok",)  # a request answered for good (no need to ask again): "not published yet" is not
 NOT_PUBLISHED_STOP = 3  # "not published yet" answers in a row, none with figures yet: the month is not out
+PROGRESS_EVERY = 25  # a progress line every so many requests (about 40 s at the default pacing)
 
 
 class DrilldownError(UserError):
@@ -84,13 +86,16 @@ class DrillSummary:
     budget: int | None = None
     catalogue_pages: int = 0
     volumes_known: int = 0
-    with_dossiers: int = 0
+    with_dossiers: int = 0  # procedures whose volume is known and not zero
+    detailed: int = 0  # of those, the ones whose other endpoints are asked (all, or --top N)
+    top: int | None = None
     remaining: int = 0  # requests still planned after this run
     batches_landed: int = 0
     rows: dict[str, int] = field(default_factory=dict)
     failed: list[str] = field(default_factory=list)
     stopped: str = ""
     build: dict[str, Any] = field(default_factory=dict)
+
     not_published: int = 0  # answers "not published yet" this run (none counts as answered)
     month_not_published: bool = False  # the run stopped early: the portal has not published the month
     refresh: bool = False
@@ -106,14 +111,19 @@ class DrillSummary:
         return not self.failed and not self.stopped and self.build.get("status") != "failed"
 
     def text(self) -> str:
+        if self.top is not None and self.detailed < self.with_dossiers:
+            detail = f"the {self.detailed} largest detailed (--top {self.top})"
+        else:
+            detail = f"all {self.detailed} detailed" if self.detailed else "none to detail"
         lines = [
             f"== drilldown {self.province} {self.period} ==",
-            f"procedures applied in the province: {self.procedures_applied} "
-            f"({self.volumes_known} with a known volume, {self.with_dossiers} with dossiers)",
+            f"procedures applied in the province: {self.procedures_applied:,} "
+            f"({self.volumes_known:,} with a known volume, {self.with_dossiers:,} with dossiers; {detail})",
             f"requests: {self.requests} made"
             + (f" of a budget of {self.budget}" if self.budget is not None else "")
             + (f" (catalogue: {self.catalogue_pages} pages)" if self.catalogue_pages else ""),
-            "rows landed: " + (", ".join(f"{k} {v}" for k, v in self.rows.items() if v) or "none"),
+            "rows landed: "
+            + (", ".join(f"{k} {v:,}" for k, v in self.rows.items() if v) or "none (nothing new)"),
         ]
         if self.refresh:
             lines.append("refresh: what earlier runs answered was asked again")
@@ -150,7 +160,15 @@ class Drilldown:
     """One drill-down of one province × period; :meth:`run` does the work within the budget."""
 
     def __init__(
-        self, ctx: Any, province: Province, period: Period, budget: int | None, *, refresh: bool = False
+        self,
+        ctx: Any,
+        province: Province,
+        period: Period,
+        budget: int | None,
+        progress: Callable[[str], None] | None = None,
+        progress_every: int = PROGRESS_EVERY,
+        *,
+        refresh: bool = False,
     ) -> None:
         self.ctx = ctx
         self.settings: Settings = ctx.settings
@@ -159,8 +177,33 @@ class Drilldown:
         self.budget = budget
         self.refresh = refresh
         self.summary = DrillSummary(province.code, period.key, budget=budget, refresh=refresh)
-        self.touched: set[str] = set()
         self.answered_now: set[tuple[str, str]] = set()  # (endpoint, scope) answered with figures here
+        self.touched: set[str] = set()  # batches to land: asked this run, or found in raw/
+        self.grown: set[str] = set()  # batches this run added a capture to
+        self.progress = progress
+        self.progress_every = max(1, progress_every)
+        self.stage, self.planned, self.done_in_stage = "", 0, 0
+
+    # --- progress --------------------------------------------------------------------------------
+
+    def say(self, text: str) -> None:
+        if self.progress is not None:
+            self.progress(f"drilldown {self.province.code} {self.period.key}: {text}")
+
+    def _begin(self, stage: str, planned: int, text: str = "") -> None:
+        self.stage, self.planned, self.done_in_stage = stage, planned, 0
+        if planned:
+            self.say(f"{stage}: " + (text or f"{planned:,} request(s) to make"))
+
+    def _made(self) -> None:
+        """After each request: a line every ``progress_every`` requests (minutes can pass between)."""
+        self.done_in_stage += 1
+        if self.done_in_stage % self.progress_every == 0:
+            self.say(
+                f"{self.stage}: {self.done_in_stage:,}/{self.planned:,}; "
+                f"{self.summary.requests:,} request(s) this run"
+                + (f" of a budget of {self.budget:,}" if self.budget is not None else "")
+            )
 
     # --- budget ----------------------------------------------------------------------------------
 
@@ -188,6 +231,14 @@ class Drilldown:
         """
         year = catalogue_period()
         pages = self._catalogue_pages(year)
+        first = pages[min(pages)][0] if pages else None
+        known = (first.pagination.totalPages or 0) if first is not None and first.pagination else 0
+        if pages:
+            self._begin("catalogue", max(0, known - len(pages)))
+        else:
+            self._begin(
+                "catalogue", 1, f"fetching this year's procedure catalogue ({FORMALITIES_PAGE_SIZE} a page)"
+            )
         total = None
         page = 1
         while True:
@@ -203,10 +254,14 @@ class Drilldown:
                 )
                 self.summary.requests += 1
                 self.summary.catalogue_pages += 1
+                if self.planned <= 1 and total:
+                    self.planned = total  # the first page says how many there are
                 batch = f"drilldown-catalogue-{year.key}-{self.ctx.run_id}"
                 self._keep(capture, batch, "ok")
                 self.touched.add(batch)
+                self.grown.add(batch)
                 pages[page] = (parse_v1(capture), batch)
+                self._made()
             if page >= (total or 0):
                 break
             page += 1
@@ -295,6 +350,8 @@ class Drilldown:
         batch = batch_id_for(scope, self.period)
         self.summary.requests += 1
         self.touched.add(batch)
+        self.grown.add(batch)
+        self._made()
         try:
             capture = self.ctx.v1.fetch(
                 endpoint,
@@ -340,6 +397,9 @@ class Drilldown:
         scopes = {p.code: procedure_scope(self.province.code, p.code) for p in chosen}
         # 1. one request per procedure for its volume, in code order; a month the portal has not
         #    published answers "not published yet" to all of them: stop after a few in a row
+        self._begin(
+            "volumes", sum(1 for p in chosen if self._answered(VOLUME_ENDPOINT, scopes[p.code]) is None)
+        )
         published = self._month_published()
         in_a_row = 0
         for proc in chosen:
@@ -353,6 +413,7 @@ class Drilldown:
             in_a_row = in_a_row + 1 if answer == "not_published" else 0
             if not published and in_a_row >= NOT_PUBLISHED_STOP:
                 self.summary.month_not_published = True
+                self.say(f"not published yet: {in_a_row} answers in a row without figures; stopping")
                 break
         volumes = {p.code: self.volume(scopes[p.code]) for p in chosen}
         known = [p for p in chosen if volumes[p.code] is not None]
@@ -361,12 +422,15 @@ class Drilldown:
         ranked = sorted((p for p in known if volumes[p.code]), key=lambda p: (-volumes[p.code], p.code))
         if self.summary.month_not_published:
             ranked = []  # nothing to ask of a month not out yet
+        self.summary.with_dossiers = len(ranked)
+        self.summary.top = top
         if top is not None:
             ranked = ranked[:top]
-        self.summary.with_dossiers = len(ranked)
+        self.summary.detailed = len(ranked)
         planned = [
             (p, e) for p in ranked for e in DETAIL_ENDPOINTS if self._answered(e, scopes[p.code]) is None
         ]
+        self._begin("details", len(planned))
         stopped_at = len(planned)
         for i, (proc, endpoint) in enumerate(planned):
             if not self.ask(proc, endpoint):
@@ -389,6 +453,8 @@ class Drilldown:
             captures = self._batch_captures(batch)
             if not captures:
                 continue
+            if batch not in self.grown and self.ctx.is_fully_landed(captures, batch):
+                continue  # found in raw/ and landed by an earlier run: nothing to land, nothing to count
             try:
                 counts = write_batch(self.settings, captures, batch)
             except PortalError as exc:
@@ -428,17 +494,21 @@ def run_drilldown(
     build: bool = True,
     ctx: Any = None,
     builder: Callable[[Settings], dict[str, Any]] | None = None,
+    progress: Callable[[str], None] | None = None,
+    progress_every: int = PROGRESS_EVERY,
     refresh: bool = False,
 ) -> DrillSummary:
-    """The drill-down as a plain function (the flow and the tests call it)."""
+    """The drill-down as a plain function (the flow and the tests call it). ``progress`` hears a line
+    at each stage and every ``progress_every`` requests (the CLI's flow: stderr)."""
     if budget is not None and budget < 1:
         raise DrilldownError(f"budget {budget}: a drill-down needs a budget of at least 1 request")
     if top is not None and top < 1:
         raise DrilldownError(f"--top {top}: give at least 1")
     ctx = ctx or make_context(settings, "drilldown")
-    summary = Drilldown(ctx, get_province(province_code), period, budget, refresh=refresh).run(
-        procedures, top
+    drill = Drilldown(
+        ctx, get_province(province_code), period, budget, progress, progress_every, refresh=refresh
     )
+    summary = drill.run(procedures, top)
     if build and summary.batches_landed:
         summary.build = (builder or build_warehouse)(settings)
     return summary
@@ -461,12 +531,10 @@ def drilldown_flow(
     settings = Settings.from_env()
     period = parse_closed_period(month, history_start=settings.history_start)
     return run_drilldown(
-        settings,
-        province,
-        period,
-        procedures=procedures,
-        top=top,
-        budget=budget,
-        build=build,
-        refresh=refresh,
-    )
+        settings, province, period, procedures=procedures, top=top, budget=budget, build=build,
+        progress=_on_stderr, refresh=refresh,
+    )  # fmt: skip
+
+
+def _on_stderr(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
