@@ -7,53 +7,55 @@
 -- month, the year to date before its month's last day, as `dvc766 watch` takes them every morning)
 -- and the year to date taken on its month's last day (as_of on_time: that morning's watch, the 22:30
 -- month-end snapshot), so the days of a month run up to its end. fct_unit_score never uses the
--- running captures; the month-end day is in both. Per unit × group × day the latest capture of the
--- day wins (the portal refreshes its figures once a night, around 02:00). Rank: from the TOTAL rows,
--- a province's from a national-scope capture (rank among the 34), any other unit's from a capture
--- scoped to its province, as in fct_unit_score.
+-- running captures; the month-end day is in both. One capture per figure, in the order
+-- fct_unit_group_score uses within a day (docs/warehouse.md, "Which capture a figure comes from"):
+-- the day's total and rank come from one capture — the latest of the day, one that ranks the unit
+-- in its own scope (the national ranking for a province, its province's answer for a unit) before
+-- one that does not — and each group from that same capture when it carries the group, else from the
+-- day's latest capture that does. The portal refreshes its figures once a night (around 02:00), so a
+-- day's captures agree.
 with daily as not materialized (
     select
         *,
-        cast(timezone('Asia/Ho_Chi_Minh', captured_at) as date) as watch_date
+        cast(timezone('Asia/Ho_Chi_Minh', captured_at) as date) as watch_date,
+        group_code = 'TOTAL' and rank_in_scope is not null
+        and (unit_code = province_code) = (scope = 'national') as ranks_in_own_scope
     from stg_landing__unit_scores
     where not derived
       and (captured_running(period_type, period_end, captured_at) or as_of = 'on_time')
 ),
 
-latest_per_group as (
-    select *
+row_capture as (
+    select unit_code, period_type, period_key, watch_date, capture_id as row_capture_id
     from daily
-    qualify row_number() over (
-        partition by unit_code, period_type, period_key, watch_date, group_code
-        order by captured_at desc, capture_id desc
-    ) = 1
-),
-
-ranks as (
-    select
-        unit_code,
-        period_type,
-        period_key,
-        watch_date,
-        rank_in_scope,
-        rank_scope_size,
-        scope as rank_scope
-    from daily
-    where group_code = 'TOTAL' and rank_in_scope is not null
+    where group_code = 'TOTAL'
     qualify row_number() over (
         partition by unit_code, period_type, period_key, watch_date
-        order by
-            case
-                when unit_code = province_code and scope = 'national' then 0
-                when unit_code <> province_code and scope <> 'national' then 0
-                else 1
-            end,
-            captured_at desc,
-            capture_id desc
+        order by ranks_in_own_scope desc, captured_at desc, capture_id desc
     ) = 1
 ),
 
-pivoted as (
+picked as (
+    select
+        d.*,
+        d.capture_id = r.row_capture_id as from_row_capture
+    from daily as d
+    left join row_capture as r
+        on r.unit_code = d.unit_code
+        and r.period_type = d.period_type
+        and r.period_key = d.period_key
+        and r.watch_date = d.watch_date
+    qualify row_number() over (
+        partition by d.unit_code, d.period_type, d.period_key, d.watch_date, d.group_code
+        order by
+            coalesce(d.capture_id = r.row_capture_id and (d.score is not null or d.group_code = 'TOTAL'), false)
+                desc,
+            d.captured_at desc,
+            d.capture_id desc
+    ) = 1
+),
+
+final as (
     select
         unit_code,
         period_type,
@@ -69,39 +71,34 @@ pivoted as (
         max(score) filter (where group_code = 'TTTT') as score_tttt,
         max(score) filter (where group_code = 'MDHL') as score_mdhl,
         max(score) filter (where group_code = 'MDSH') as score_mdsh,
-        max(captured_at) as captured_at,
-        count(distinct capture_id) as score_capture_count
-    from latest_per_group
+        max(rank_in_scope) filter (where group_code = 'TOTAL') as rank_in_scope,
+        max(rank_scope_size) filter (where group_code = 'TOTAL' and rank_in_scope is not null)
+            as rank_scope_size,
+        max(scope) filter (where group_code = 'TOTAL' and rank_in_scope is not null) as rank_scope,
+        count(distinct capture_id) as score_capture_count,
+        max(captured_at) as captured_at
+    from picked
     group by unit_code, period_type, period_key, watch_date
-),
-
-final as (
-    select
-        pivoted.unit_code,
-        pivoted.province_code,
-        pivoted.period_type,
-        pivoted.period_key,
-        pivoted.period_start,
-        pivoted.period_end,
-        pivoted.watch_date,
-        pivoted.total_score,
-        pivoted.score_ckmb,
-        pivoted.score_tdgq,
-        pivoted.score_clgq,
-        pivoted.score_tttt,
-        pivoted.score_mdhl,
-        pivoted.score_mdsh,
-        ranks.rank_in_scope,
-        ranks.rank_scope_size,
-        ranks.rank_scope,
-        pivoted.score_capture_count,
-        pivoted.captured_at
-    from pivoted
-    left join ranks
-        on ranks.unit_code = pivoted.unit_code
-        and ranks.period_type = pivoted.period_type
-        and ranks.period_key = pivoted.period_key
-        and ranks.watch_date = pivoted.watch_date
 )
 
-select * from final
+select
+    unit_code,
+    province_code,
+    period_type,
+    period_key,
+    period_start,
+    period_end,
+    watch_date,
+    total_score,
+    score_ckmb,
+    score_tdgq,
+    score_clgq,
+    score_tttt,
+    score_mdhl,
+    score_mdsh,
+    rank_in_scope,
+    rank_scope_size,
+    rank_scope,
+    score_capture_count,
+    captured_at
+from final
