@@ -19,6 +19,7 @@ TABLES: dict[str, str] = {
     "dim_watch_rule": "The daily watch's rules and the thresholds they fire at (dvc766/reference/watch_rules.csv or DVC766_WATCH_RULES; docs/watch.md).",
     "dim_unit": "Provinces, their agencies (sở, ban, ngành) and local People's Committees, one row per unit version (SCD2).",
     "fct_daily_indicator": "Each indicator of each unit as the daily watch saw it (the running month, the year to date before its month end), one row per day.",
+    "fct_daily_unit_group_score": "The figure behind each score of fct_daily_unit_score, one row per group: the capture it came from, its maximum and its ratio, as the daily watch saw them that day.",
     "fct_daily_unit_score": "Each unit's total and six group scores as the daily watch saw them (the running month, the year to date before its month end), one row per day.",
     "fct_indicator": "The current value of each indicator per unit × period: the one the appendix prints.",
     "fct_indicator_capture": "Every captured value of each indicator, one row per capture, so the portal's revisions can be traced.",
@@ -235,6 +236,22 @@ TABLE_COLUMNS: dict[tuple[str, str], str] = {
     ("fct_unit_group_score", "score"): "The group's (or the total's) score, as fct_unit_score shows it.",
     (
         "fct_unit_group_score",
+        "max_score",
+    ): "The most points the group can give, as the portal sent it (totalMaxScore, maxScore; 100 for the total).",
+    (
+        "fct_daily_unit_score",
+        "capture_id",
+    ): "The capture the day's total score and rank come from (one capture: the rank is its ranking of that score).",
+    (
+        "fct_daily_unit_group_score",
+        "capture_id",
+    ): "The capture the group's score, maximum and ratio come from that day.",
+    (
+        "fct_daily_unit_group_score",
+        "score",
+    ): "The group's (or the total's) score, as fct_daily_unit_score shows it.",
+    (
+        "fct_daily_unit_group_score",
         "max_score",
     ): "The most points the group can give, as the portal sent it (totalMaxScore, maxScore; 100 for the total).",
     ("fct_reported_series", "is_current"): "True for the latest report of the month's point.",
