@@ -204,7 +204,9 @@ def run_batch(
         out.cause = f"{first.kind}: {first}"
         if len(errors) + (fatal is not None) > 1:
             out.cause += f" (+{len(errors) + (fatal is not None) - 1} more)"
-        raise BatchFailed(out, transient=isinstance(first, TransientError))
+        # DVC766_MAX_RETRIES=0 means no retry at any level: Prefect's batch retry would ask again
+        retry = isinstance(first, TransientError) and ctx.settings.max_retries > 0
+        raise BatchFailed(out, transient=retry)
     if not_published:
         if not kept:
             out.status = NOT_PUBLISHED

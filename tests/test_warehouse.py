@@ -362,7 +362,7 @@ def test_cmd_build_and_cmd_sql(
         "H55              61.48              1",
         "(2 rows)",
     ]
-    with pytest.raises(UserError, match="query failed"):
+    with pytest.raises(UserError, match="refused: DROP would change the warehouse, which is read-only"):
         commands.cmd_sql(argparse.Namespace(query="drop table fct_indicator"))
 
 

@@ -15,7 +15,8 @@ printed in file order):
 * ``completed_prev`` / ``completed_curr``: certified copies completed, year to date at each month end.
 
 Whole numbers only (``22548`` or ``22.548``); deployed ≤ total. Any problem raises one ``UserError``
-naming the row and column.
+naming the row and column. A unit name is text, whatever it starts with: control characters are removed
+(:mod:`dvc766.text`), and the xlsx stores a name like ``=HYPERLINK(…)`` as text, never as a formula.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dvc766.cli import UserError
+from dvc766.text import printable
 
 COLUMNS = ("unit_name", "deployed_prev", "deployed_curr", "total", "completed_prev", "completed_curr")
 _WHOLE_RE = re.compile(r"^(\d{1,3}(\.\d{3})+|\d+)$")
@@ -111,7 +113,7 @@ def load_certified_copies(path: Path | str) -> CertifiedCopies:
             raise UserError(
                 f"certified-copies CSV row {lineno}: {len(values)} columns, expected {len(COLUMNS)}"
             )
-        name = values[0].strip()
+        name = printable(values[0]).strip()  # outside text: control characters removed (dvc766.text)
         if not name:
             raise UserError(f"certified-copies CSV row {lineno}, column unit_name: empty")
         if name in seen:

@@ -22,6 +22,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
+from dvc766.text import printable
 from warehouse.appendix_model import AppendixData
 from warehouse.chart import CHART_WIDTH_MM, chart_png
 from warehouse.render_md import (
@@ -69,7 +70,7 @@ def _heading(doc, text: str, *, center: bool = False, size: int = BODY_PT, new_p
     # a page break before the heading itself, not an empty paragraph holding one: that paragraph can
     # spill onto a page of its own and print a blank page
     p.paragraph_format.page_break_before = new_page
-    run = p.add_run(text)
+    run = p.add_run(printable(text))
     run.bold = True
     run.font.size = Pt(size)
     if center:
@@ -104,7 +105,7 @@ def _add_figure_run(para, text: str):  # type: ignore[no-untyped-def]
     """A figure's run with each "-" as Word's non-breaking hyphen, so "-54.856; -10,89" never wraps
     into a lone "-" at a line end; python-docx and Word read it back as "-"."""
     run = para.add_run()
-    for i, piece in enumerate(text.split("-")):
+    for i, piece in enumerate(printable(text).split("-")):
         if i:
             run._r.append(OxmlElement("w:noBreakHyphen"))
         if piece:
@@ -152,7 +153,7 @@ def _table(  # type: ignore[no-untyped-def]
             cell.width = Mm(widths_mm[c])
             para = cell.paragraphs[0]
             head = r < header_rows
-            run = _add_figure_run(para, text) if not head and c >= 2 else para.add_run(text)
+            run = _add_figure_run(para, text) if not head and c >= 2 else para.add_run(printable(text))
             run.font.size = Pt(HEADER_PT if head else TABLE_PT)
             if head:
                 run.bold = True
@@ -244,7 +245,7 @@ def render_docx(data: AppendixData) -> bytes:
     _heading(doc, document_title(data), center=True)
     letter = doc.add_paragraph()
     letter.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    letter.add_run(letter_line(data)).italic = True
+    letter.add_run(printable(letter_line(data))).italic = True
     _heading(doc, t["I"])
     score_rows = frozenset(
         i for i, row in enumerate(data.summary, start=SUMMARY_HEADER_ROWS) if row.spec.kind == "score"
@@ -268,7 +269,7 @@ def render_docx(data: AppendixData) -> bytes:
         _heading(doc, PROCEDURES_TITLE)
         _table(doc, procedure_table(data), [10, 22, 70, 22, 22, 19])
     for line in provenance_lines(data):
-        p = doc.add_paragraph(line)
+        p = doc.add_paragraph(printable(line))
         for run in p.runs:
             run.italic = True
             run.font.size = Pt(10)

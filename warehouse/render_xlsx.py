@@ -24,6 +24,7 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from dvc766.text import printable
 from warehouse.appendix_model import AppendixData, SummaryRow, UnitTable
 from warehouse.chart import CHART_WIDTH_MM, chart_png
 from warehouse.numbers_vi import NOT_AVAILABLE
@@ -72,6 +73,21 @@ _LINE_PT = 15.75  # one line of 12 pt Times New Roman
 _CHARS_PER_WIDTH = 1.3  # characters of 12 pt Times New Roman per unit of Excel column width
 
 
+# What an office suite reads as the start of a formula (or a DDE command) when a cell begins with it.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text(cell, text: str) -> None:  # type: ignore[no-untyped-def]
+    """Put outside text in a cell as text, never as a formula: printable (dvc766.text), stored as a
+    string (openpyxl makes a string starting with "=" a formula), and marked with Excel's quote
+    prefix when it starts like one, so editing the cell does not turn it into a formula either."""
+    value = printable(text)
+    cell.value = value
+    if value.startswith(FORMULA_PREFIXES):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+
+
 def _font(bold: bool = False, italic: bool = False, size: int = BODY_PT) -> Font:
     return Font(name=FONT, size=size, bold=bold, italic=italic)
 
@@ -115,7 +131,8 @@ class Sheet:
     def note(self, r: int, text: str, font: Font | None = None, *, center: bool = False) -> None:
         """A line of text merged across the table's width, wrapped, its row tall enough to show it."""
         ws = self.ws
-        cell = ws.cell(row=r, column=1, value=text)
+        cell = ws.cell(row=r, column=1)
+        _text(cell, text)
         cell.font = font or _font()
         cell.alignment = Alignment(
             wrap_text=True, horizontal="center" if center else "left", vertical="center"
@@ -140,7 +157,9 @@ class Sheet:
         for i, names in enumerate(rows):
             texts = []
             for c, name in enumerate(names):
-                cell = ws.cell(row=r + i, column=c + 1, value=name or None)
+                cell = ws.cell(row=r + i, column=c + 1)
+                if name:
+                    _text(cell, name)
                 cell.font = _font(bold=True)
                 cell.alignment = Alignment(wrap_text=True, horizontal="center", vertical="center")
                 cell.border = _BORDER
@@ -185,6 +204,8 @@ def _put(cell, value: object, fmt: str | None) -> None:  # type: ignore[no-untyp
         cell.value = int(value) if integral else float(value)
         if fmt:
             cell.number_format = fmt
+    elif isinstance(value, str):
+        _text(cell, value)
     else:
         cell.value = value
         if fmt and isinstance(value, int | float):
