@@ -34,3 +34,12 @@ def printable(text: str) -> str:
 def has_unprintable(text: str) -> bool:
     """True when :func:`printable` would change ``text``."""
     return _NOT_PRINTABLE.search(text) is not None
+
+
+def one_line(text: str) -> str:
+    """``text`` safe to print as one line on a terminal: each character :func:`printable` would
+    remove is shown escaped (``\\n``, ``\\x1b``) instead, so a hostile argument echoed in an error
+    can neither break the line nor send escape sequences to the terminal."""
+    if _NOT_PRINTABLE.search(text) is None:
+        return text
+    return _NOT_PRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)

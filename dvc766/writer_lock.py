@@ -22,6 +22,8 @@ take it: they write to the shared lake from other machines, and their parent hol
 from __future__ import annotations
 
 import fcntl
+import functools
+import inspect
 import os
 import threading
 import time
@@ -29,8 +31,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 LOCK_NAME = ".writer.lock"
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class WriterBusyError(RuntimeError):
@@ -139,3 +143,40 @@ def _acquire(
                 "or written — run this again when it has finished (one writer per data folder)"
             )
         sleep(min(poll_s, max(deadline - now, 0.0)))
+
+
+def _to_stderr(message: str) -> None:
+    import sys
+
+    print(message, file=sys.stderr, flush=True)
+
+
+@contextmanager
+def data_folder_writer(data_dir: Path, command: str, wait_s: float) -> Iterator[None]:
+    """:func:`writer_lock` as the commands use it: the wait announced on stderr."""
+    with writer_lock(data_dir, command, wait_s=wait_s, say=_to_stderr):
+        yield
+
+
+def holds_data_folder(command: str, *, unless: str | None = None) -> Callable[[F], F]:
+    """Decorate a flow so each run holds the data folder's writer lock (settings from the environment,
+    as the flow reads them): a run the scheduler starts is guarded like one the CLI starts, and one the
+    CLI starts takes the lock it already holds. ``unless``: a parameter that, when set, means the run
+    does not write the local data folder (a fan-out chunk on a worker: its parent holds the lock)."""
+
+    def wrap(fn: F) -> F:
+        signature = inspect.signature(fn)
+
+        @functools.wraps(fn)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            if unless and signature.bind_partial(*args, **kwargs).arguments.get(unless):
+                return fn(*args, **kwargs)
+            from dvc766.settings import Settings
+
+            settings = Settings.from_env()
+            with data_folder_writer(settings.data_dir, command, settings.writer_wait_s):
+                return fn(*args, **kwargs)
+
+        return guarded  # type: ignore[return-value]
+
+    return wrap

@@ -13,6 +13,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from dvc766.periods import Period, month_range, parse_month
 from dvc766.settings import Settings
+from dvc766.writer_lock import holds_data_folder
 from flows.monthly import DEFAULT_WORKERS, execute, province_codes, run_logger_info
 from flows.summary import RunSummary, conclude
 
@@ -25,6 +26,7 @@ def backfill_periods(from_month: str, to_month: str, settings: Settings) -> list
 
 
 @flow(name="backfill", task_runner=ThreadPoolTaskRunner(max_workers=DEFAULT_WORKERS))
+@holds_data_folder("backfill", unless="run_key")
 def backfill_flow(
     from_month: str,
     to_month: str,

@@ -19,6 +19,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from dvc766.periods import Period, closing_quarter, parse_closed_period, previous_month
 from dvc766.provinces import parse_provinces
 from dvc766.settings import Settings, SettingsError
+from dvc766.writer_lock import holds_data_folder
 from flows import tasks
 from flows.summary import FAILED, OK, RELANDED, RunSummary, conclude
 
@@ -113,6 +114,7 @@ def workers(settings: Settings) -> ThreadPoolTaskRunner:
 
 
 @flow(name="monthly", task_runner=ThreadPoolTaskRunner(max_workers=DEFAULT_WORKERS))
+@holds_data_folder("run")
 def monthly_flow(
     month: str | None = None,
     provinces: list[str] | None = None,

@@ -21,6 +21,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from dvc766.periods import VN_TZ, Period, now_vn, previous_month
 from dvc766.settings import Settings
+from dvc766.writer_lock import holds_data_folder
 from flows import tasks
 from flows.capture import Capture
 from flows.monthly import DEFAULT_WORKERS, finish_with_build, province_codes, run_logger_info
@@ -112,6 +113,7 @@ def take_snapshot(
 
 
 @flow(name="month-end-snapshot", task_runner=ThreadPoolTaskRunner(max_workers=DEFAULT_WORKERS))
+@holds_data_folder("snapshot")
 def snapshot_flow(
     provinces: list[str] | None = None,
     build: bool = True,
