@@ -425,8 +425,12 @@ def built_two_months(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.parametrize("title", [t for t, _ in docs_queries()])
 def test_each_docs_query_runs_and_answers(built_two_months: Path, title: str) -> None:
+    from warehouse.sql_sandbox import run
+
     sql = dict(docs_queries())[title]
     assert query(built_two_months, sql), title
+    result = run(built_two_months, sql)  # as `dvc766 sql` runs it, in its sandbox
+    assert result is not None and result[1] == query(built_two_months, sql), title
 
 
 def test_every_published_column_says_what_it_holds(tmp_path: Path) -> None:
