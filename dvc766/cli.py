@@ -86,8 +86,15 @@ HANDLERS: dict[str, str] = {
     "build": "warehouse.commands:cmd_build",
     "sql": "warehouse.commands:cmd_sql",
     "report": "warehouse.report_cli:cmd_report",
-    "dashboard": "warehouse.dashboard:cmd_dashboard",
+    "dashboard": "warehouse.dashboard_cli:cmd_dashboard",
 }
+
+
+def port(text: str) -> int:
+    value = int(text)  # a ValueError reads "invalid port value: ..."
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a TCP port (0..65535)")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -157,7 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--dry-run", action="store_true", help="print the deployments and exit")
 
     rep = sub.add_parser("replica", help="run the local portal replica on 127.0.0.1")
-    rep.add_argument("--port", type=int, default=8766)
+    rep.add_argument("--port", type=port, default=8766, help="TCP port on 127.0.0.1 (0: any free port)")
     rep.add_argument("--scenario", action="append", default=[], help="scenario folder (repeatable)")
     rep.add_argument("--faults", default="", help="fault spec, e.g. 'all:5xx:2,dvc-progress-tree:waf'")
     rep.add_argument("--now", help="simulated clock YYYY-MM-DDTHH:MM (Vietnam time)")

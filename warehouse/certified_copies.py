@@ -82,8 +82,10 @@ def load_certified_copies(path: Path | str) -> CertifiedCopies:
     path = Path(path)
     try:
         raw = path.read_bytes()
-    except OSError as exc:
-        raise UserError(f"cannot read the certified-copies CSV {path}: {exc.strerror or exc}") from exc
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+        raise UserError(
+            f"cannot read the certified-copies CSV {path}: {getattr(exc, 'strerror', None) or exc}"
+        ) from exc
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -20,7 +20,6 @@ from dvc766.settings import Settings
 from dvc766.text import has_unprintable
 from warehouse.appendix_model import DEFAULT_ISSUER
 from warehouse.certified_copies import load_certified_copies
-from warehouse.report_data import load_appendix
 
 EXTENSIONS = {"docx": ".docx", "xlsx": ".xlsx", "md": ".md"}
 
@@ -69,6 +68,7 @@ def build_report(
     issuer: str = DEFAULT_ISSUER,
 ) -> list[Path]:
     """Render and write one report; returns every file written, the report itself last."""
+    from warehouse.report_data import load_appendix  # DuckDB: imported once the arguments are good
     from warehouse.report_files import check_target, write_files
 
     if fmt not in EXTENSIONS:
