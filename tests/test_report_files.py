@@ -100,9 +100,9 @@ def test_the_md_report_and_its_chart_are_both_named_written_with_the_umask_mode_
             assert stat.S_IMODE(path.stat().st_mode) == 0o644
         assert main(report("md", out)) == 0  # its own report and chart: rewritten
         assert capsys.readouterr().out.split() == printed
-        for fmt in ("docx", "xlsx"):
-            target = tmp_path / "out" / f"appendix.{fmt}"
-            assert main(report(fmt, target)) == 0 and main(report(fmt, target)) == 0
+        assert main(report("docx", tmp_path / "out" / "appendix.docx")) == 0
+        assert main(report("docx", tmp_path / "out" / "appendix.docx")) == 0  # recognised as its own
+        assert main(report("xlsx", tmp_path / "out" / "appendix.xlsx")) == 0
         assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
             "appendix.docx",
             "appendix.md",

@@ -72,7 +72,10 @@ def cmd_build(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
             print(f"  {f.describe()}", file=sys.stderr)
         print(f"the published warehouse at {settings.warehouse_path} is unchanged", file=sys.stderr)
         return 1
-    except (BuildLockedError, ModelError) as exc:
+    except BuildLockedError as exc:
+        print(f"dvc766 build: busy: {exc}", file=sys.stderr)
+        return 3  # busy, as a second writer of the data folder (dvc766.cli's exit codes)
+    except ModelError as exc:
         print(f"dvc766 build: {exc}", file=sys.stderr)
         return 1
     facts = {k: v for k, v in result.tables.items() if not k.startswith(("seed_", "_"))}
