@@ -81,6 +81,7 @@ HANDLERS: dict[str, str] = {
     "drilldown": "flows.commands:cmd_drilldown",
     "serve": "flows.commands:cmd_serve",
     "doctor": "flows.commands:cmd_doctor",
+    "status": "flows.status:cmd_status",
     "prefect-server": "flows.prefect_api:cmd_prefect_server",
     "replica": "replica.cli:cmd_replica",
     "build": "warehouse.commands:cmd_build",
@@ -154,6 +155,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("reland", help="rebuild the whole landing zone from raw/ alone")
     sub.add_parser("doctor", help="check the data folder against the manifest")
+
+    st = sub.add_parser(
+        "status", help="what is published, what is late against the schedule, how the last runs went"
+    )
+    st.add_argument("--now", help="judge as of YYYY-MM-DDTHH:MM, Vietnam time (default: now)")
+    st.add_argument("--no-prefect", action="store_true", help="do not ask the Prefect API for its runs")
 
     ps = sub.add_parser(
         "prefect-server", help="the long-lived local Prefect server that run/snapshot/backfill reuse"

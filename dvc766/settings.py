@@ -74,6 +74,11 @@ class Settings:
     # How long run/snapshot/backfill/drilldown/reland wait for another command writing to the same data
     # folder before refusing (dvc766/writer_lock.py); 0 refuses at once.
     writer_wait_s: float = 60.0
+    # Who is told (flows/notify.py): one or more Apprise URLs (mailto://, tgram://, json://, ...),
+    # separated by spaces or commas; none: nobody. notify_on: "failures" (alerts only) or "all" (a
+    # short summary of every scheduled or CLI run too).
+    notify: str | None = None
+    notify_on: str = "failures"
     user_agent: str = "dvc766/0.1 (+monthly 766 appendix; contact: provincial analyst)"
 
     @property
@@ -152,8 +157,10 @@ class _Environment(BaseSettings):
     prefect_server: Literal["local", "ephemeral"] | None = None
     build_memory_limit: Annotated[str, Field(pattern=_MEMORY)] | None = None
     writer_wait_s: Seconds | None = None
+    notify: str | None = None
+    notify_on: Literal["failures", "all"] | None = None
 
-    @field_validator("schema_drift", "prefect_server", "politeness", mode="before")
+    @field_validator("schema_drift", "prefect_server", "politeness", "notify_on", mode="before")
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value

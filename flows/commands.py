@@ -40,6 +40,20 @@ def _writing(settings: Settings, command: str) -> Any:
     return data_folder_writer(settings.data_dir, command, settings.writer_wait_s)
 
 
+def check_notify(settings: Settings) -> None:
+    """Refuse a ``DVC766_NOTIFY`` Apprise cannot use before anything runs (one line, exit 2): a typo
+    found only when the first alert is due would silence it."""
+    if not settings.notify:
+        return
+    from dvc766.cli import UserError
+    from flows.notify import NotifyConfigError, check_targets
+
+    try:
+        check_targets(settings.notify)
+    except NotifyConfigError as exc:
+        raise UserError(str(exc)) from None
+
+
 def _run_flow(flow_obj: Any, settings: Settings, **params: Any) -> int:
     """Run a flow in-process with the configured concurrency, print its summary, map to an exit code."""
     from flows.monthly import workers
@@ -70,6 +84,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     text = args.month or getattr(args, "quarter", None) or getattr(args, "year", None)
     period = parse_closed_period(text, history_start=settings.history_start) if text else previous_month()
     codes = _codes(args.provinces)
+    check_notify(settings)
     with _writing(settings, "run"):
         from flows.monthly import monthly_flow
 
@@ -87,6 +102,7 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     """``dvc766 snapshot [--provinces ...]``: the year-to-date views now, labelled with the month closed."""
     settings = Settings.from_env()
     codes = _codes(args.provinces)
+    check_notify(settings)
     with _writing(settings, "snapshot"):
         from flows.snapshot import snapshot_flow
 
@@ -102,6 +118,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         from dvc766.cli import UserError
 
         raise UserError(f"--chunk-months {args.chunk_months}: expected 1 or more")
+    check_notify(settings)
     with _writing(settings, "backfill"):
         if getattr(args, "fan_out", False):
             return _fan_out(args, settings, periods[0].key, periods[-1].key, codes)
@@ -223,7 +240,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     if args.dry_run:
         return serve_main(dry_run=True)
-    with prefect_api(Settings.from_env()):
+    settings = Settings.from_env()
+    require_writable_dir(settings.data_dir)
+    check_notify(settings)
+    with prefect_api(settings):
         return serve_main(dry_run=False)
 
 

@@ -63,6 +63,12 @@ class RunSummary:
     warnings: list[str] = field(default_factory=list)
     # a fan-out's batches are its chunk runs; their requests and rows are in each chunk's own summary
     chunked: bool = False
+    # the scheduled windows (dvc766.schedule): a window that closed without what it was for (the run
+    # then fails), or the portal not having published yet while the window still retries
+    missed: str = ""
+    waiting: str = ""
+    # what telling someone gave (flows.alerts): channels reached or failed, a run log not written
+    notices: list[str] = field(default_factory=list)
 
     # --- derived totals ---------------------------------------------------------------------
 
@@ -72,8 +78,11 @@ class RunSummary:
 
     @property
     def ok(self) -> bool:
-        """A run is good when no batch failed, the breaker stayed closed and the build did not fail."""
-        return not self.failed and not self.stopped and self.build.get("status") != "failed"
+        """A run is good when no batch failed, the breaker stayed closed, the build did not fail and no
+        window of the schedule closed without what it was for."""
+        return (
+            not self.failed and not self.stopped and self.build.get("status") != "failed" and not self.missed
+        )
 
     @property
     def requests(self) -> int:
@@ -97,6 +106,8 @@ class RunSummary:
             parts.insert(0, self.stopped)
         if self.build.get("status") == "failed":
             parts.append(f"warehouse build: {self.build.get('message', '')}")
+        if self.missed:
+            parts.append(self.missed)
         return f"{self.flow} run {self.run_id} failed: " + "; ".join(parts)
 
     def lines(self) -> list[str]:
@@ -145,7 +156,13 @@ class RunSummary:
         out.extend(f"warning: {w}" for w in self.warnings)
         out.append("warehouse: " + self._build_line())
         out.append(f"files: {self.data_dir}/raw (bodies + manifest), {self.data_dir}/landing (Parquet)")
-        return out
+        return out + self._window_lines()
+
+    def _window_lines(self) -> list[str]:
+        out = [f"MISSED: {self.missed}"] if self.missed else []
+        if self.waiting:
+            out.append(f"waiting: {self.waiting}")
+        return out + self.notices
 
     def _chunk_lines(self) -> list[str]:
         counts = self.status_counts()
@@ -159,7 +176,7 @@ class RunSummary:
             out.append(f"STOPPED: {self.stopped}")
         out.append("warehouse: " + self._build_line())
         out.append(f"files: {self.data_dir}/raw (bodies + manifest), {self.data_dir}/landing (Parquet)")
-        return out
+        return out + self._window_lines()
 
     def _province_status(self) -> dict[str, bool]:
         status: dict[str, bool] = {}

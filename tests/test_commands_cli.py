@@ -162,7 +162,7 @@ def test_faulty_province_is_reported_the_healthy_one_lands_and_exit_is_1(
 def test_serve_dry_run_prints_the_four_deployments(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["serve", "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert "monthly/monthly: cron '0 6 3 * *' (Asia/Ho_Chi_Minh)" in out
+    assert "monthly/monthly: cron '0 */6 3-10 * *' (Asia/Ho_Chi_Minh)" in out
     assert "month-end-snapshot/month-end-snapshot: cron '30 22 28-31 * *'" in out
     assert "backfill/backfill: no schedule" in out
     assert out.count("concurrency limit 1") == 4 and "drilldown/drilldown" in out
