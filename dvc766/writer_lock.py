@@ -165,7 +165,9 @@ def holds_data_folder(command: str, *, unless: str | None = None) -> Callable[[F
     does not write the local data folder (a fan-out chunk on a worker: its parent holds the lock)."""
 
     def wrap(fn: F) -> F:
-        signature = inspect.signature(fn)
+        # The flow's annotations resolved where they were written: Prefect reads the wrapper's signature
+        # to type the parameters, and a string like "Literal[...]" would be looked up in this module.
+        signature = inspect.signature(fn, eval_str=True)
 
         @functools.wraps(fn)
         def guarded(*args: Any, **kwargs: Any) -> Any:
@@ -177,6 +179,7 @@ def holds_data_folder(command: str, *, unless: str | None = None) -> Callable[[F
             with data_folder_writer(settings.data_dir, command, settings.writer_wait_s):
                 return fn(*args, **kwargs)
 
+        guarded.__signature__ = signature  # type: ignore[attr-defined]
         return guarded  # type: ignore[return-value]
 
     return wrap

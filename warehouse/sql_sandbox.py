@@ -19,6 +19,11 @@ warehouse even with every DuckDB guard on. So two layers, each enough for what i
 Each refusal is one line saying what was refused and why (exit code 2). What analysts can read is
 every table and view of the published file (none of which reads an outside file: a test runs every
 one of them in this sandbox).
+
+Written against DuckDB 1.5.6 (``tests/test_sql_sandbox.py`` reads every guard back with
+``current_setting`` and runs each attack): a DuckDB that no longer knows one of the settings refuses to
+open the file at all rather than open it unguarded, and one that adds a state-changing table function
+needs it added to :data:`REFUSED_FUNCTIONS`.
 """
 
 from __future__ import annotations
