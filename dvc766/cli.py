@@ -192,7 +192,17 @@ def build_parser() -> argparse.ArgumentParser:
     rpt.add_argument("--month", required=True, help="YYYY-MM")
     rpt.add_argument("--format", choices=["docx", "xlsx", "md"], default="docx")
     rpt.add_argument("--out", help="output file (default: data/reports/...)")
-    rpt.add_argument("--certified-copies", help="optional CSV for section V (certified e-copies)")
+    office = rpt.add_mutually_exclusive_group()
+    office.add_argument(
+        "--office-figures",
+        help="CSV of the figures the portal does not publish (lines 3.7, 6.3, section V, unit order): "
+        "docs/office-figures.md",
+    )
+    office.add_argument(
+        "--certified-copies",
+        dest="office_figures",
+        help="the section-V CSV of earlier versions (read as V rows)",
+    )
     rpt.add_argument(
         "--letter-number",
         help='number of the letter the appendix goes with, e.g. "2590/SNV-CCHC" (default: dotted blank)',

@@ -198,9 +198,13 @@ def build_line(b: dict[str, Any]) -> str:
     if not b:
         return "not built (--no-build)"
     if b.get("status") == "ok":
-        return f"built {b.get('path')}: checks {b.get('checks_passed')}/{b.get('checks_total')} passed" + (
-            f", {b.get('warnings')} warnings" if b.get("warnings") else ""
-        )
+        warnings = b.get("warnings") or []
+        if isinstance(warnings, int):  # a summary pickled before warnings were named
+            warnings = [f"{warnings} check(s)"] if warnings else []
+        text = f"built {b.get('path')}: checks {b.get('checks_passed')}/{b.get('checks_total')} passed"
+        if warnings:
+            text += f", {len(warnings)} warning{'s' if len(warnings) != 1 else ''}: " + "; ".join(warnings)
+        return text
     return f"{b.get('status')}: {b.get('message', '')}"
 
 
@@ -212,7 +216,8 @@ def describe_build(result: Any) -> dict[str, Any]:
         "path": str(getattr(result, "warehouse_path", "")),
         "checks_passed": int(getattr(result, "checks_passed", 0)),
         "checks_total": len(checks),
-        "warnings": len(getattr(result, "warnings", []) or []),
+        # named, as `dvc766 build` names them: "portal_score_delta_matches_change (warn): 34 offending rows"
+        "warnings": [w.describe() for w in getattr(result, "warnings", []) or []],
         "tables": dict(getattr(result, "tables", {}) or {}),
     }
 

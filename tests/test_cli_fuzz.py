@@ -67,7 +67,7 @@ SLOTS = [
     ["report", "--province", "H55", "--month", "{v}", "--format", "md"],
     ["report", "--province", "H55", "--month", "2023-10", "--format", "md", "--out", "{v}"],
     ["report", "--province", "H55", "--month", "2023-10", "--format", "docx", "--out", "{v}"],
-    ["report", "--province", "H55", "--month", "2023-10", "--format", "md", "--certified-copies", "{v}"],
+    ["report", "--province", "H55", "--month", "2023-10", "--format", "md", "--office-figures", "{v}"],
     ["report", "--province", "H55", "--month", "2023-10", "--format", "md", "--letter-date", "{v}"],
     ["dashboard", "--province", "{v}", "--month", "2023-10"],
     ["dashboard", "--province", "H55", "--month", "{v}"],
@@ -83,7 +83,7 @@ TEXT_SLOTS = [
 ]
 TEXT_VALUES = ["\x1b[31mH55\x1b[0m", "H55\x00", FORMULAS[0], FORMULAS[2]]  # accepted ones render: kept few
 # The report's and sql's slots read the warehouse before refusing: each gets the values that concern it.
-REPORT_VALUES = {"--out": PATHS + NAMES[:3] + FORMULAS[:1], "--certified-copies": PATHS + NAMES[:3]}
+REPORT_VALUES = {"--out": PATHS + NAMES[:3] + FORMULAS[:1], "--office-figures": PATHS + NAMES[:3]}
 SHORT = NAMES + NUMBERS[::2] + FORMULAS[:2]
 HEAVY = ("prefect", "pyarrow", "duckdb", "pandas", "requests", "openpyxl", "docx", "plotly", "matplotlib")
 

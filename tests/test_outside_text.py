@@ -95,7 +95,7 @@ def _render(data: Path, tmp_path: Path, fmt: str, monkeypatch: pytest.MonkeyPatc
     csv.write_text("\n".join(lines) + "\n", encoding="utf-8")
     out = tmp_path / f"appendix.{fmt}"
     argv = ["report", "--province", "H55", "--month", "2023-10", "--format", fmt, "--out", str(out)]
-    assert main([*argv, "--certified-copies", str(csv)]) == 0
+    assert main([*argv, "--office-figures", str(csv)]) == 0
     return out
 
 

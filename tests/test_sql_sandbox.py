@@ -15,10 +15,36 @@ import duckdb
 import pytest
 
 from dvc766.cli import main
+from dvc766.periods import Period
 from dvc766.settings import Settings
-from tests.test_warehouse import write_portal_extras, write_two_months
+from tests.landing_factory import Landing
+from tests.test_warehouse import write_two_months
 from warehouse.runner import build
 from warehouse.sql_sandbox import GUARDS, open_sandboxed
+
+
+def write_portal_extras(data_dir: Path) -> None:
+    """What the national answers add (issue 19): the country's total, the portal's own change of
+    H44's total (0.8 in August, where the two months' totals differ by 0.5) and the year's month
+    series of the province and the country as the August capture reports them."""
+    land = Landing(data_dir)
+    rows, values, series = [], [], []
+    for month, total in ((7, 60.0), (8, 60.4)):
+        nat = land.provenance(Period.month(2026, month), f"2026-{month + 1:02d}-17T08:30")
+        rows.append(land.score("VN", "TOTAL", total, nat, max_score=100, rank=None, province_code="VN"))
+        land.write(
+            "units_seen", [land.unit_seen("VN", "Cả nước", None, nat, kind="country", province_code="VN")]
+        )
+    aug = land.provenance(Period.month(2026, 8), "2026-09-17T08:30")
+    values.append(land.value("H44", "TOTAL_SCORE_DELTA", "TOTAL", aug, value=0.8))
+    for unit, base in (("H44", 59.0), ("VN", 60.0)):
+        for m in range(1, 13):
+            value = None if m > 8 else base + m / 10
+            series.append({"unit_code": unit, "province_code": unit, "series_code": "SR_MONTH_AVERAGE_SCORE",
+                           "series_month": f"2026-{m:02d}", "value": value, **aug})  # fmt: skip
+    land.write("unit_scores", rows)
+    land.write("indicator_values", values)
+    land.write("reported_series", series)
 
 
 @pytest.fixture(scope="module")
