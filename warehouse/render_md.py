@@ -456,7 +456,7 @@ def render_md(data: AppendixData, image_name: str) -> str:
     ]
     notes = summary_notes(data)
     if notes:
-        parts += ["", *(f"*{n}*  " for n in notes)]
+        parts += ["", *(f"*{md_text(n)}*  " for n in notes)]
     parts += ["", f"## {t['II']}", "", _md_table(unit_table(data, data.overdue, "Số lượng hồ sơ quá hạn"))]
     for key, attr, what, num in UNIT_SECTIONS:
         parts += ["", f"## {t[key]}"]
