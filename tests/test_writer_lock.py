@@ -163,3 +163,17 @@ def test_a_flow_started_without_the_cli_holds_the_lock_too_but_not_a_fan_out_chu
         backfill_flow.fn("2026-01", "2026-01", provinces=["H99"])
     with pytest.raises(UnknownProvinceError):  # a chunk on a worker: past the lock, into the flow
         backfill_flow.fn("2026-01", "2026-01", provinces=["H99"], run_key="fanout-1")
+
+
+def test_with_the_lake_on_object_storage_the_lock_stays_in_the_data_folder(
+    other_process: tuple[Path, subprocess.Popen[str]],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    data, _ = other_process
+    monkeypatch.setenv("DVC766_DATA_DIR", str(data))
+    monkeypatch.setenv("DVC766_LAKE", "s3://dvc766-lake/prod")  # never reached: refused before
+    monkeypatch.setenv("DVC766_S3_ENDPOINT_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("DVC766_WRITER_WAIT_S", "0")
+    assert main(["reland"]) == 3
+    assert f"busy: the data folder {data} is in use by dvc766 backfill" in capsys.readouterr().err
