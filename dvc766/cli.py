@@ -144,6 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--top", type=int, help="the N procedures with most dossiers (default: all with dossiers)"
     )
     dd.add_argument("--budget", type=int, help="most requests this run may make (default: no limit)")
+    dd.add_argument(
+        "--refresh", action="store_true", help="ask again what earlier runs answered (the portal revises)"
+    )
     dd.add_argument("--no-build", action="store_true")
 
     dash = sub.add_parser(

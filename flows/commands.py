@@ -168,7 +168,7 @@ def _fan_out(args: argparse.Namespace, settings: Settings, first: str, last: str
 
 
 def cmd_drilldown(args: argparse.Namespace) -> int:
-    """``dvc766 drilldown --province H55 --month 2026-10 [--procedures ... | --top N] [--budget N]``."""
+    """``dvc766 drilldown --province H55 --month 2026-10 [--procedures ... | --top N] [--budget N] [--refresh]``."""
     from dvc766.cli import UserError
     from dvc766.provinces import PROCEDURE_CODE_RE, get_province
 
@@ -195,6 +195,7 @@ def cmd_drilldown(args: argparse.Namespace) -> int:
                 top=args.top,
                 budget=args.budget,
                 build=not args.no_build,
+                refresh=bool(getattr(args, "refresh", False)),
                 return_state=True,
             )
     result = state.result(raise_on_failure=False)
