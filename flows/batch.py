@@ -210,7 +210,9 @@ def run_batch(
         if len(causes) > 1:
             out.cause += f" (+{len(causes) - 1} more)"
             out.also = [f"{e.kind}: {e}" for e in causes[1:]]  # every refused body named in the summary
-        raise BatchFailed(out, transient=isinstance(first, TransientError))
+        # DVC766_MAX_RETRIES=0 means no retry at any level: Prefect's batch retry would ask again
+        retry = isinstance(first, TransientError) and ctx.settings.max_retries > 0
+        raise BatchFailed(out, transient=retry)
     if not_published:
         if not kept:
             out.status = NOT_PUBLISHED

@@ -40,6 +40,7 @@ from dvc766.cli import UserError
 from dvc766.periods import Period, parse_closed_period
 from dvc766.provinces import Province, get_province, procedure_scope
 from dvc766.settings import Settings
+from dvc766.writer_lock import holds_data_folder
 from flows.capture import Capture
 from flows.errors import CircuitOpenError, NotPublishedError, PortalError
 from flows.sources.v1 import parse_v1
@@ -518,6 +519,7 @@ def run_drilldown(
 
 
 @flow(name="drilldown")
+@holds_data_folder("drilldown")
 def drilldown_flow(
     province: str,
     month: str,

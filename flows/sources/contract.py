@@ -19,6 +19,9 @@ everywhere. Three outcomes, after dlt's schema contracts:
 The parse is strict: a key twice in one object (``totalReceived`` twice, ``data`` twice) makes the
 body malformed (:class:`~flows.errors.MalformedBodyError`), where JSON parsers keep the last value
 silently (:func:`refuse_duplicate_keys`).
+
+Names are :data:`Text`: control characters (a NUL, a line break, a bidirectional override) are
+removed, not quarantined (:mod:`dvc766.text` says why); the raw body keeps them.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from pydantic_core import PydanticCustomError
 
 from dvc766.provinces import is_safe_unit_code, normalise_code
+from dvc766.text import printable
 from flows.errors import MalformedBodyError, PortalError, QuarantineError, SchemaChangeError
 
 DRIFT_MODES = ("record", "freeze")
@@ -72,6 +76,8 @@ Signed = Annotated[float | None, Field(allow_inf_nan=False)]  # a change, may be
 Count = Annotated[int | None, Field(ge=0, le=int(NUMBER_LIMIT))]
 MaxScore = Annotated[int | None, Field(ge=0)]
 UnitCode = Annotated[str, AfterValidator(_unit_code)]
+# A name or label from the portal: printable text only (dvc766.text.printable).
+Text = Annotated[str, AfterValidator(printable)]
 
 # pydantic-core's constraint errors that mean "a value the portal should never send".
 _QUARANTINE_TYPES = {
