@@ -89,7 +89,8 @@ def watch_codes(provinces: list[str] | str | None, settings: Settings) -> list[s
 
 def write_digests(settings: Settings, codes: list[str], day: date) -> list[DigestOutcome]:
     """Each province's digest for ``day`` from the published warehouse: written, then handed over."""
-    from warehouse.report_cli import _atomic_write
+    from dvc766.cli import UserError
+    from warehouse.report_files import check_target, write_files
     from warehouse.watch_digest import load_digest
     from warehouse.watch_digest_render import subject, to_html, to_markdown, to_text
 
@@ -99,8 +100,13 @@ def write_digests(settings: Settings, codes: list[str], day: date) -> list[Diges
         markdown, page = to_markdown(digest), to_html(digest)
         stem = settings.reports_dir / f"digest_{code}_{day.isoformat()}"
         md_path, html_path = stem.with_suffix(".md"), stem.with_suffix(".html")
-        _atomic_write(md_path, markdown.encode("utf-8"))
-        _atomic_write(html_path, page.encode("utf-8"))
+        try:  # report files only: never over a file dvc766 did not write as a report
+            check_target(settings, md_path, "md", option="digest")
+            check_target(settings, html_path, "html", option="digest")
+        except UserError as exc:
+            out.append(DigestOutcome(code, f"not written: {exc}", str(md_path), str(html_path), "not sent"))
+            continue
+        write_files({md_path: markdown.encode("utf-8"), html_path: page.encode("utf-8")})
         try:
             sent = deliver(settings, subject(digest), to_text(digest), page).line
         except Exception as exc:  # sending is never worth failing the watch over

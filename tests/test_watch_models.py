@@ -301,3 +301,20 @@ def test_the_plain_text_digest_says_the_same_without_markup(warehouse: Path) -> 
     assert "**" not in text and "|" not in text and "#" not in text
     assert "• Tiến độ giải quyết: 15,98/20 (79,9%)" in text
     assert "UBND xã 101 (tháng 11): 70,00 → 69,50 điểm (-0,50)" in text
+
+
+def test_a_digest_never_writes_over_a_file_dvc766_did_not_write(warehouse: Path, tmp_path: Path) -> None:
+    from dvc766.settings import Settings
+    from flows.watch import write_digests
+
+    settings = Settings(data_dir=tmp_path / "data")
+    settings.data_dir.mkdir()
+    (settings.data_dir / "warehouse.duckdb").write_bytes(warehouse.read_bytes())
+    first = write_digests(settings, ["H55"], date(2026, 11, 5))
+    assert first[0].status == NEW  # written, and a second morning's run may write over its own file
+    assert write_digests(settings, ["H55"], date(2026, 11, 5))[0].status == NEW
+    mine = settings.reports_dir / "digest_H55_2026-11-06.md"
+    mine.write_text("notes of the office, not a digest\n", encoding="utf-8")
+    refused = write_digests(settings, ["H55"], date(2026, 11, 6))[0]
+    assert refused.status.startswith("not written:") and "not an md report dvc766 wrote" in refused.status
+    assert mine.read_text(encoding="utf-8") == "notes of the office, not a digest\n"

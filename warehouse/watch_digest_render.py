@@ -346,6 +346,10 @@ def to_markdown(digest: Digest) -> str:
             lines.append("|" + "|".join(["---"] + ["---:"] * (len(b.header or []) - 1)) + "|")
             lines += ["| " + " | ".join(_md(c) for c in row) + " |" for row in b.rows or []]
             lines.append("")
+    # dvc766's mark (warehouse/report_files.py): a later morning may write over this file, never over another
+    lines.append(
+        f"<!-- dvc766: bản tin theo dõi hằng ngày {digest.province_code} {digest.watch_date.isoformat()} -->"
+    )
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -365,6 +369,7 @@ def to_html(digest: Digest) -> str:
     parts = [
         "<!DOCTYPE html>",
         '<html lang="vi"><head><meta charset="utf-8">',
+        '<meta name="generator" content="dvc766">',
         f"<title>{html.escape(title(digest))}</title><style>{STYLE}</style></head><body>",
     ]
     for b in blocks(digest):
