@@ -1,0 +1,144 @@
+-- Mart: where the points are, per administrative procedure (TTHC), where the drill-down ran: the
+-- points of the province's score that one procedure holds — in the whole province (unit_code = the
+-- province) and in each unit — i.e. what the province would win if that procedure's dossiers (or
+-- procedures) there alone reached the indicator's target, everything else unchanged.
+-- incremental: year
+-- grain: one row per unit × procedure × period × indicator
+-- key: unit_code, formality_id, period_type, period_key, indicator_code
+-- time column: period_start .. period_end; captured_at says which procedure capture
+-- Same model as rpt_points_at_stake (its province counts, its score now): the procedure's counts to
+-- change are added to the province's numerator. Only indicators that rpt_points_at_stake covers
+-- (the units' counts add up to the province's) and procedure counts within the province's; the
+-- procedure's current capture (fct_procedure_indicator.is_current).
+with formulas as (
+    select * from dim_score_formula
+    where formula_kind = 'ratio'
+),
+
+base as (
+    select distinct
+        province_code,
+        period_type,
+        period_key,
+        indicator_code,
+        score_code,
+        group_code,
+        change_label_vi,
+        province_numerator,
+        province_denominator,
+        province_points,
+        province_score
+    from rpt_points_at_stake
+),
+
+procedure_rows as (
+    select
+        r.unit_code,
+        r.province_code,
+        r.formality_id,
+        r.formality_code,
+        r.indicator_code,
+        r.period_type,
+        r.period_key,
+        r.period_start,
+        r.period_end,
+        r.numerator,
+        r.denominator,
+        r.captured_at,
+        r.capture_id
+    from fct_procedure_indicator as r
+    where r.is_current and r.indicator_code in (select term_indicator from formulas)
+),
+
+stakes as (
+    select
+        r.unit_code,
+        r.province_code,
+        r.formality_id,
+        r.formality_code,
+        r.period_type,
+        r.period_key,
+        r.period_start,
+        r.period_end,
+        b.group_code,
+        r.indicator_code,
+        b.score_code,
+        b.change_label_vi,
+        r.numerator as procedure_numerator,
+        r.denominator as procedure_denominator,
+        b.province_numerator,
+        b.province_denominator,
+        b.province_points,
+        b.province_score,
+        f.score_max,
+        case
+            when coalesce(r.denominator, 0) = 0 then 0
+            else greatest(0, cast(ceil(f.full_at * r.denominator - 1e-9) as bigint) - r.numerator)
+        end as counts_to_change,
+        f.points,
+        f.target_ratio,
+        f.cap,
+        f.zero_denominator_points,
+        r.captured_at,
+        r.capture_id
+    from procedure_rows as r
+    inner join base as b using (province_code, period_type, period_key, indicator_code)
+    inner join formulas as f on f.term_indicator = r.indicator_code
+    where
+        r.numerator is not null
+        and r.denominator is not null
+        and r.denominator <= b.province_denominator
+        and r.numerator <= b.province_numerator
+),
+
+names as (
+    select unit_code, unit_name
+    from dim_unit
+    where is_current
+),
+
+procedure_names as (
+    select formality_id, arg_max(formality_name, valid_from) as formality_name
+    from dim_formality
+    group by formality_id
+),
+
+final as (
+    select
+        s.unit_code,
+        n.unit_name,
+        s.province_code,
+        s.formality_id,
+        s.formality_code,
+        p.formality_name,
+        s.period_type,
+        s.period_key,
+        s.period_start,
+        s.period_end,
+        s.group_code,
+        s.indicator_code,
+        s.score_code,
+        case
+            when s.counts_to_change = 0 or s.province_score is null or s.province_points is null then 0.0
+            else round(greatest(0.0,
+                least(coalesce(s.score_max, 1e9),
+                    s.province_score - s.province_points
+                    + term_points(s.points, s.target_ratio, s.cap, s.zero_denominator_points,
+                                  s.province_numerator + s.counts_to_change, s.province_denominator, null))
+                - s.province_score
+            ), 6)
+        end as points_at_stake,
+        s.counts_to_change,
+        s.change_label_vi,
+        s.procedure_numerator,
+        s.procedure_denominator,
+        s.province_numerator,
+        s.province_denominator,
+        s.captured_at,
+        s.capture_id
+    from stakes as s
+    left join names as n using (unit_code)
+    left join procedure_names as p using (formality_id)
+)
+
+select * from final
