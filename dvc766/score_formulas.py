@@ -85,6 +85,8 @@ def _number(text: str, where: str, column: str) -> float | None:
 def _parse_row(row: dict[str, str], line: int) -> Term:
     code = row["indicator_code"]
     where = f"{SEED_FILE} line {line} ({code})"
+    if None in row or None in row.values():
+        raise FormulaSeedError(f"{where}: the row has more or fewer cells than the header (quote a comma)")
     try:
         term_no = int(row["term"])
     except ValueError:
