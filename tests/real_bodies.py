@@ -70,7 +70,9 @@ def published_scores() -> Iterator[PublishedScore]:
         elif "payment" in name:
             for r in [data["parent"], *data["children"]]:
                 counts = {k: (r[n], r[d], None) for k, (n, d) in PAYMENT_FIELDS.items()}
-                yield PublishedScore(name, r["departmentName"], "PAYMENT_ONLINE_DOSSIER", r["totalScore"], counts)
+                yield PublishedScore(
+                    name, r["departmentName"], "PAYMENT_ONLINE_DOSSIER", r["totalScore"], counts
+                )
 
 
 def _snapshot_scores(name: str, data: dict[str, Any]) -> Iterator[PublishedScore]:
@@ -86,7 +88,10 @@ def _snapshot_scores(name: str, data: dict[str, Any]) -> Iterator[PublishedScore
     counts = {"PROGRESS_ON_TIME": (on_time["numerator"], on_time["denominator"], on_time["ratio"])}
     yield PublishedScore(name, unit, "PROGRESS_ON_TIME", on_time["score"], counts)
     parts = groups["payment"]["metrics"]
-    counts = {code: (m["numerator"], m["denominator"], m["ratio"]) for code, m in zip(PAYMENT_FIELDS, parts, strict=True)}
+    counts = {
+        code: (m["numerator"], m["denominator"], m["ratio"])
+        for code, m in zip(PAYMENT_FIELDS, parts, strict=True)
+    }
     yield PublishedScore(name, unit, "PAYMENT_ONLINE_DOSSIER", groups["payment"]["score"], counts)
 
 

@@ -27,7 +27,7 @@ from flows.landing import write_batch
 from flows.summary import RunSummary, describe_build
 from tests.published import query
 from tests.real_bodies import land_real_bodies, published_scores
-from tests.test_normalise_v1 import H44_ID, PORTAL, h44_capture, make_capture
+from tests.test_normalise_v1 import H44_ID, h44_capture, make_capture
 from warehouse import inputs
 from warehouse.runner import build
 
@@ -82,9 +82,8 @@ def test_the_seed_holds_every_published_score_and_marks_the_online_services_unkn
 
 def _seed_text(replace: dict[tuple[str, str], str]) -> str:
     """The packaged seed with some cells replaced: {(indicator_code, column): text}."""
-    from importlib import resources
-
     import csv
+    from importlib import resources
 
     text = resources.files("dvc766").joinpath("reference", "score_formulas.csv").read_text(encoding="utf-8")
     rows = list(csv.DictReader(io.StringIO(text)))
@@ -190,7 +189,18 @@ def test_the_seed_is_published_as_dim_score_formula(real_warehouse: Path) -> Non
     assert rows == [
         ("PAYMENT_ONLINE_DOSSIER", 1, "PAYMENT_ONLINE_DOSSIER", "ratio", 6.0, 1.0, 6.0, 1.0, 10.0, 3),
         ("PAYMENT_ONLINE_DOSSIER", 2, "PAYMENT_FORMALITY_PAID", "ratio", 2.5, 1.0, 2.0, 0.8, 10.0, 3),
-        ("PAYMENT_ONLINE_DOSSIER", 3, "PAYMENT_FEE_FORMALITY_WITH_DOSSIER", "ratio", 2.5, 1.0, 2.5, 1.0, 10.0, 3),
+        (
+            "PAYMENT_ONLINE_DOSSIER",
+            3,
+            "PAYMENT_FEE_FORMALITY_WITH_DOSSIER",
+            "ratio",
+            2.5,
+            1.0,
+            2.5,
+            1.0,
+            10.0,
+            3,
+        ),
     ]
 
 
@@ -275,4 +285,6 @@ def test_a_portal_formula_change_is_said_in_the_build_and_the_run_summary(
     write_batch(settings, [dataclasses.replace(oct_, extra={"batch_id": "b2"})], "b2")
     again = build(settings)
     assert again.formula_changes == []
-    assert query(settings.warehouse_path, "select still_disagreeing from rpt_score_formula_changes") == [(False,)]
+    assert query(settings.warehouse_path, "select still_disagreeing from rpt_score_formula_changes") == [
+        (False,)
+    ]
