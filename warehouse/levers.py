@@ -74,31 +74,34 @@ class LeverReport:
         return len(self.others) + 1
 
 
-def published_score(code: str, counts: Counts) -> float | None:
+def published_score(code: str, counts: Counts, *, rounded: bool = True) -> float | None:
     """The score as the portal publishes it: each term rounded half-up to two decimals, summed, at
-    most the indicator's maximum (a one-term score is its term rounded)."""
+    most the indicator's maximum (a one-term score is its term rounded); ``rounded=False``: the
+    exact value, as ``rpt_points_at_stake`` computes its stakes."""
     parts = [term_points(t, *counts.get(t.term_indicator, (None, None, None))) for t in BY_SCORE[code]]
     if any(p is None for p in parts):
         return None
-    total = sum(half_up(p) for p in parts)  # type: ignore[arg-type]
+    total = sum(half_up(p) if rounded else p for p in parts)  # type: ignore[arg-type,misc]
     mx = BY_CODE[code].max_score
-    return half_up(total if mx is None else min(mx, total))
+    total = total if mx is None else min(mx, total)
+    return half_up(total) if rounded else total
 
 
-def simulate(levers: list[Lever], province_counts: Counts) -> float:
-    """Points the province's total gains if every lever is pulled at once."""
+def simulate(levers: list[Lever], province_counts: Counts, *, rounded: bool = True) -> float:
+    """Points the province's total gains if every lever is pulled at once (``rounded``: as the
+    portal would publish the new scores; else exact, as the stakes are)."""
     added: dict[str, int] = defaultdict(int)
     for lever in levers:
         added[lever.indicator_code] += lever.counts_to_change
     gain = 0.0
     for code in sorted({BY_TERM_INDICATOR[i].indicator_code for i in added}):
-        now = published_score(code, province_counts)
+        now = published_score(code, province_counts, rounded=rounded)
         after_counts = dict(province_counts)
         for term in BY_SCORE[code]:
             if term.term_indicator in added:
                 n, d, v = province_counts[term.term_indicator]
                 after_counts[term.term_indicator] = ((n or 0) + added[term.term_indicator], d, v)
-        after = published_score(code, after_counts)
+        after = published_score(code, after_counts, rounded=rounded)
         if now is not None and after is not None:
             gain += after - now
     return gain
