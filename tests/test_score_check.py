@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import itertools
 import json
 from collections import Counter
 from pathlib import Path
@@ -27,7 +28,7 @@ from flows.landing import write_batch
 from flows.summary import RunSummary, describe_build
 from tests.published import query
 from tests.real_bodies import land_real_bodies, published_scores
-from tests.test_normalise_v1 import H44_ID, h44_capture, make_capture
+from tests.test_normalise_v1 import H44_ID, PORTAL, h44_capture, make_capture
 from warehouse import inputs
 from warehouse.runner import build
 
@@ -288,3 +289,67 @@ def test_a_portal_formula_change_is_said_in_the_build_and_the_run_summary(
     assert query(settings.warehouse_path, "select still_disagreeing from rpt_score_formula_changes") == [
         (False,)
     ]
+
+
+# --- the online services (CLGQ): why the seed says "unknown" -------------------------------------------
+
+
+def _online_parents() -> dict[str, dict]:
+    """The six real parents of Phú Thọ's provide-online-tree: month and the running year per procedure
+    (whole bodies in the fixtures), quarter, year and two procedure requests (excerpt)."""
+    v1 = PORTAL / "v1"
+    parents = {
+        "month-all": json.loads(
+            (v1 / "qd766" / "provide-online-tree_H44_month2026-08_all.json").read_text(encoding="utf-8")
+        )["data"]["parent"],
+        "year-formality": json.loads(
+            (
+                v1 / "qd766-variants" / "provide-online-tree_H44_year2026_formality-2.000815.trimmed.json"
+            ).read_text(encoding="utf-8")
+        )["data"]["parent"],
+    }
+    excerpt = json.loads(
+        (v1 / "qd766-variants" / "provide-online-tree_H44_parents.excerpt.json").read_text(encoding="utf-8")
+    )
+    parents.update({k.split("@")[0]: v for k, v in excerpt["parents"].items()})
+    return parents
+
+
+def test_no_simple_formula_of_the_online_trees_counts_fits_its_six_real_parents() -> None:
+    """Every sum of up to three of the parent's published fractions (online dossiers, services with
+    dossiers, on time, full/partial provision…), weights in half points up to 12, misses at least one
+    real parent by more than 0.1 point — twenty times the rounding. The official item (full-online
+    dossiers over dossiers of procedures eligible for it) reads counts the body does not carry."""
+    import numpy as np
+
+    parents = _online_parents()
+    assert len(parents) == 6
+
+    def fractions(p: dict) -> list[float]:
+        handled = p["onlineOnTimeSum"] + p["onlineOverdueSum"]
+        provided = p["fullCount"] + p["partialCount"]
+        return [
+            p["onlineDossierCount"] / p["onlineServiceTotal"],
+            p["channelOnlineSum"] / p["channelTotalSum"],
+            p["onlineOnTimeSum"] / handled,
+            p["fullCount"] / p["authorityCount"],
+            p["partialCount"] / p["authorityCount"],
+            provided / p["authorityCount"],
+            p["fullCount"] / provided,
+            1.0,
+        ]
+
+    x = np.array([fractions(p) for p in parents.values()])
+    y = np.array([p["totalScore"] for p in parents.values()])
+    steps = np.arange(1, 25) / 2
+    best = np.inf
+    for k in (1, 2, 3):
+        w = np.array(list(itertools.product(steps, repeat=k)))
+        w = w[w.sum(axis=1) <= 12]
+        for combo in itertools.combinations(range(x.shape[1]), k):
+            err = np.abs(w @ x[:, combo].T - y).max(axis=1)
+            best = min(best, float(err.min()))
+    assert best > 0.1
+    # and the parents that answer alike with other counts: two procedure requests, one score
+    assert parents["quarter-formality"]["totalScore"] == parents["year-formality"]["totalScore"] == 11.46
+    assert parents["quarter-formality"]["channelOnlineSum"] != parents["year-formality"]["channelOnlineSum"]
