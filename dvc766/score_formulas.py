@@ -141,6 +141,8 @@ def load_formulas(text: str | None = None) -> tuple[Term, ...]:
             raise FormulaSeedError(f"{SEED_FILE}: {code}'s terms must be numbered 1, 2, … in order")
         if len({t.formula_kind for t in ts}) > 1:
             raise FormulaSeedError(f"{SEED_FILE}: {code} mixes formula kinds")
+        if ts[0].term_indicator != code:
+            raise FormulaSeedError(f"{SEED_FILE}: {code}'s first term must read {code} itself (its score)")
         if len({t.term_indicator for t in ts}) < len(ts):
             raise FormulaSeedError(f"{SEED_FILE}: {code} reads one indicator in two terms")
     owners: dict[str, str] = {}
@@ -225,14 +227,61 @@ def term_points(
     return min(t.cap, t.points * ratio / t.target_ratio)
 
 
+def _part_range(p: float) -> tuple[float, float]:
+    """The two-decimal values the portal may publish for one part: its half-up rounding, and one
+    hundredth less where the part sits on an exact half (3.975 from 6 × 318/480, whose binary value
+    is 3.97499…: a decimal rounding gives 3.98, a binary one 3.97; the bodies do not say which)."""
+    high = half_up(round(p, 6))
+    on_half = abs(p * 100 - math.floor(p * 100) - 0.5) < 1e-4
+    return (high - 0.01 if on_half else high), high
+
+
+def score_range(
+    code: str,
+    counts: Mapping[str, tuple[float | None, float | None, float | None]],
+    terms: tuple[Term, ...] | None = None,
+) -> tuple[float, float] | None:
+    """(lowest, highest) value the portal may publish for ``code`` by the model: a one-term score is
+    its exact value with the rounding's half a hundredth either side; several terms are each rounded
+    (either way at an exact half) and summed; at most the indicator's maximum. None: no score."""
+    ts = BY_SCORE[code] if terms is None else terms
+    parts = [term_points(t, *counts.get(t.term_indicator, (None, None, None))) for t in ts]
+    if any(p is None for p in parts):
+        return None
+    mx = BY_CODE[code].max_score
+    cap = math.inf if mx is None else mx
+    if len(parts) == 1:
+        exact = min(cap, parts[0])  # type: ignore[type-var]
+        return exact - TOLERANCE, exact + TOLERANCE
+    ranges = [_part_range(p) for p in parts]  # type: ignore[arg-type]
+    low, high = sum(r[0] for r in ranges), sum(r[1] for r in ranges)
+    return min(cap, low) - 1e-6, min(cap, high) + 1e-6
+
+
+def agrees(
+    code: str,
+    counts: Mapping[str, tuple[float | None, float | None, float | None]],
+    portal: float | None,
+    terms: tuple[Term, ...] | None = None,
+) -> bool:
+    """Whether the portal's published ``portal`` score is one the model gives (no score for no score)."""
+    ts = BY_SCORE[code] if terms is None else terms
+    if ts[0].formula_kind == "no_score":
+        return portal in (None, 0)
+    span = score_range(code, counts, ts)
+    if span is None or portal is None:
+        return span is None and portal is None
+    return span[0] <= portal <= span[1]
+
+
 def score(
     code: str,
     counts: Mapping[str, tuple[float | None, float | None, float | None]],
     terms: tuple[Term, ...] | None = None,
 ) -> float | None:
-    """The score of ``code`` from its terms' (numerator, denominator, value), as the portal publishes
-    it: one term unrounded (compare within :data:`TOLERANCE`), several terms each rounded half-up and
-    summed; at most the indicator's maximum. None: no score (or no formula)."""
+    """The score of ``code`` from its terms' (numerator, denominator, value): one term unrounded,
+    several terms each rounded half-up and summed; at most the indicator's maximum. None: no score
+    (or no formula). :func:`agrees` says whether a published score is the model's."""
     ts = BY_SCORE[code] if terms is None else terms
     parts = [term_points(t, *counts.get(t.term_indicator, (None, None, None))) for t in ts]
     if any(p is None for p in parts):

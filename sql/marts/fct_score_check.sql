@@ -8,8 +8,9 @@
 -- nullable: formality_id
 -- time column: captured_at (period columns: period_start, period_end)
 -- A unit agrees when |recomputed − portal| ≤ 0.005 (a one-term score is compared unrounded, so
--- either rounding of an exact half agrees; a score of several terms is the sum of its terms each
--- rounded half-up, as the portal rounds each part), or when both give no score. status: agrees
+-- either rounding of an exact half agrees); a score of several terms is the sum of its terms each
+-- rounded half-up, as the portal rounds each part (a part on an exact half either way: recomputed_low);
+-- or when both give no score (dvc766/score_formulas.py agrees(), the same rule in Python). status: agrees
 -- (every checked unit), partly (fewer than half disagree: a unit's own quirk), disagrees (half or
 -- more: this capture was not scored by the seed's formula), no_formula (the formula is unknown,
 -- nothing recomputed) or nothing_to_check. Captured figures only (a derived year-to-date has no
@@ -38,7 +39,7 @@ scored_codes as (
     select distinct indicator_code from formulas
 ),
 
-landed as (
+landed as not materialized (
     select
         unit_code, province_code, cast(null as varchar) as formality_id, indicator_code, period_type,
         period_key, period_start, period_end, numerator, denominator, value, score, captured_at,
@@ -53,16 +54,28 @@ landed as (
     where indicator_code in (select code from scored_codes)
 ),
 
-terms as (
+-- Each landed row of a scored indicator's term, with the term's points. A score's first term reads
+-- the scored indicator itself (dvc766/score_formulas.py checks it), so the portal's score is the
+-- term-1 row's.
+terms as not materialized (
     select
         l.unit_code,
         l.formality_id,
         l.capture_id,
+        l.period_type,
+        l.period_key,
+        l.period_start,
+        l.period_end,
+        l.captured_at,
+        l.endpoint,
+        l.scope,
         f.indicator_code,
+        f.term,
         f.terms,
         f.formula_kind,
         f.score_max,
-        l.denominator > 0 and l.numerator is null as input_missing,
+        case when f.term = 1 then l.score end as portal_score,
+        coalesce(l.denominator > 0 and l.numerator is null, false) as input_missing,
         term_points(
             f.points, f.target_ratio, f.cap, f.zero_denominator_points, l.numerator, l.denominator, l.value
         ) as points
@@ -70,58 +83,80 @@ terms as (
     inner join formulas as f on f.term_indicator = l.indicator_code
 ),
 
-recomputed as (
+-- a one-term score: its row is the unit's score (most rows: no grouping needed)
+single_term as (
+    select
+        unit_code, formality_id, capture_id, indicator_code, period_type, period_key, period_start,
+        period_end, captured_at, endpoint, scope, formula_kind,
+        1 as terms_expected,
+        1 as terms_found,
+        portal_score,
+        input_missing,
+        case when points is not null then least(score_max, points) end as recomputed_score,
+        case when points is not null then least(score_max, points) end as recomputed_low,
+        0.005 as tolerance
+    from terms
+    where terms = 1
+),
+
+-- a score of several terms (the payment group): its parts, each rounded half-up, summed, capped
+several_terms as (
     select
         unit_code,
         formality_id,
         capture_id,
         indicator_code,
+        any_value(period_type) as period_type,
+        any_value(period_key) as period_key,
+        any_value(period_start) as period_start,
+        any_value(period_end) as period_end,
+        any_value(captured_at) as captured_at,
+        any_value(endpoint) as endpoint,
+        any_value(scope) as scope,
         any_value(formula_kind) as formula_kind,
         any_value(terms) as terms_expected,
         count(*) as terms_found,
-        bool_or(coalesce(input_missing, false)) as input_missing,
+        max(portal_score) as portal_score,
+        bool_or(input_missing) as input_missing,
         case
             when count(points) < count(*) then null
-            when count(*) = 1 then least(any_value(score_max), max(points))
-            else least(any_value(score_max), sum(half_up(points, 2)))
-        end as recomputed_score
+            else least(any_value(score_max), sum(half_up(round(points, 6), 2)))
+        end as recomputed_score,
+        case
+            when count(points) < count(*) then null
+            else least(any_value(score_max), sum(
+                half_up(round(points, 6), 2)
+                - case when abs(points * 100 - floor(points * 100) - 0.5) < 1e-4 then 0.01 else 0 end
+            ))
+        end as recomputed_low,
+        0.0 as tolerance
     from terms
+    where terms > 1
     group by unit_code, formality_id, capture_id, indicator_code
+    having count(*) filter (where term = 1) = 1
+),
+
+per_unit as (
+    select * from single_term
+    union all
+    select * from several_terms
 ),
 
 compared as (
     select
-        p.unit_code,
-        p.province_code,
-        p.formality_id,
-        p.capture_id,
-        p.indicator_code,
-        p.period_type,
-        p.period_key,
-        p.period_start,
-        p.period_end,
-        p.captured_at,
-        p.endpoint,
-        p.scope,
-        p.score as portal_score,
-        r.recomputed_score,
-        r.formula_kind,
+        *,
         case
-            when r.formula_kind = 'unknown' then 'no_formula'
-            when r.formula_kind = 'no_score' then
-                case when coalesce(p.score, 0) = 0 then 'agrees' else 'disagrees' end
-            when r.terms_found < r.terms_expected or r.input_missing then 'not_checkable'
-            when r.recomputed_score is null and p.score is null then 'agrees'
-            when r.recomputed_score is null or p.score is null then 'disagrees'
-            when abs(r.recomputed_score - p.score) <= 0.005 + 1e-6 then 'agrees'
+            when formula_kind = 'unknown' then 'no_formula'
+            when formula_kind = 'no_score' then
+                case when coalesce(portal_score, 0) = 0 then 'agrees' else 'disagrees' end
+            when terms_found < terms_expected or input_missing then 'not_checkable'
+            when recomputed_score is null and portal_score is null then 'agrees'
+            when recomputed_score is null or portal_score is null then 'disagrees'
+            when portal_score between recomputed_low - tolerance - 1e-6 and recomputed_score + tolerance + 1e-6
+                then 'agrees'
             else 'disagrees'
         end as unit_status
-    from landed as p
-    inner join recomputed as r
-        on r.unit_code = p.unit_code
-        and r.capture_id = p.capture_id
-        and r.indicator_code = p.indicator_code
-        and r.formality_id is not distinct from p.formality_id
+    from per_unit
 ),
 
 per_capture as (

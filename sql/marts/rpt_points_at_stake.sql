@@ -43,7 +43,7 @@ current_province as (
         and c.indicator_code in (select term_indicator from formulas)
 ),
 
-unit_rows as (
+unit_rows as not materialized (
     select u.unit_code, u.province_code, u.indicator_code, u.capture_id, u.numerator, u.denominator
     from fct_indicator_capture as u
     semi join current_province using (capture_id, indicator_code, province_code)
