@@ -323,3 +323,19 @@ def test_no_warehouse_or_no_figures_is_one_line_exit_2(
     rc = main(["levers", "--province", "H44", "--month", "2026-09"])
     err = capsys.readouterr().err
     assert rc == 2 and "no figures of H44 for 2026-09" in err
+
+
+def test_a_warehouse_built_before_the_stakes_is_one_line_exit_2(
+    tmp_path: Path, province: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    import duckdb
+
+    shutil.copy(province / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    con.execute("drop table rpt_procedure_points_at_stake")
+    con.execute("drop table rpt_points_at_stake")
+    con.close()
+    rc, out, err = levers(tmp_path, monkeypatch=monkeypatch, capsys=capsys)
+    assert (rc, out) == (2, "") and "run `dvc766 build --full`" in err and len(err.strip().splitlines()) == 1

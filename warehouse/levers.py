@@ -123,6 +123,14 @@ def load_levers(db_path: Path, province: str, period: Period, top: int) -> Lever
     except NoWarehouseError as exc:
         raise UserError(str(exc)) from None
     try:
+        missing = {"rpt_points_at_stake", "rpt_procedure_points_at_stake", "rpt_score_formula_changes"} - {
+            name for (name,) in con.execute("select table_name from duckdb_tables()").fetchall()
+        }
+        if missing:
+            raise UserError(
+                f"the published warehouse at {db_path} has no {', '.join(sorted(missing))} (built by an "
+                "older dvc766): run `dvc766 build --full`"
+            )
         return _load(con, province, period, top)
     finally:
         con.close()
