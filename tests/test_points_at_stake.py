@@ -31,12 +31,14 @@ def real(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_on_the_real_tree_the_units_stakes_add_up_to_the_points_the_province_lost(real: Path) -> None:
-    (n, total, lost, score, zero) = query(
+    (n, total, lost, score, zero, add_up) = query(
         real,
-        "select count(*), sum(points_at_stake), any_value(points_lost), any_value(province_points), "
-        "count(*) filter (where unit_denominator = 0) from rpt_points_at_stake "
-        "where indicator_code = 'PROGRESS_ON_TIME' and period_key = '2026-08'",
+        "select count(*), sum(s.points_at_stake), any_value(p.points_lost), any_value(p.province_points), "
+        "count(*) filter (where s.unit_denominator = 0), any_value(p.stakes_add_up) from rpt_points_at_stake s "
+        "join rpt_province_points_lost p using (province_code, period_type, period_key, indicator_code) "
+        "where s.indicator_code = 'PROGRESS_ON_TIME' and s.period_key = '2026-08'",
     )[0]
+    assert add_up
     assert n == 163 and zero == 2
     assert total == pytest.approx(lost, abs=1e-4)
     assert lost == pytest.approx(20 * (184_513 - 144_625) / 184_513, abs=1e-6)
@@ -156,8 +158,9 @@ def province(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def stakes(data_dir: Path, indicator: str) -> dict[str, tuple[int, float, float]]:
     rows = query(
         data_dir / "warehouse.duckdb",
-        "select unit_code, counts_to_change, points_at_stake, points_lost from rpt_points_at_stake "
-        f"where indicator_code = '{indicator}' and period_key = '2026-10'",
+        "select s.unit_code, s.counts_to_change, s.points_at_stake, p.points_lost from rpt_points_at_stake s "
+        "join rpt_province_points_lost p using (province_code, period_type, period_key, indicator_code) "
+        f"where s.indicator_code = '{indicator}' and s.period_key = '2026-10'",
     )
     return {u: (n, p, lost) for u, n, p, lost in rows}
 
@@ -196,6 +199,19 @@ def test_caps_each_stake_at_what_the_province_can_still_win(province: Path) -> N
 
 def test_no_stake_where_the_units_counts_are_not_a_part_of_the_provinces(province: Path) -> None:
     assert stakes(province, "PUBLIC_CONTENT_FULL") == {}
+    lost = query(
+        province / "warehouse.duckdb",
+        "select indicator_code, stakes_add_up from rpt_province_points_lost where period_key = '2026-10' order by 1",
+    )
+    # only the linear terms whose score maximum cannot bind promise that the stakes add up: A could
+    # take the payment group past its 10 (10,25), C is full already (nothing lost, nothing at stake)
+    assert lost == [
+        ("DOSSIER_RECEIVING_SATISFACTION", False),
+        ("PAYMENT_FEE_FORMALITY_WITH_DOSSIER", True),
+        ("PAYMENT_FORMALITY_PAID", False),
+        ("PAYMENT_ONLINE_DOSSIER", False),
+        ("PROGRESS_ON_TIME", True),
+    ]
 
 
 def test_per_procedure_the_province_and_each_unit(province: Path) -> None:

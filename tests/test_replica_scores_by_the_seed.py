@@ -108,8 +108,9 @@ def test_replica_stakes_add_up_and_the_procedures_hold_theirs(replica_warehouse:
     db = replica_warehouse / "warehouse.duckdb"
     sums = query(
         db,
-        "select province_code, sum(points_at_stake), any_value(points_lost) from rpt_points_at_stake "
-        "where indicator_code = 'PROGRESS_ON_TIME' and period_key = '2026-10' group by 1 order by 1",
+        "select province_code, sum(s.points_at_stake), any_value(p.points_lost) from rpt_points_at_stake s "
+        "join rpt_province_points_lost p using (province_code, period_type, period_key, indicator_code) "
+        "where s.indicator_code = 'PROGRESS_ON_TIME' and s.period_key = '2026-10' group by 1 order by 1",
     )
     assert [p for p, *_ in sums] == ["H44", "H55"]
     for _p, total, lost in sums:

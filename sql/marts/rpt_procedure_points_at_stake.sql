@@ -6,29 +6,30 @@
 -- grain: one row per unit × procedure × period × indicator
 -- key: unit_code, formality_id, period_type, period_key, indicator_code
 -- time column: period_start .. period_end; captured_at says which procedure capture
--- Same model as rpt_points_at_stake (its province counts, its score now): the procedure's counts to
--- change are added to the province's numerator. Only indicators that rpt_points_at_stake covers
--- (the units' counts add up to the province's) and procedure counts within the province's; the
--- procedure's current capture (fct_procedure_indicator.is_current).
+-- Same model as rpt_points_at_stake, on rpt_province_points_lost (the province's counts and score
+-- now): the procedure's counts to change are added to the province's numerator. Only indicators the
+-- province has there (the units' counts add up to the province's) and procedure counts within the
+-- province's; the procedure's current capture (fct_procedure_indicator.is_current).
 with formulas as (
     select * from dim_score_formula
     where formula_kind = 'ratio'
 ),
 
 base as (
-    select distinct
-        province_code,
-        period_type,
-        period_key,
-        indicator_code,
-        score_code,
-        group_code,
-        change_label_vi,
-        province_numerator,
-        province_denominator,
-        province_points,
-        province_score
-    from rpt_points_at_stake
+    select
+        p.province_code,
+        p.period_type,
+        p.period_key,
+        p.indicator_code,
+        p.score_code,
+        p.group_code,
+        f.change_label_vi,
+        p.province_numerator,
+        p.province_denominator,
+        p.province_points,
+        p.province_score
+    from rpt_province_points_lost as p
+    inner join formulas as f on f.term_indicator = p.indicator_code
 ),
 
 procedure_rows as (
