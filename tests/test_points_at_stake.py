@@ -52,8 +52,9 @@ def test_on_the_real_tree_the_units_stakes_add_up_to_the_points_the_province_los
     assert len(rows) == 2 and all(n == 0 and p == 0 for _u, n, p in rows)
     top = query(
         real,
-        "select unit_name, counts_to_change, points_at_stake from rpt_points_at_stake "
-        "where indicator_code = 'PROGRESS_ON_TIME' order by points_at_stake desc limit 1",
+        "select u.unit_name, s.counts_to_change, s.points_at_stake from rpt_points_at_stake s "
+        "join dim_unit u on u.unit_code = s.unit_code and u.is_current "
+        "where s.indicator_code = 'PROGRESS_ON_TIME' order by s.points_at_stake desc limit 1",
     )[0]
     assert top[0].startswith("Sở Nông Nghiệp") and top[1] == 13_928
     assert top[2] == pytest.approx(20 * 13_928 / 184_513, abs=1e-6)

@@ -122,10 +122,11 @@ def _stakes(
         if not built or not built[0]:
             break  # a warehouse built before the points at stake: no chart, the note says why
         rows = con.execute(
-            "select unit_code, coalesce(unit_name, unit_code), group_code, indicator_code, score_code, "
-            "counts_to_change, change_label_vi, points_at_stake from rpt_points_at_stake "
-            "where province_code = ? and period_type = ? and period_key = ? and counts_to_change > 0 "
-            "and points_at_stake > 0",
+            "select s.unit_code, coalesce(u.unit_name, s.unit_code), s.group_code, s.indicator_code, "
+            "s.score_code, s.counts_to_change, s.change_label_vi, s.points_at_stake from rpt_points_at_stake s "
+            "left join dim_unit u on u.unit_code = s.unit_code and u.is_current "
+            "where s.province_code = ? and s.period_type = ? and s.period_key = ? and s.counts_to_change > 0 "
+            "and s.points_at_stake > 0",
             [data.province_code, candidate.period_type, candidate.key],
         ).fetchall()
         if rows:

@@ -139,10 +139,11 @@ def load_levers(db_path: Path, province: str, period: Period, top: int) -> Lever
 def _load(con: duckdb.DuckDBPyConnection, province: str, period: Period, top: int) -> LeverReport:
     key = [province, period.period_type, period.key]
     stake_rows = con.execute(
-        "select unit_code, coalesce(unit_name, unit_code), group_code, indicator_code, score_code, "
-        "counts_to_change, change_label_vi, points_at_stake from rpt_points_at_stake "
-        "where province_code = ? and period_type = ? and period_key = ? "
-        "order by points_at_stake desc, unit_code, indicator_code",
+        "select s.unit_code, coalesce(u.unit_name, s.unit_code), s.group_code, s.indicator_code, s.score_code, "
+        "s.counts_to_change, s.change_label_vi, s.points_at_stake from rpt_points_at_stake s "
+        "left join dim_unit u on u.unit_code = s.unit_code and u.is_current "
+        "where s.province_code = ? and s.period_type = ? and s.period_key = ? "
+        "order by s.points_at_stake desc, s.unit_code, s.indicator_code",
         key,
     ).fetchall()
     scored = _one(
@@ -210,11 +211,13 @@ def _load(con: duckdb.DuckDBPyConnection, province: str, period: Period, top: in
     report.procedures = [
         ProcedureLever(r[0], r[1], r[2], r[3], int(r[4]), r[5], float(r[6]))
         for r in con.execute(
-            "select formality_code, formality_name, group_code, indicator_code, counts_to_change, "
-            "change_label_vi, points_at_stake from rpt_procedure_points_at_stake "
-            "where unit_code = province_code and province_code = ? and period_type = ? and period_key = ? "
-            "and counts_to_change > 0 and points_at_stake > 0 "
-            "order by points_at_stake desc, formality_code, indicator_code limit 5",
+            "select s.formality_code, f.formality_name, s.group_code, s.indicator_code, s.counts_to_change, "
+            "s.change_label_vi, s.points_at_stake from rpt_procedure_points_at_stake s "
+            "left join (select formality_id, arg_max(formality_name, valid_from) as formality_name "
+            "from dim_formality group by formality_id) f using (formality_id) "
+            "where s.unit_code = s.province_code and s.province_code = ? and s.period_type = ? "
+            "and s.period_key = ? and s.counts_to_change > 0 and s.points_at_stake > 0 "
+            "order by s.points_at_stake desc, s.formality_code, s.indicator_code limit 5",
             key,
         ).fetchall()
     ]

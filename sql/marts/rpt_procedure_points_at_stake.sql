@@ -92,26 +92,12 @@ stakes as (
         and r.numerator <= b.province_numerator
 ),
 
-names as (
-    select unit_code, unit_name
-    from dim_unit
-    where is_current
-),
-
-procedure_names as (
-    select formality_id, arg_max(formality_name, valid_from) as formality_name
-    from dim_formality
-    group by formality_id
-),
-
 final as (
     select
         s.unit_code,
-        n.unit_name,
         s.province_code,
         s.formality_id,
         s.formality_code,
-        p.formality_name,
         s.period_type,
         s.period_key,
         s.period_start,
@@ -138,8 +124,6 @@ final as (
         s.captured_at,
         s.capture_id
     from stakes as s
-    left join names as n using (unit_code)
-    left join procedure_names as p using (formality_id)
 )
 
 select * from final
