@@ -2,12 +2,15 @@
 
 Schedules (Asia/Ho_Chi_Minh):
 
-* ``monthly`` — ``0 6 3 * *``: 06:00 on the 3rd, a few days after month end, when the portal has
-  published the month (it refreshes around 02:00). Runs the previous month for all 34 provinces,
-  and after March, June, September and December the quarter that month closes.
+* ``monthly`` — ``0 */6 3-10 * *``: every 6 hours from the 3rd to the 10th (the window of
+  :mod:`dvc766.schedule`). Runs the previous month for all 34 provinces, and after March, June,
+  September and December the quarter that month closes. The first firing after the portal publishes
+  lands the month; later firings skip what is landed (no request); a month still not published at
+  the last firing is an alert.
 * ``month-end-snapshot`` — ``30 22 28-31 * *``: 22:30 on days 28-31; cron cannot say "last day of
   the month", so the flow runs with ``only_on_last_day=True`` and skips (a completed run that says
-  so) unless today is the month's last day in Vietnam time.
+  so) unless today is the month's last day in Vietnam time. With ``window=True`` it retries transient
+  failures every 10 minutes until midnight; a month end not taken by then is an alert.
 * ``backfill`` — no schedule; trigger by hand with parameters, e.g.
   ``prefect deployment run backfill/backfill -p from_month=2025-01 -p to_month=2025-12``.
 
@@ -31,9 +34,8 @@ from typing import Any
 from prefect.deployments.runner import EntrypointType
 from prefect.schedules import Cron
 
-TIMEZONE = "Asia/Ho_Chi_Minh"
-MONTHLY_CRON = "0 6 3 * *"
-SNAPSHOT_CRON = "30 22 28-31 * *"
+from dvc766.schedule import MONTHLY_CRON, SNAPSHOT_CRON, TIMEZONE
+
 TAGS = ["dvc766"]
 
 
@@ -44,15 +46,15 @@ def deployment_specs() -> list[dict[str, Any]]:
             "name": "monthly",
             "flow": "flows.monthly:monthly_flow",
             "cron": MONTHLY_CRON,
-            "parameters": {"with_closing_quarter": True},
-            "description": "The previous month (Vietnam time) for all provinces, and the quarter it closes, landed, then the warehouse build.",
+            "parameters": {"with_closing_quarter": True, "window": True},
+            "description": "The previous month (Vietnam time) for all provinces, and the quarter it closes, landed, then the warehouse build; every 6 h from the 3rd to the 10th until the portal has published it.",
         },
         {
             "name": "month-end-snapshot",
             "flow": "flows.snapshot:snapshot_flow",
             "cron": SNAPSHOT_CRON,
-            "parameters": {"only_on_last_day": True},
-            "description": "Year-to-date views on the month's last day (skips on days 28-30 unless last).",
+            "parameters": {"only_on_last_day": True, "window": True},
+            "description": "Year-to-date views on the month's last day (skips on days 28-30 unless last); transient failures retried until midnight.",
         },
         {
             "name": "backfill",
@@ -65,9 +67,10 @@ def deployment_specs() -> list[dict[str, Any]]:
             "name": "backfill-chunk",
             "flow": "flows.backfill:backfill_flow",
             "cron": None,
-            "parameters": {},
+            # its runs share the portal's pacing and breaker through the Prefect server: a parameter,
+            # not the worker's environment, so it holds whether a work pool or `dvc766 serve` runs it
+            "parameters": {"politeness": "prefect"},
             "concurrency": None,  # the work pool's workers run chunks side by side; politeness is shared
-            "env": {"DVC766_POLITENESS": "prefect"},
             "description": "Part of a fanned-out backfill (dvc766 backfill --fan-out): a few months, landed, no build; its workers share one pacing and one circuit breaker through the Prefect server.",
         },
         {
@@ -98,7 +101,6 @@ def build_deployments() -> list[Any]:
                 schedules=[Cron(spec["cron"], timezone=TIMEZONE)] if spec["cron"] else None,
                 parameters=spec["parameters"],
                 concurrency_limit=spec.get("concurrency", 1),
-                job_variables={"env": spec["env"]} if spec.get("env") else None,
                 description=spec["description"],
                 tags=TAGS,
                 entrypoint_type=EntrypointType.MODULE_PATH,

@@ -56,6 +56,7 @@ HANDLERS: dict[str, str] = {
     "drilldown": "flows.commands:cmd_drilldown",
     "serve": "flows.commands:cmd_serve",
     "doctor": "flows.commands:cmd_doctor",
+    "status": "flows.status:cmd_status",
     "prefect-server": "flows.prefect_api:cmd_prefect_server",
     "replica": "replica.cli:cmd_replica",
     "build": "warehouse.commands:cmd_build",
@@ -135,6 +136,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("reland", help="rebuild the whole landing zone from raw/ alone")
     sub.add_parser("doctor", help="check the data folder against the manifest")
 
+    st = sub.add_parser(
+        "status", help="what is published, what is late against the schedule, how the last runs went"
+    )
+    st.add_argument("--now", help="judge as of YYYY-MM-DDTHH:MM, Vietnam time (default: now)")
+    st.add_argument("--no-prefect", action="store_true", help="do not ask the Prefect API for its runs")
+
     ps = sub.add_parser(
         "prefect-server", help="the long-lived local Prefect server that run/snapshot/backfill reuse"
     )
@@ -165,7 +172,17 @@ def build_parser() -> argparse.ArgumentParser:
     rpt.add_argument("--month", required=True, help="YYYY-MM")
     rpt.add_argument("--format", choices=["docx", "xlsx", "md"], default="docx")
     rpt.add_argument("--out", help="output file (default: data/reports/...)")
-    rpt.add_argument("--certified-copies", help="optional CSV for section V (certified e-copies)")
+    office = rpt.add_mutually_exclusive_group()
+    office.add_argument(
+        "--office-figures",
+        help="CSV of the figures the portal does not publish (lines 3.7, 6.3, section V, unit order): "
+        "docs/office-figures.md",
+    )
+    office.add_argument(
+        "--certified-copies",
+        dest="office_figures",
+        help="the section-V CSV of earlier versions (read as V rows)",
+    )
     rpt.add_argument(
         "--letter-number",
         help='number of the letter the appendix goes with, e.g. "2590/SNV-CCHC" (default: dotted blank)',

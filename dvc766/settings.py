@@ -68,6 +68,11 @@ class Settings:
     # 60-month build (34 provinces, 2 cores), 2026-12-02: 700 MB -> 30.5 s, 1,520 MiB peak RSS; 500 MB ->
     # 31.0 s, 1,215 MiB; 400 MB -> 31.7 s, 1,147 MiB. The process needs ~0.7 GB above DuckDB's own limit.
     build_memory_limit: str = "500MB"
+    # Who is told (flows/notify.py): one or more Apprise URLs (mailto://, tgram://, json://, ...),
+    # separated by spaces or commas; none: nobody. notify_on: "failures" (alerts only) or "all" (a
+    # short summary of every scheduled or CLI run too).
+    notify: str | None = None
+    notify_on: str = "failures"
     user_agent: str = "dvc766/0.1 (+monthly 766 appendix; contact: provincial analyst)"
 
     @property
@@ -144,8 +149,10 @@ class _Environment(BaseSettings):
     schema_drift: Literal["record", "freeze"] | None = None
     prefect_server: Literal["local", "ephemeral"] | None = None
     build_memory_limit: Annotated[str, Field(pattern=_MEMORY)] | None = None
+    notify: str | None = None
+    notify_on: Literal["failures", "all"] | None = None
 
-    @field_validator("schema_drift", "prefect_server", "politeness", mode="before")
+    @field_validator("schema_drift", "prefect_server", "politeness", "notify_on", mode="before")
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value

@@ -24,6 +24,20 @@ from flows.summary import RunFailedError, RunSummary
 _LANDING_NAME = re.compile(r"^(?P<scope>[^/]+)__(?P<batch>[^/]+)\.parquet$")
 
 
+def check_notify(settings: Settings) -> None:
+    """Refuse a ``DVC766_NOTIFY`` Apprise cannot use before anything runs (one line, exit 2): a typo
+    found only when the first alert is due would silence it."""
+    if not settings.notify:
+        return
+    from dvc766.cli import UserError
+    from flows.notify import NotifyConfigError, check_targets
+
+    try:
+        check_targets(settings.notify)
+    except NotifyConfigError as exc:
+        raise UserError(str(exc)) from None
+
+
 def _run_flow(flow_obj: Any, settings: Settings, **params: Any) -> int:
     """Run a flow in-process with the configured concurrency, print its summary, map to an exit code."""
     from flows.monthly import workers
@@ -56,6 +70,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     period = parse_closed_period(text, history_start=settings.history_start) if text else previous_month()
     codes = province_codes(args.provinces)
     require_writable_dir(settings.data_dir)
+    check_notify(settings)
     return _run_flow(
         monthly_flow,
         settings,
@@ -74,6 +89,7 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     codes = province_codes(args.provinces)
     require_writable_dir(settings.data_dir)
+    check_notify(settings)
     return _run_flow(snapshot_flow, settings, provinces=codes, build=not getattr(args, "no_build", False))
 
 
@@ -86,6 +102,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     periods = backfill_periods(args.from_month, args.to_month, settings)
     codes = province_codes(args.provinces)
     require_writable_dir(settings.data_dir)
+    check_notify(settings)
     if getattr(args, "fan_out", False):
         return _fan_out(args, settings, periods[0].key, periods[-1].key, codes)
     return _run_flow(
@@ -188,7 +205,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     if args.dry_run:
         return serve_main(dry_run=True)
-    with prefect_api(Settings.from_env()):
+    settings = Settings.from_env()
+    require_writable_dir(settings.data_dir)
+    check_notify(settings)
+    with prefect_api(settings):
         return serve_main(dry_run=False)
 
 

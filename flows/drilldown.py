@@ -21,6 +21,7 @@ exactly the same files and a budgeted run followed by another lands what one unb
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,6 +53,7 @@ log = logging.getLogger(__name__)
 VOLUME_ENDPOINT = PROGRESS_TREE  # its parent's totalReceived is the procedure's dossier volume
 DETAIL_ENDPOINTS = (TRANSPARENCY, DIGITIZED, ONLINE_TREE, PAYMENT_TREE)
 DONE = ("ok", "rejected:not_published")  # a request answered for good (no need to ask again)
+PROGRESS_EVERY = 25  # a progress line every so many requests (about 40 s at the default pacing)
 
 
 class DrilldownError(UserError):
@@ -74,7 +76,9 @@ class DrillSummary:
     budget: int | None = None
     catalogue_pages: int = 0
     volumes_known: int = 0
-    with_dossiers: int = 0
+    with_dossiers: int = 0  # procedures whose volume is known and not zero
+    detailed: int = 0  # of those, the ones whose other endpoints are asked (all, or --top N)
+    top: int | None = None
     remaining: int = 0  # requests still planned after this run
     batches_landed: int = 0
     rows: dict[str, int] = field(default_factory=dict)
@@ -93,14 +97,19 @@ class DrillSummary:
         return not self.failed and not self.stopped and self.build.get("status") != "failed"
 
     def text(self) -> str:
+        if self.top is not None and self.detailed < self.with_dossiers:
+            detail = f"the {self.detailed} largest detailed (--top {self.top})"
+        else:
+            detail = f"all {self.detailed} detailed" if self.detailed else "none to detail"
         lines = [
             f"== drilldown {self.province} {self.period} ==",
-            f"procedures applied in the province: {self.procedures_applied} "
-            f"({self.volumes_known} with a known volume, {self.with_dossiers} with dossiers)",
+            f"procedures applied in the province: {self.procedures_applied:,} "
+            f"({self.volumes_known:,} with a known volume, {self.with_dossiers:,} with dossiers; {detail})",
             f"requests: {self.requests} made"
             + (f" of a budget of {self.budget}" if self.budget is not None else "")
             + (f" (catalogue: {self.catalogue_pages} pages)" if self.catalogue_pages else ""),
-            "rows landed: " + (", ".join(f"{k} {v}" for k, v in self.rows.items() if v) or "none"),
+            "rows landed: "
+            + (", ".join(f"{k} {v:,}" for k, v in self.rows.items() if v) or "none (nothing new)"),
         ]
         if self.remaining < 0:
             lines.append("not done: the budget ran out in the catalogue; run the same command again to go on")
@@ -124,14 +133,47 @@ def batch_id_for(scope: str, period: Period) -> str:
 class Drilldown:
     """One drill-down of one province × period; :meth:`run` does the work within the budget."""
 
-    def __init__(self, ctx: Any, province: Province, period: Period, budget: int | None) -> None:
+    def __init__(
+        self,
+        ctx: Any,
+        province: Province,
+        period: Period,
+        budget: int | None,
+        progress: Callable[[str], None] | None = None,
+        progress_every: int = PROGRESS_EVERY,
+    ) -> None:
         self.ctx = ctx
         self.settings: Settings = ctx.settings
         self.province = province
         self.period = period
         self.budget = budget
         self.summary = DrillSummary(province.code, period.key, budget=budget)
-        self.touched: set[str] = set()
+        self.touched: set[str] = set()  # batches to land: asked this run, or found in raw/
+        self.grown: set[str] = set()  # batches this run added a capture to
+        self.progress = progress
+        self.progress_every = max(1, progress_every)
+        self.stage, self.planned, self.done_in_stage = "", 0, 0
+
+    # --- progress --------------------------------------------------------------------------------
+
+    def say(self, text: str) -> None:
+        if self.progress is not None:
+            self.progress(f"drilldown {self.province.code} {self.period.key}: {text}")
+
+    def _begin(self, stage: str, planned: int, text: str = "") -> None:
+        self.stage, self.planned, self.done_in_stage = stage, planned, 0
+        if planned:
+            self.say(f"{stage}: " + (text or f"{planned:,} request(s) to make"))
+
+    def _made(self) -> None:
+        """After each request: a line every ``progress_every`` requests (minutes can pass between)."""
+        self.done_in_stage += 1
+        if self.done_in_stage % self.progress_every == 0:
+            self.say(
+                f"{self.stage}: {self.done_in_stage:,}/{self.planned:,}; "
+                f"{self.summary.requests:,} request(s) this run"
+                + (f" of a budget of {self.budget:,}" if self.budget is not None else "")
+            )
 
     # --- budget ----------------------------------------------------------------------------------
 
@@ -153,6 +195,14 @@ class Drilldown:
         """
         year = catalogue_period()
         pages = self._catalogue_pages(year)
+        first = pages[min(pages)][0] if pages else None
+        known = (first.pagination.totalPages or 0) if first is not None and first.pagination else 0
+        if pages:
+            self._begin("catalogue", max(0, known - len(pages)))
+        else:
+            self._begin(
+                "catalogue", 1, f"fetching this year's procedure catalogue ({FORMALITIES_PAGE_SIZE} a page)"
+            )
         total = None
         page = 1
         while True:
@@ -168,10 +218,14 @@ class Drilldown:
                 )
                 self.summary.requests += 1
                 self.summary.catalogue_pages += 1
+                if self.planned <= 1 and total:
+                    self.planned = total  # the first page says how many there are
                 batch = f"drilldown-catalogue-{year.key}-{self.ctx.run_id}"
                 self._keep(capture, batch, "ok")
                 self.touched.add(batch)
+                self.grown.add(batch)
                 pages[page] = (parse_v1(capture), batch)
+                self._made()
             if page >= (total or 0):
                 break
             page += 1
@@ -245,6 +299,8 @@ class Drilldown:
         batch = batch_id_for(scope, self.period)
         self.summary.requests += 1
         self.touched.add(batch)
+        self.grown.add(batch)
+        self._made()
         try:
             capture = self.ctx.v1.fetch(
                 endpoint,
@@ -286,6 +342,9 @@ class Drilldown:
         self.summary.procedures_applied = len(chosen)
         scopes = {p.code: procedure_scope(self.province.code, p.code) for p in chosen}
         # 1. one request per procedure for its volume, in code order
+        self._begin(
+            "volumes", sum(1 for p in chosen if self._answered(VOLUME_ENDPOINT, scopes[p.code]) is None)
+        )
         for proc in chosen:
             if self._answered(VOLUME_ENDPOINT, scopes[proc.code]) is None and not self.ask(
                 proc, VOLUME_ENDPOINT
@@ -296,12 +355,15 @@ class Drilldown:
         self.summary.volumes_known = len(known)
         # 2. the other endpoints for procedures with dossiers, largest first
         ranked = sorted((p for p in known if volumes[p.code]), key=lambda p: (-volumes[p.code], p.code))
+        self.summary.with_dossiers = len(ranked)
+        self.summary.top = top
         if top is not None:
             ranked = ranked[:top]
-        self.summary.with_dossiers = len(ranked)
+        self.summary.detailed = len(ranked)
         planned = [
             (p, e) for p in ranked for e in DETAIL_ENDPOINTS if self._answered(e, scopes[p.code]) is None
         ]
+        self._begin("details", len(planned))
         stopped_at = len(planned)
         for i, (proc, endpoint) in enumerate(planned):
             if not self.ask(proc, endpoint):
@@ -324,6 +386,8 @@ class Drilldown:
             captures = self._batch_captures(batch)
             if not captures:
                 continue
+            if batch not in self.grown and self.ctx.is_fully_landed(captures, batch):
+                continue  # found in raw/ and landed by an earlier run: nothing to land, nothing to count
             try:
                 counts = write_batch(self.settings, captures, batch)
             except PortalError as exc:
@@ -363,14 +427,18 @@ def run_drilldown(
     build: bool = True,
     ctx: Any = None,
     builder: Callable[[Settings], dict[str, Any]] | None = None,
+    progress: Callable[[str], None] | None = None,
+    progress_every: int = PROGRESS_EVERY,
 ) -> DrillSummary:
-    """The drill-down as a plain function (the flow and the tests call it)."""
+    """The drill-down as a plain function (the flow and the tests call it). ``progress`` hears a line
+    at each stage and every ``progress_every`` requests (the CLI's flow: stderr)."""
     if budget is not None and budget < 1:
         raise DrilldownError(f"budget {budget}: a drill-down needs a budget of at least 1 request")
     if top is not None and top < 1:
         raise DrilldownError(f"--top {top}: give at least 1")
     ctx = ctx or make_context(settings, "drilldown")
-    summary = Drilldown(ctx, get_province(province_code), period, budget).run(procedures, top)
+    drill = Drilldown(ctx, get_province(province_code), period, budget, progress, progress_every)
+    summary = drill.run(procedures, top)
     if build and summary.batches_landed:
         summary.build = (builder or build_warehouse)(settings)
     return summary
@@ -392,5 +460,10 @@ def drilldown_flow(
     settings = Settings.from_env()
     period = parse_closed_period(month, history_start=settings.history_start)
     return run_drilldown(
-        settings, province, period, procedures=procedures, top=top, budget=budget, build=build
-    )
+        settings, province, period, procedures=procedures, top=top, budget=budget, build=build,
+        progress=_on_stderr,
+    )  # fmt: skip
+
+
+def _on_stderr(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)

@@ -4,7 +4,7 @@ A backfill is province × month batches, each a pure function of (province, peri
 writes only the lake (``DVC766_LAKE``). So a long backfill splits into chunks of months, each a run of
 the ``backfill-chunk`` deployment that whichever worker is free picks up; the chunks land and do not
 build, and this flow builds the warehouse once they are all done. The workers share the portal's
-politeness through the Prefect server (``DVC766_POLITENESS=prefect`` on the workers: a global rate
+politeness through the Prefect server (each chunk runs with ``politeness="prefect"``: a global rate
 limit for the pacing, and one circuit breaker named after this run, passed to every chunk as
 ``run_key``) — so two workers together ask no faster than one, and a block seen by one stops the other.
 
@@ -23,6 +23,7 @@ from prefect import flow
 
 from dvc766.periods import Period
 from dvc766.settings import Settings
+from flows import alerts
 from flows.backfill import backfill_periods
 from flows.monthly import province_codes, run_logger_info
 from flows.politeness import ensure_portal_limit
@@ -67,7 +68,7 @@ def _first_cause(message: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-@flow(name="backfill-fanout")
+@flow(name="backfill-fanout", on_failure=[alerts.on_run_failure], on_crashed=[alerts.on_run_failure])
 def backfill_fanout_flow(
     from_month: str,
     to_month: str,
@@ -105,6 +106,7 @@ def backfill_fanout_flow(
                 "refresh": refresh,
                 "build": False,
                 "run_key": run_key,
+                "politeness": "prefect",  # the chunks share the pacing and the breaker (flows.politeness)
             },
             timeout=0,  # submit; the workers pick them up
             as_subflow=True,
@@ -133,4 +135,5 @@ def backfill_fanout_flow(
         summary.build = {"status": "skipped", "message": "every chunk failed; nothing published"}
     else:
         summary.build = build_warehouse_task(settings)
+    alerts.report(summary, settings)
     return conclude(summary)

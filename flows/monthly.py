@@ -12,15 +12,22 @@ exits 1) if any failed, with every cause in the summary.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from prefect import flow, get_run_logger
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from dvc766.periods import Period, closing_quarter, parse_closed_period, previous_month
 from dvc766.provinces import parse_provinces
+from dvc766.schedule import (
+    MONTHLY_DEADLINE_DAY,
+    monthly_deadline,
+    monthly_is_last_try,
+    parse_now,
+)
 from dvc766.settings import Settings, SettingsError
-from flows import tasks
-from flows.summary import FAILED, OK, RELANDED, RunSummary, conclude
+from flows import alerts, tasks
+from flows.summary import FAILED, NOT_PUBLISHED, OK, RELANDED, RunSummary, conclude
 
 
 def _workers_from_env() -> int:
@@ -112,22 +119,63 @@ def workers(settings: Settings) -> ThreadPoolTaskRunner:
     return ThreadPoolTaskRunner(max_workers=max(1, settings.backfill_concurrency))
 
 
-@flow(name="monthly", task_runner=ThreadPoolTaskRunner(max_workers=DEFAULT_WORKERS))
+def apply_monthly_window(summary: RunSummary, month: Period, now: datetime) -> None:
+    """The scheduled run's window (dvc766.schedule): what the portal has not published yet is tried
+    again by the next firing (every 6 hours until the 10th), which skips what is landed; at the last
+    firing, a period still not published is a missed deadline (an alert, and the run fails)."""
+    waiting = [
+        b for b in summary.batches if b.status == NOT_PUBLISHED or b.cause.startswith("not published yet:")
+    ]
+    if not waiting:
+        return
+    scopes = sorted({b.scope for b in waiting})
+    shown = ", ".join(scopes[:6]) + (f" (+{len(scopes) - 6})" if len(scopes) > 6 else "")
+    periods = ", ".join(sorted({b.period_key for b in waiting}))
+    last_day = (monthly_deadline(month) - timedelta(seconds=1)).date()
+    if monthly_is_last_try(now, month):
+        summary.missed = (
+            f"{periods} not published by the portal by the deadline (end of {last_day:%d/%m/%Y}, "
+            f"Vietnam time): {len(waiting)} "
+            f"batch(es) still answer 'not published yet' ({shown})"
+        )
+    else:
+        summary.waiting = (
+            f"{periods}: {len(waiting)} batch(es) not published yet ({shown}); the schedule tries again "
+            f"every 6 hours until the {MONTHLY_DEADLINE_DAY}th, skipping what is landed"
+        )
+
+
+@flow(
+    name="monthly",
+    task_runner=ThreadPoolTaskRunner(max_workers=DEFAULT_WORKERS),
+    on_failure=[alerts.on_run_failure],
+    on_crashed=[alerts.on_run_failure],
+)
 def monthly_flow(
     month: str | None = None,
     provinces: list[str] | None = None,
     build: bool = True,
     refresh: bool = False,
     with_closing_quarter: bool = False,
+    window: bool = False,
+    now: str | None = None,
 ) -> RunSummary:
     """Fetch and land one period (default: the previous month in Vietnam time) for the provinces.
 
     ``month`` may also be an ended quarter (``2026-Q3``) or year (``2025``). With
     ``with_closing_quarter`` (the scheduled deployment), a month that closes a quarter brings that
-    quarter's figures too.
+    quarter's figures too. ``window`` (the scheduled deployment): a month the portal has not published
+    is left to the next firing, and at the window's last firing it is an alert
+    (:func:`apply_monthly_window`). ``now``: the instant the run acts as of (``2026-11-03T06:00``,
+    Vietnam time; default the real time) — tests and catch-ups set it.
     """
     settings = Settings.from_env()
-    period = parse_closed_period(month, history_start=settings.history_start) if month else previous_month()
+    at = parse_now(now)
+    period = (
+        parse_closed_period(month, history_start=settings.history_start, today=at.date())
+        if month
+        else previous_month(at.date())
+    )
     periods = [period]
     quarter = closing_quarter(period) if with_closing_quarter else None
     if quarter is not None:
@@ -136,4 +184,7 @@ def monthly_flow(
     summary = execute(
         "monthly", settings, periods, codes, refresh=refresh, build=build, progress=run_logger_info()
     )
+    if window:
+        apply_monthly_window(summary, period, at)
+    alerts.report(summary, settings)
     return conclude(summary)

@@ -14,7 +14,8 @@ workers already talk to:
   its blocks to one count, and once it reaches ``max_blocks`` the Variable says the circuit is open;
   every worker reads it before each request and stops.
 
-``DVC766_POLITENESS=prefect`` selects it (the work-pool deployments set it); the CLI's default is local.
+``DVC766_POLITENESS=prefect`` selects it, or a backfill's ``politeness="prefect"`` parameter (the
+``backfill-chunk`` deployment passes it); the CLI's default is local.
 """
 
 from __future__ import annotations

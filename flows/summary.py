@@ -63,6 +63,12 @@ class RunSummary:
     warnings: list[str] = field(default_factory=list)
     # a fan-out's batches are its chunk runs; their requests and rows are in each chunk's own summary
     chunked: bool = False
+    # the scheduled windows (dvc766.schedule): a window that closed without what it was for (the run
+    # then fails), or the portal not having published yet while the window still retries
+    missed: str = ""
+    waiting: str = ""
+    # what telling someone gave (flows.alerts): channels reached or failed, a run log not written
+    notices: list[str] = field(default_factory=list)
 
     # --- derived totals ---------------------------------------------------------------------
 
@@ -72,8 +78,11 @@ class RunSummary:
 
     @property
     def ok(self) -> bool:
-        """A run is good when no batch failed, the breaker stayed closed and the build did not fail."""
-        return not self.failed and not self.stopped and self.build.get("status") != "failed"
+        """A run is good when no batch failed, the breaker stayed closed, the build did not fail and no
+        window of the schedule closed without what it was for."""
+        return (
+            not self.failed and not self.stopped and self.build.get("status") != "failed" and not self.missed
+        )
 
     @property
     def requests(self) -> int:
@@ -97,6 +106,8 @@ class RunSummary:
             parts.insert(0, self.stopped)
         if self.build.get("status") == "failed":
             parts.append(f"warehouse build: {self.build.get('message', '')}")
+        if self.missed:
+            parts.append(self.missed)
         return f"{self.flow} run {self.run_id} failed: " + "; ".join(parts)
 
     def lines(self) -> list[str]:
@@ -146,7 +157,13 @@ class RunSummary:
         out.append("warehouse: " + self._build_line())
         out.extend(formula_change_lines(self.build))
         out.append(f"files: {self.data_dir}/raw (bodies + manifest), {self.data_dir}/landing (Parquet)")
-        return out
+        return out + self._window_lines()
+
+    def _window_lines(self) -> list[str]:
+        out = [f"MISSED: {self.missed}"] if self.missed else []
+        if self.waiting:
+            out.append(f"waiting: {self.waiting}")
+        return out + self.notices
 
     @property
     def formula_changes(self) -> list[dict[str, Any]]:
@@ -167,7 +184,7 @@ class RunSummary:
         out.append("warehouse: " + self._build_line())
         out.extend(formula_change_lines(self.build))
         out.append(f"files: {self.data_dir}/raw (bodies + manifest), {self.data_dir}/landing (Parquet)")
-        return out
+        return out + self._window_lines()
 
     def _province_status(self) -> dict[str, bool]:
         status: dict[str, bool] = {}
@@ -189,9 +206,13 @@ def build_line(b: dict[str, Any]) -> str:
     if not b:
         return "not built (--no-build)"
     if b.get("status") == "ok":
-        return f"built {b.get('path')}: checks {b.get('checks_passed')}/{b.get('checks_total')} passed" + (
-            f", {b.get('warnings')} warnings" if b.get("warnings") else ""
-        )
+        warnings = b.get("warnings") or []
+        if isinstance(warnings, int):  # a summary pickled before warnings were named
+            warnings = [f"{warnings} check(s)"] if warnings else []
+        text = f"built {b.get('path')}: checks {b.get('checks_passed')}/{b.get('checks_total')} passed"
+        if warnings:
+            text += f", {len(warnings)} warning{'s' if len(warnings) != 1 else ''}: " + "; ".join(warnings)
+        return text
     return f"{b.get('status')}: {b.get('message', '')}"
 
 
@@ -213,7 +234,8 @@ def describe_build(result: Any) -> dict[str, Any]:
         "path": str(getattr(result, "warehouse_path", "")),
         "checks_passed": int(getattr(result, "checks_passed", 0)),
         "checks_total": len(checks),
-        "warnings": len(getattr(result, "warnings", []) or []),
+        # named, as `dvc766 build` names them: "portal_score_delta_matches_change (warn): 34 offending rows"
+        "warnings": [w.describe() for w in getattr(result, "warnings", []) or []],
         "tables": dict(getattr(result, "tables", {}) or {}),
         "formula_changes": [dict(c) for c in getattr(result, "formula_changes", []) or []],
     }

@@ -67,7 +67,7 @@ def build_warehouse(settings: Settings) -> dict[str, Any]:
     try:
         return describe_build(build(settings))
     except Exception as exc:  # a failed build or check publishes nothing; say why
-        return {"status": "failed", "message": f"{type(exc).__name__}: {exc}"}
+        return {"status": "failed", "message": f"{type(exc).__name__}: {exc}", "error": type(exc).__name__}
 
 
 # --- Prefect wrappers ------------------------------------------------------------------------------

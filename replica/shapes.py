@@ -17,7 +17,7 @@ from functools import lru_cache
 import numpy as np
 
 from replica.catalogue import _hash_int, catalogue
-from replica.generator import COL, Dataset, Figures, coverage, era_of, period_months
+from replica.generator import COL, Dataset, Figures, coverage, era_of, month_start, period_months
 from replica.scoring import (
     digitized_metrics,
     group_scores,
@@ -104,6 +104,18 @@ class PeriodRequest:
             self.period_type, self.year - 1, per_year, era=self.era, procedure=self.procedure
         )
 
+    def baseline(self, now: datetime) -> tuple[PeriodRequest, datetime]:
+        """What the period's ``scoreDelta`` and ``growthPercent`` compare it with, as (period, clock).
+
+        The previous period of the same type, as it stands now — except for a year still running
+        (the year to date): its "previous" figure is the same year as the portal showed it a month
+        earlier (at the same hour; a month's last day maps to the previous month's last day), so the
+        change is the month's, the one the month-end appendix shows between its two snapshots — not
+        the year so far against the whole of last year (49,91 points where the month moved -0,12)."""
+        if self.period_type == "year" and month_start(self.year, 1) <= now < month_start(self.year + 1, 1):
+            return self, month_earlier(now)
+        return self.previous(), now
+
     @classmethod
     def from_dates(cls, from_date: str, to_date: str) -> PeriodRequest:
         """handling-satisfaction's fromDate/toDate: whole months of one year (a month, a quarter, the
@@ -125,6 +137,15 @@ class PeriodRequest:
         if n == 12:
             return cls("year", start.year)
         return cls("range", start.year, start.month, end.month)
+
+
+def month_earlier(now: datetime) -> datetime:
+    """The same moment a month before ``now``: 15/10 10:00 → 15/9 10:00, 31/10 23:00 → 30/9 23:00,
+    31/3 → 28/2 (a last day stays a last day)."""
+    y, m = (now.year, now.month - 1) if now.month > 1 else (now.year - 1, 12)
+    days = calendar.monthrange(y, m)[1]
+    last = now.day == calendar.monthrange(now.year, now.month)[1]
+    return now.replace(year=y, month=m, day=days if last else min(now.day, days))
 
 
 def _level(u: Unit) -> str:
@@ -429,7 +450,7 @@ def _province_deltas(
 ) -> dict[str, float]:
     """Change of each province's total (or one group) against the previous period of the same type."""
     cur = _province_groups(ds, request, now)
-    prev = _province_groups(ds, request.previous(), now)
+    prev = _province_groups(ds, *request.baseline(now))
     out = {}
     for code, g in cur.items():
         if code in prev:

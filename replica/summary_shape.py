@@ -102,7 +102,7 @@ def service_results(ds: Dataset, request: PeriodRequest, tree: ProvinceTree | No
     asked = set(year_months) if request.period_type == "year" else set(request.months)
     if tree is None:
         groups = _province_groups(ds, request, now)
-        prev = _province_groups(ds, request.previous(), now)
+        prev = _province_groups(ds, *request.baseline(now))
         totals = {code: total_score(g) for code, g in groups.items()}
         total = _mean(list(totals.values()))
         prev_total = _mean([total_score(g) for g in prev.values()])
@@ -140,9 +140,8 @@ def service_results(ds: Dataset, request: PeriodRequest, tree: ProvinceTree | No
         groups_one = group_scores(figs.parent) if figs else None
         mean_groups = groups_one
         total = total_score(groups_one) if groups_one else None
-        prev_figs = (
-            _figures(ds, request.previous(), tree, now) if request.previous().unit_era == era else None
-        )
+        before, then = request.baseline(now)
+        prev_figs = _figures(ds, before, tree, then) if before.unit_era == era else None
         prev_total = total_score(group_scores(prev_figs.parent)) if prev_figs else None
         counts = figs.parent if figs else None
         evaluation = []

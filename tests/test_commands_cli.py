@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -162,7 +163,7 @@ def test_faulty_province_is_reported_the_healthy_one_lands_and_exit_is_1(
 def test_serve_dry_run_prints_the_four_deployments(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["serve", "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert "monthly/monthly: cron '0 6 3 * *' (Asia/Ho_Chi_Minh)" in out
+    assert "monthly/monthly: cron '0 */6 3-10 * *' (Asia/Ho_Chi_Minh)" in out
     assert "month-end-snapshot/month-end-snapshot: cron '30 22 28-31 * *'" in out
     assert "backfill/backfill: no schedule" in out
     assert out.count("concurrency limit 1") == 4 and "drilldown/drilldown" in out
@@ -205,6 +206,22 @@ def test_snapshot_is_labelled_by_the_portal_clock_and_built(
     assert (data_dir / "warehouse.duckdb").is_file()
     keys = {p.name for p in (data_dir / "raw" / "v1").glob("*/*")}
     assert keys == {"2026-YTD-09"}
+    # a month later the portal's own change of each total (scoreDelta) is the change since 30/9, so the
+    # check that compares it with dvc766's is clean (it flagged all 34 provinces with 49,91 against -0,12)
+    replica.set_now("2026-10-31T22:30")  # type: ignore[attr-defined]
+    assert main(["snapshot", "--provinces", "H55"]) == 0
+    out = capsys.readouterr().out
+    assert "warning" not in out and re.search(r"checks (\d+)/\1 passed", out), out
+    from tests.published import query
+
+    pairs = query(
+        data_dir / "warehouse.duckdb",
+        "select count(*), max(abs(d.value - (c.total_score - p.total_score))) from fct_indicator d "
+        "join fct_unit_score c on c.unit_code = d.unit_code and c.period_key = d.period_key "
+        "join fct_unit_score p on p.unit_code = c.unit_code and p.period_key = '2026-YTD-09' "
+        "where d.indicator_code = 'TOTAL_SCORE_DELTA' and d.period_key = '2026-YTD-10'",
+    )
+    assert pairs[0][0] >= 34 and pairs[0][1] <= 0.01, pairs
 
 
 @pytest.mark.usefixtures("prefect_harness")

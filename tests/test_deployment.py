@@ -26,7 +26,8 @@ def test_prefect_yaml_matches_the_served_deployments() -> None:
         assert dep["entrypoint"] == f"{module.replace('.', '/')}.py:{func}"
         assert (ROOT / dep["entrypoint"].split(":")[0]).is_file()
         assert dep.get("concurrency_limit") == spec.get("concurrency", 1)
-        assert (dep["work_pool"].get("job_variables") or {}).get("env", {}) == spec.get("env", {})
+        # no job variables: `dvc766 serve` registers without a work pool, which refuses them
+        assert not dep["work_pool"].get("job_variables")
         assert (dep["parameters"] or {}) == spec["parameters"]
         crons = [(s["cron"], s["timezone"]) for s in dep["schedules"]]
         assert crons == ([(spec["cron"], TIMEZONE)] if spec["cron"] else [])
@@ -35,11 +36,13 @@ def test_prefect_yaml_matches_the_served_deployments() -> None:
 
 def test_runner_deployments_carry_schedule_timezone_and_limit() -> None:
     deps = {d.name: d for d in build_deployments()}
-    assert deps["monthly"].schedules[0].schedule.cron == "0 6 3 * *"
+    assert deps["monthly"].schedules[0].schedule.cron == "0 */6 3-10 * *"
     assert deps["monthly"].schedules[0].schedule.timezone == "Asia/Ho_Chi_Minh"
-    assert deps["month-end-snapshot"].parameters == {"only_on_last_day": True}
+    assert deps["month-end-snapshot"].parameters == {"only_on_last_day": True, "window": True}
+    assert deps["monthly"].parameters == {"with_closing_quarter": True, "window": True}
     assert not deps["backfill"].schedules
     assert {d.concurrency_limit for n, d in deps.items() if n != "backfill-chunk"} == {1}
     assert deps["backfill-chunk"].concurrency_limit is None
-    assert deps["backfill-chunk"].job_variables == {"env": {"DVC766_POLITENESS": "prefect"}}
+    assert not any(d.job_variables for d in deps.values())  # served deployments cannot carry any
+    assert deps["backfill-chunk"].parameters == {"politeness": "prefect"}
     assert deps["monthly"].entrypoint == "flows.monthly.monthly_flow"

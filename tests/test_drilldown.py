@@ -77,8 +77,8 @@ def test_a_budgeted_drilldown_resumed_lands_what_one_unbudgeted_run_lands(
 ) -> None:
     one = tmp_path / "one"
     whole = drill(replica, one, build=False)
-    assert whole.complete and whole.with_dossiers >= 3
-    expected = CATALOGUE_PAGES + len(PROCEDURES) + 4 * whole.with_dossiers
+    assert whole.complete and whole.with_dossiers >= 3 and whole.detailed == whole.with_dossiers
+    expected = CATALOGUE_PAGES + len(PROCEDURES) + 4 * whole.detailed
     assert whole.requests == expected
     replica.reset_stats()  # type: ignore[attr-defined]
 
@@ -100,8 +100,22 @@ def test_top_n_takes_the_largest_procedures_first(
     tmp_path: Path, replica: object, catalogue_raw: Path
 ) -> None:
     data = with_catalogue(tmp_path / "top", catalogue_raw)
-    summary = drill(replica, data, top=2, build=False)
-    assert summary.with_dossiers == 2 and summary.requests == len(PROCEDURES) + 8  # the catalogue was in raw/
+    lines: list[str] = []
+    summary = drill(replica, data, top=2, build=False, progress=lines.append, progress_every=2)
+    assert summary.detailed == 2 and summary.requests == len(PROCEDURES) + 8  # the catalogue was in raw/
+    # the summary counts what it says: every procedure with dossiers, then the --top ones detailed
+    assert summary.with_dossiers >= 3
+    text = summary.text()
+    assert f"{summary.with_dossiers} with dossiers; the 2 largest detailed (--top 2)" in text, text
+    # progress: each stage says what it will ask, then a line every `progress_every` requests
+    assert lines[0] == "drilldown H55 2026-10: volumes: 4 request(s) to make"
+    assert "drilldown H55 2026-10: volumes: 2/4; 2 request(s) this run" in lines
+    assert "drilldown H55 2026-10: details: 8 request(s) to make" in lines
+    assert lines[-1] == "drilldown H55 2026-10: details: 8/8; 12 request(s) this run"
+    # a run with nothing left to ask lands nothing and says so (it said "formalities 5741": the
+    # catalogue found in raw/, landed again)
+    again = drill(replica, data, top=2, build=False, progress=lines.append)
+    assert again.requests == 0 and "rows landed: none (nothing new)" in again.text(), again.text()
     folder = data / "raw" / "v1" / "evaluation__transparency" / "2026-10"
     detailed = {p.name.split("~")[1] for p in folder.iterdir()}
     # the largest (1.128273 carries the most dossiers) is detailed, the smallest is not

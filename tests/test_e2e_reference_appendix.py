@@ -32,6 +32,7 @@ import pytest
 from dvc766.cli import main
 from tests import test_report_reference as ref
 from warehouse.appendix_lines import line
+from warehouse.appendix_model import unit_display_name
 from warehouse.numbers_vi import NO_CHANGE, NOT_AVAILABLE, parse_change, parse_number
 
 replica_server = pytest.importorskip("replica.server")
@@ -307,41 +308,88 @@ def test_md_sections_ii_to_iv_equal_the_reference_and_changes_are_arithmetic(run
     assert all(n.startswith("UBND") for n in names[16:]) and not any(n.startswith("UBND") for n in names[:16])
 
 
-def test_xlsx_holds_the_same_cells_as_numbers(run: Run) -> None:
+def _xlsx_rows(ws, first: int = 5) -> list[list[str]]:  # type: ignore[no-untyped-def]
+    rows = []
+    for row in ws.iter_rows(min_row=first):
+        values = ["" if c.value is None else str(c.value) for c in row]
+        if any(values):
+            rows.append(values)
+    return rows
+
+
+def test_xlsx_prints_the_md_cells_and_keeps_them_as_numbers(run: Run) -> None:
+    """The section sheets print the md's (and docx's) texts cell for cell; the sheet "Số liệu" holds the
+    same figures as numbers, and both changes."""
     wb = openpyxl.load_workbook(run.outputs["xlsx"])
-    md_rows = summary_rows(md(run)[0])
-    ws = wb["I. Tổng hợp"]
-    by_label = {r[1].value: r for r in ws.iter_rows(min_row=6) if r[1].value}
-    # md column -> xlsx column (count, rate per month; changes split into count and rate columns).
-    for key in ref.SUMMARY:
-        r, text = by_label[line(key).label], md_rows[key]
-        for md_col, xl_col in ((2, 2), (3, 4), (4, 5), (5, 7)):
-            if not text[md_col]:
-                assert r[xl_col].value is None, (key, md_col)
-                continue
-            want = figure(text[md_col])[0]
-            assert isinstance(r[xl_col].value, int | float), (key, r[xl_col].value)
-            assert round(Decimal(str(r[xl_col].value)), 2) == want, (key, md_col, r[xl_col].value)
-        expected = _expected_change(text)
-        got = [Decimal(str(c.value)) for c in (r[8], r[9]) if c.value is not None]
-        assert [round(g, 2) for g in got] == expected, (key, got, expected)
-    assert by_label[line("1.1").label][8].value == 5
-    assert by_label[line("1.1").label][3].value == 1764 and by_label[line("1.1").label][6].value == 1769
-    sheets = {"II": "II. Hồ sơ quá hạn", "III": "III. DVC trực tuyến", "IV": "IV. Thanh toán trực tuyến"}
     tables = md(run)
+    sheet_i = _xlsx_rows(wb["I. Tổng hợp"])
+    assert [r[:7] for r in sheet_i[: len(tables[0])]] == tables[0]
+    assert [r[:5] for r in _xlsx_rows(wb["II. Hồ sơ quá hạn"])[: len(tables[1])]] == tables[1]
+    numbers = {(r[0].value, r[2].value): r for r in wb["Số liệu"].iter_rows(min_row=3)}
+    md_rows = summary_rows(tables[0])
+    for key in ref.SUMMARY:
+        r, text = numbers[("I", line(key).label)], md_rows[key]
+        for md_col, xl_col in ((2, 4), (3, 6), (4, 7), (5, 9)):
+            if not text[md_col]:
+                continue
+            assert isinstance(r[xl_col].value, int | float), (key, r[xl_col].value)
+            assert round(Decimal(str(r[xl_col].value)), 2) == figure(text[md_col])[0], (key, md_col)
+        expected = _expected_change(text)
+        got = [Decimal(str(c.value)) for c in (r[10], r[11]) if c.value is not None]
+        assert [round(g, 2) for g in got] == expected, (key, got, expected)
+    assert numbers[("I", line("1.1").label)][10].value == 5
+    sections = {"II": "II", "III.1": "III", "III.2": "III", "IV.1": "IV", "IV.2": "IV"}
     for section, index, _ in UNIT_TABLES:
-        ws = wb[sheets[section.split(".")[0]]]
-        xl = {r[1].value: r for r in ws.iter_rows(min_row=6) if r[0].value and str(r[0].value).isdigit()}
+        rows = {name: r for (sec, name), r in numbers.items() if sec == sections[section]}
         for row in tables[index][1:]:
             if not row[0]:
                 continue
-            cells = xl[row[1]]
-            for md_col in (2, 3, 4):
-                value = cells[md_col].value
+            cells = rows[row[1]]
+            cols = (4, 7, 10) if section == "II" else (6, 9, 11)
+            for md_col, xl_col in zip((2, 3, 4), cols, strict=True):
+                value = cells[xl_col].value
                 assert isinstance(value, int | float), (section, row[1], value)
                 assert round(Decimal(str(value)), 2) == parse_number(row[md_col]), (section, row, value)
-    tttt = next(r for r in wb[sheets["IV"]].iter_rows() if r[1].value == "Sở Thông tin và Truyền thông")
-    assert tttt[4].value == pytest.approx(-3.07)
+    assert numbers[("IV", "Sở Thông tin và Truyền thông")][11].value == pytest.approx(-3.07)
+
+
+def reference_section_v() -> list[tuple[str, list[Decimal]]]:
+    """Section V of the reference: (commune, [deployed 30/9, units, completed 30/9, deployed 31/10, units,
+    completed 31/10, change]) per row, then the total row."""
+    text = (SCENARIO / "reference_appendix.txt").read_text(encoding="utf-8")
+    out = []
+    for ln in text[text.index("V. BIỂU TỔNG HỢP CUNG CẤP") :].splitlines():
+        c = [x.strip() for x in ln.split("\t")]
+        if len(c) >= 7 and (c[0].isdigit() or c[1] == "TỔNG CỘNG TOÀN TỈNH"):
+            nums = [ref.vi(x.lstrip("+")) for cell in c[2:7] if cell for x in cell.split("/")]
+            out.append((c[1].replace("Đông Hỷ", "Đồng Hỷ"), nums))
+    return out
+
+
+def test_the_office_figures_complete_the_reference_appendix(run: Run, tmp_path: Path) -> None:
+    """With the office's figures for October 2023 (the scenario's office_figures_2023-10.csv), lines 3.7
+    and 6.3 and section V print every figure of the reference, marked as the office's."""
+    out = tmp_path / "complete.md"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DVC766_DATA_DIR", str(run.data_dir))
+        argv = ["report", "--province", "H55", "--month", "2023-10", "--format", "md", "--out", str(out)]
+        assert main([*argv, "--office-figures", str(SCENARIO / "office_figures_2023-10.csv")]) == 0
+    text = out.read_text(encoding="utf-8")
+    tables = md_tables(text)
+    rows = {r[0]: r for r in tables[0] if r[0] in ("3.7", "6.3")}
+    assert rows["3.7"][2:] == ["0", "", "0", "", NO_CHANGE]
+    assert rows["6.3"][2:] == ["714.661", "", "754.830", "", "+40.169"]  # as the office writes it
+    assert all(r[1].endswith("(**)") for r in rows.values()) and "(**) Số liệu dòng 3.7, 6.3 do" in text
+    printed = {r[1]: r for r in tables[6][2:]}
+    for name, (dp, up, cp, dc, uc, cc, change) in reference_section_v()[:-1]:
+        r = printed[name]
+        assert figure(r[2]) == [dp, up] and figure(r[4]) == [dc, uc], name
+        assert parse_number(r[3]) == cp and parse_number(r[5]) == cc and parse_change(r[6]) == change, name
+    total, (prev, curr, change) = reference_section_v()[-1]
+    assert [parse_number(c) for c in printed[total][3:6:2]] == [prev, curr]
+    assert parse_change(printed[total][6]) == change
+    assert "Số liệu mục V do Sở Nội vụ tỉnh Thái Nguyên cung cấp" in text
+    assert NOT_AVAILABLE not in text  # the appendix goes out complete
 
 
 def test_docx_holds_the_same_cells_as_the_md(run: Run) -> None:
@@ -401,6 +449,31 @@ def _chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 
 
+def _dom(browser: str, page: Path, profile: Path) -> str:
+    """The page as headless Chromium drew it (no network), its console free of errors."""
+    dom = subprocess.run(
+        [browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    console = [ln for ln in dom.stderr.splitlines() if "CONSOLE" in ln]
+    assert not [ln for ln in console if "Uncaught" in ln or "Error" in ln], console
+    return dom.stdout
+
+
+def _chart(dom: str, key: str) -> str:
+    start = dom.index(f'<div id="chart-{key}"')
+    return dom[start : start + 400_000].split('<div id="chart-', 2)[1]
+
+
+def _bar_texts(block: str) -> list[str]:
+    """The labels drawn on a chart's bars (the SVG, not the data in the page's script)."""
+    return re.findall(r'class="bartext[^"]*"[^>]*data-unformatted="([^"]*)"', block.split("<script", 1)[0])
+
+
+def _ticks(block: str, axis: str) -> list[str]:
+    return re.findall(rf'class="{axis}tick"[^>]*>.*?<text[^>]*>([^<]*)</text>', block)
+
+
 def test_dashboard_renders_offline_in_a_browser_with_every_chart_drawn(run: Run, tmp_path: Path) -> None:
     browser = _chromium()
     if browser is None:
@@ -409,19 +482,16 @@ def test_dashboard_renders_offline_in_a_browser_with_every_chart_drawn(run: Run,
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DVC766_DATA_DIR", str(run.data_dir))
         assert main(["dashboard", "--province", "H55", "--month", "2023-10", "--out", str(out)]) == 0
-        national = tmp_path / "all.html"
-        assert main(["dashboard", "--province", "all", "--month", "2023-10", "--out", str(national)]) == 0
+        # the country's page, under the name `make demo` gives it
+        assert main(["dashboard", "--province", "all", "--month", "2023-10"]) == 0
+    national = run.data_dir / "reports" / "dashboard_all_2023-10.html"
+    assert national.is_file() and not list(national.parent.glob("dashboard_toan-quoc*"))
     text = out.read_text(encoding="utf-8")
     # plotly.js and the data are inlined: no script or style is fetched from anywhere
     assert not re.findall(r'<(?:script|link)[^>]*(?:src|href)="https?:', text) and "plotly.js v" in text
     profile = tmp_path / "profile"
-    dom = subprocess.run(
-        [browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom", out.as_uri()],
-        capture_output=True, text=True, timeout=120, check=True,
-    )  # fmt: skip
-    console = [ln for ln in dom.stderr.splitlines() if "CONSOLE" in ln]
-    assert not [ln for ln in console if "Uncaught" in ln or "Error" in ln], console
-    charts = re.findall(r'<div id="chart-([a-z\-A-Z]+)"', dom.stdout)
+    dom = _dom(browser, out, profile)
+    charts = re.findall(r'<div id="chart-([a-z\-A-Z]+)"', dom)
     assert {"trend", "groups", "change", "overdue", "online-service", "online-payment"} <= set(charts)
     # the points-at-stake charts: the groups whose units' counts add up to the province's (progress,
     # payment, …); the online services' formula is unknown, so that group has none and the page says so
@@ -429,16 +499,70 @@ def test_dashboard_renders_offline_in_a_browser_with_every_chart_drawn(run: Run,
     assert {"TDGQ", "TTTT"} <= stake and "CLGQ" not in stake
     assert "Chưa tính được: Dịch vụ công trực tuyến (công thức điểm của Cổng chưa xác định)" in dom.stdout
     for key in charts:  # each chart drew its marks (bars or points) into its SVG
-        start = dom.stdout.index(f'<div id="chart-{key}"')
-        block = dom.stdout[start : start + 400_000].split('<div id="chart-', 2)[1]
+        block = _chart(dom, key)
         assert "main-svg" in block and 'class="point' in block, key
-    assert "78,59" in dom.stdout  # H55's total score on 31/10/2023, as Table I prints it
+    assert "78,59" in dom  # H55's total score on 31/10/2023, as Table I prints it
+    assert 'class="modebar-btn' not in dom  # no Plotly toolbar over the charts
+    # the trend: the score on its own axis at least 10 points tall (0,80 is not a cliff), the rank below
+    # it on whole numbers 1 … 63, each point labelled
+    trend = _chart(dom, "trend")
+    scores = [float(t.replace(",", ".")) for t in _ticks(trend, "y")]
+    assert max(scores) - min(scores) >= 8, scores
+    ranks = _ticks(trend, "y2")
+    assert ranks[0] == "1" and ranks[-1] == "63" and all(t.isdigit() for t in ranks), ranks
+    assert ">10<" in trend and ">9<" in trend and ">78,59<" in trend and ">77,79<" in trend
+    # per unit: the worst 15 of 25 units, sorted, counts written 1.000 (not 1k), rates as the table's
+    overdue = _chart(dom, "overdue")
+    values = [int(v.replace(".", "")) for v in _bar_texts(overdue)]
+    assert len(values) == 15 and values == sorted(values, reverse=True) and values[0] == 252, values
+    assert not [t for t in _ticks(overdue, "x") if t.endswith("k")]
+    service = _bar_texts(_chart(dom, "online-service"))
+    assert service and all(re.fullmatch(r"\d+,\d", v) for v in service), service  # one decimal, as in III
+    # the country: the ranking names the provinces and counts of October 2023
+    ndom = _dom(browser, national, profile)
+    assert "Xếp hạng 63 tỉnh, thành phố theo điểm tổng" in ndom and "34 tỉnh" not in ndom
+    assert "tỉnh Thừa Thiên Huế" in ndom and ">tỉnh Huế<" not in ndom
+    legend = re.findall(r'class="legendtext"[^>]*>([^<]*)<', _chart(ndom, "groups"))
+    assert legend == ["Công khai, minh bạch", "Tiến độ giải quyết", "Dịch vụ công trực tuyến",
+                      "Thanh toán trực tuyến", "Mức độ hài lòng", "Số hóa hồ sơ"], legend  # fmt: skip
+    totals = re.findall(
+        r'class="textpoint".*?data-unformatted="([^"]*)"', _chart(ndom, "groups").split("<script")[0]
+    )
+    assert "78,59" in [t.strip() for t in totals]  # the total after the bar, not the last segment's value
     shot = ROOT / "tests" / "artifacts" / "dashboard_H55_2023-10.png"
     subprocess.run(
         [browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--screenshot={shot}", "--window-size=1400,2600",
          out.as_uri()], capture_output=True, timeout=120, check=True,
     )  # fmt: skip
     assert shot.stat().st_size > 10_000
+
+
+def test_dashboard_draws_no_rate_as_not_available(run: Run, tmp_path: Path) -> None:
+    """A unit with no dossier to pay for (0 of 0) has no payment rate: the chart writes "Không có số
+    liệu" beside its name and draws no bar, as the README promises, never "0,00"."""
+    browser = _chromium()
+    if browser is None:
+        pytest.skip("Chromium is not on PATH; .ci/run installs it from Debian's packages")
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(run.data_dir / "warehouse.duckdb", data / "warehouse.duckdb")
+    con = duckdb.connect(str(data / "warehouse.duckdb"))
+    con.execute(
+        "update rpt_online_payment_by_unit set paid_online = 0, with_obligation = 0, rate = null, change_rate = null "
+        "where unit_code = (select min(unit_code) from rpt_online_payment_by_unit where period_key = '2023-YTD-10' "
+        "and province_code = 'H55') and period_key = '2023-YTD-10'"
+    )
+    (name,) = con.execute(
+        "select unit_name from rpt_online_payment_by_unit where rate is null and period_key = '2023-YTD-10'"
+    ).fetchone()
+    con.close()
+    page = tmp_path / "d.html"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DVC766_DATA_DIR", str(data))
+        assert main(["dashboard", "--province", "H55", "--month", "2023-10", "--out", str(page)]) == 0
+    block = _chart(_dom(browser, page, tmp_path / "profile"), "online-payment")
+    labels = _bar_texts(block)
+    assert labels.count(NOT_AVAILABLE) == 1 and unit_display_name(name) in block, labels
 
 
 def test_dashboard_bad_input_is_one_line_and_writes_nothing(

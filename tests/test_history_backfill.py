@@ -8,6 +8,10 @@ must show Bắc Kạn (a replica code, Z..) before July 2025 under H55, beside T
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -130,3 +134,69 @@ def test_merger_view_shows_bac_kan_before_july_2025_under_h55(warehouse: Path) -
         "where new_code = 'H01' and era = 'before_merger'",
     )
     assert ag == [(["An Giang", "Kiên Giang"],)]
+
+
+# ---- the README's analysts' part, run as written on this warehouse (a backfill like `make demo`'s) ----
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def readme_queries() -> list[tuple[str, str]]:
+    """The analysts' queries of the README (the drill-down's need drill-down data: test_drilldown.py)."""
+    text = README.read_text(encoding="utf-8")
+    found = re.findall(r"^#### (.+?)\n(?:.*?\n)*?```sql\n(.*?)```", text, flags=re.MULTILINE | re.DOTALL)
+    return [(t, q) for t, q in found if "fct_procedure_indicator" not in q]
+
+
+def readme_commands() -> list[str]:
+    """The commands of the README's "For analysts" block, as a new user would paste them."""
+    text = README.read_text(encoding="utf-8")
+    block = text.split("## For analysts", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    return [ln.split("  #")[0].strip() for ln in block.splitlines() if ln.strip()]
+
+
+def test_the_readme_has_its_analyst_queries() -> None:
+    assert len(readme_queries()) >= 8 and len(readme_commands()) == 3
+
+
+@pytest.mark.parametrize("title", [t for t, _ in readme_queries()])
+def test_each_readme_query_answers_as_written(warehouse: Path, title: str) -> None:
+    sql = dict(readme_queries())[title]
+    rows = query(warehouse, sql)
+    if "portal's own change and dvc766's differ" in title:
+        assert rows == [], rows  # the healthy answer: the replica's scoreDelta is the change it shows
+        return
+    assert rows, title
+    if "against the country" in title:
+        # whole months only: not the one still running when it was reported
+        months = [r[0] for r in rows]
+        (running,) = query(
+            warehouse,
+            "select max(strftime(timezone('Asia/Ho_Chi_Minh', captured_at), '%Y-%m')) from fct_reported_series "
+            "where unit_code = 'H55' and is_current",
+        )[0]
+        assert months == sorted(months) and running not in months and months[0] == "2026-01", months
+    if "Overdue dossiers by unit" in title:
+        assert all(r[5] is None or round(r[5], 2) == r[5] for r in rows), rows[:3]
+
+
+def test_the_readme_commands_run_as_written(warehouse: Path, tmp_path: Path) -> None:
+    """From a folder laid out as a clone after `make demo` (.venv, data/warehouse.duckdb), each command
+    of the block runs as pasted and shows the warehouse."""
+    (tmp_path / ".venv").symlink_to(Path(sys.prefix))
+    (tmp_path / "data").symlink_to(warehouse.parent)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DVC766_")}
+    for command in readme_commands():
+        stdin = "select count(*) as units from dim_unit;\n" if "duckdb -readonly" in command else None
+        if stdin and not (tmp_path / ".venv" / "bin" / "duckdb").exists():
+            pytest.skip("the duckdb-cli package is not installed in this environment")
+        done = subprocess.run(command, shell=True, cwd=tmp_path, env=env, input=stdin, capture_output=True,
+                              text=True, timeout=120)  # fmt: skip
+        assert done.returncode == 0, (command, done.stderr)
+        out = done.stdout
+        if "show tables" in command:
+            assert "fct_unit_score" in out, out
+        elif "dvc766 sql" in command:
+            assert "total_score" in out and "(5 rows)" in out, out
+        else:
+            assert "units" in out, out

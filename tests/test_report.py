@@ -34,7 +34,8 @@ from tests.test_report_reference import (
 )
 from warehouse.appendix_lines import line
 from warehouse.numbers_vi import NOT_AVAILABLE, parse_change, parse_number
-from warehouse.render_xlsx import COUNT_FMT, rate_fmt
+from warehouse.render_md import summary_table, unit_table
+from warehouse.render_xlsx import DATA_COLUMNS
 
 # Every non-blank figure of section I listed in the reference table is compared.
 REFERENCE_FIGURES_I = sum(1 for v in SUMMARY.values() for f in v[1:] if f)
@@ -159,47 +160,78 @@ def test_md_has_every_reference_figure_and_true_changes(env: Path, tmp_path: Pat
     assert "Cổng Dịch vụ công quốc gia không công bố số liệu chứng thực" in text
 
 
-def test_xlsx_cells_are_numbers_equal_to_the_reference(env: Path, tmp_path: Path) -> None:
+def _sheet_rows(ws, first: int = 5) -> list[list[str]]:  # type: ignore[no-untyped-def]
+    """A printed sheet's table rows as text (merged cells read as blanks), from ``first`` on."""
+    out = []
+    for row in ws.iter_rows(min_row=first):
+        values = ["" if c.value is None else str(c.value) for c in row]
+        if any(values):
+            out.append(values)
+    return out
+
+
+def test_xlsx_prints_the_docx_texts_and_keeps_the_numbers(env: Path, tmp_path: Path) -> None:
+    """The section sheets hold each figure as the text the docx prints (Vietnamese on any PC's locale);
+    the sheet "Số liệu" holds the same figures as numbers equal to the reference."""
     wb = openpyxl.load_workbook(_report("xlsx", tmp_path / "a.xlsx"))
     ws = wb["I. Tổng hợp"]
-    rows = {r[1].value: r for r in ws.iter_rows(min_row=6) if r[1].value}
+    printed = [r[:7] for r in _sheet_rows(ws) if r[0] != "Số TT" and r[1]]
+    assert _check_summary([["header"], *printed[1:]]) == REFERENCE_FIGURES_I
+    assert all(c.data_type == "s" for r in ws.iter_rows(min_row=7) for c in r[2:] if c.value is not None)
+    overdue = _sheet_rows(wb["II. Hồ sơ quá hạn"])
+    _check_units([["header"], *(r[:5] for r in overdue if r[0].isdigit())], OVERDUE)
+    data = {(r[0].value, r[2].value): r for r in wb["Số liệu"].iter_rows(min_row=3)}
+    assert [c.value for c in next(wb["Số liệu"].iter_rows(min_row=2, max_row=2))] == [
+        n for n, _ in DATA_COLUMNS
+    ]
     for key, (_label, pc, pr, cc, cr) in SUMMARY.items():
         spec = line(key)
-        r = rows[spec.label]
+        r = data[("I", spec.label)]
         if key in RATE_IN_COUNT_COLUMN:
             pc, pr, cc, cr = "", pc, "", cc
-        for ref, cell in ((pc, r[2]), (pr, r[4]), (cc, r[5]), (cr, r[7])):
+        for ref, cell in ((pc, r[4]), (pr, r[6]), (cc, r[7]), (cr, r[9])):
             if ref:
                 assert isinstance(cell.value, int | float), (key, cell.value)
-                want = vi(ref.split("/")[0])
-                assert Decimal(str(cell.value)) == want, (key, ref, cell.value)
-        if spec.count_style and isinstance(r[2].value, int):
-            assert r[8].value == r[5].value - r[2].value and r[2].number_format == COUNT_FMT == "[$-42A]#,##0"
+                assert Decimal(str(cell.value)) == vi(ref.split("/")[0]), (key, ref, cell.value)
+        if spec.count_style and isinstance(r[4].value, int):
+            assert r[10].value == r[7].value - r[4].value
         if spec.show_rate:
-            assert round(Decimal(str(r[9].value)), 2) == round(
-                Decimal(str(r[7].value)) - Decimal(str(r[4].value)), 2
+            assert round(Decimal(str(r[11].value)), 2) == round(
+                Decimal(str(r[9].value)) - Decimal(str(r[6].value)), 2
             )
-            assert r[7].number_format == rate_fmt(2) == "[$-42A]0.00"
-    assert rows[line("1.1").label][8].value == 5
-    assert rows[line("3.7").label][2].value == NOT_AVAILABLE
-    for sheet, tables in (
-        ("II. Hồ sơ quá hạn", [OVERDUE]),
-        ("III. DVC trực tuyến", [SERVICE_AGENCIES, SERVICE_LOCAL]),
-        ("IV. Thanh toán trực tuyến", [PAYMENT_AGENCIES, PAYMENT_LOCAL]),
-    ):
-        cells = {
-            r[1].value: r for r in wb[sheet].iter_rows(min_row=6) if r[0].value and str(r[0].value).isdigit()
-        }
+    assert data[("I", line("1.1").label)][10].value == 5 and data[("I", line("1.1").label)][5].value == 1764
+    rank = data[("I", "Xếp hạng (số bậc tăng +/giảm -)")]
+    assert [rank[i].value for i in (4, 5, 7, 8, 10)] == [10, 63, 9, 63, 1]  # 10 → 9 is one place gained
+    assert data[("I", line("3.7").label)][4].value is None
+    for section, tables in (("II", [OVERDUE]), ("III", [SERVICE_AGENCIES, SERVICE_LOCAL]),
+                            ("IV", [PAYMENT_AGENCIES, PAYMENT_LOCAL])):  # fmt: skip
+        cells = {name: r for (sec, name), r in data.items() if sec == section}
+        col = 4 if section == "II" else 6
         for ref in tables:
             for name, prev, curr, _ in ref:
                 r = cells[_name_in_report(name, cells)]
-                assert Decimal(str(r[2].value)) == vi(prev) and Decimal(str(r[3].value)) == vi(curr), name
-                assert round(Decimal(str(r[4].value)), 2) == vi(curr) - vi(prev), name
-    tttt = next(
-        r for r in wb["IV. Thanh toán trực tuyến"].iter_rows() if r[1].value == "Sở Thông tin và Truyền thông"
-    )
-    assert tttt[4].value == pytest.approx(-3.07)
+                assert Decimal(str(r[col].value)) == vi(prev) and Decimal(str(r[col + 3].value)) == vi(
+                    curr
+                ), name
+                change = r[10 if section == "II" else 11].value
+                assert round(Decimal(str(change)), 2) == vi(curr) - vi(prev), name
+    assert data[("IV", "Sở Thông tin và Truyền thông")][11].value == pytest.approx(-3.07)
     assert wb["Biểu đồ"]._images
+
+
+def test_xlsx_sheets_hold_the_md_cells(env: Path, tmp_path: Path) -> None:
+    """Sheet I and sheet II print exactly the cells the md and docx print."""
+    from dvc766.periods import Period
+    from warehouse.report_data import load_appendix
+
+    wb = openpyxl.load_workbook(_report("xlsx", tmp_path / "a.xlsx"))
+    data = load_appendix(env / "warehouse.duckdb", "H55", Period.month(2023, 10))
+    want = summary_table(data)
+    got = _sheet_rows(wb["I. Tổng hợp"])[: len(want)]
+    assert [r[:7] for r in got] == want
+    want = unit_table(data, data.overdue, "Số lượng hồ sơ quá hạn")
+    got = _sheet_rows(wb["II. Hồ sơ quá hạn"])[: len(want)]
+    assert [r[:5] for r in got] == want
 
 
 def test_docx_tables_hold_the_reference_figures(env: Path, tmp_path: Path) -> None:
@@ -247,18 +279,121 @@ def test_docx_converts_to_pdf_with_the_tables(env: Path, tmp_path: Path) -> None
         assert figure in text
 
 
-def test_certified_copies_csv_fills_section_v_with_provenance(env: Path, tmp_path: Path) -> None:
-    csv = tmp_path / "cc.csv"
-    csv.write_text(
+OFFICE_CSV = """line,unit,figure,prev,curr
+3,7,,count,0,0
+6.3,,count,714.661,754830
+V,UBND huyện Võ Nhai,deployed,16,16
+V,UBND huyện Võ Nhai,units,16,16
+V,UBND huyện Võ Nhai,completed,22.548,24086
+V,UBND huyện Phú Lương,deployed,15,16
+V,UBND huyện Phú Lương,units,16,16
+V,UBND huyện Phú Lương,completed,794,889
+order,UBND huyện Võ Nhai,,,
+order,Sở Tư pháp,,,
+order,H55.05,,,
+"""
+
+
+def test_office_figures_fill_3_7_6_3_section_v_and_the_unit_order(env: Path, tmp_path: Path) -> None:
+    """What the portal does not publish, from the office's one CSV, printed and marked as the office's."""
+    csv = tmp_path / "office.csv"
+    csv.write_text(OFFICE_CSV.replace("3,7,,count", '"3,7",,count'), encoding="utf-8")
+    text = _report("md", tmp_path / "a.md", "--office-figures", str(csv)).read_text(encoding="utf-8")
+    tables = _md_tables(text)
+    rows = {r[0]: r for r in tables[0] if r[0] in ("3.7", "6.3")}
+    assert rows["3.7"][1:] == [line("3.7").label + " (**)", "0", "", "0", "", "Giữ nguyên"]
+    assert rows["6.3"][1:] == [line("6.3").label + " (**)", "714.661", "", "754.830", "", "+40.169"]
+    assert "(**) Số liệu dòng 3.7, 6.3 do Sở Nội vụ tỉnh Thái Nguyên cung cấp" in text
+    v = tables[6]
+    assert v[0][2] == "Số liệu ngày 30/9/2023" and v[1][2:4] == ["Đã triển khai", "Số lượng hoàn thành"]
+    assert v[2][1:] == ["UBND huyện Võ Nhai", "16/16", "22.548", "16/16", "24.086", "+1.538"]
+    assert v[3][1:] == ["UBND huyện Phú Lương", "15/16", "794", "16/16", "889", "+95"]
+    assert v[-1][1:] == ["TỔNG CỘNG TOÀN TỈNH", "", "23.342", "", "24.975", "+1.633"]
+    assert "(**) Số liệu mục V do Sở Nội vụ tỉnh Thái Nguyên cung cấp" in text
+    # the office's order: its departments first (Sở Tư pháp, Sở Nội vụ), then its local units, each as
+    # listed; the units it does not list follow in code order
+    overdue = [r[1] for r in tables[1][1:] if r[0]]
+    assert overdue[:2] == ["Sở Tư pháp", "Sở Nội vụ"] and overdue[2] == "Sở Nông nghiệp và Môi trường"
+    local = [n for n in overdue if n.startswith("UBND")]
+    assert local[0] == "UBND huyện Võ Nhai" and local[1] == "UBND thành phố Thái Nguyên"
+    assert len(local) == 9 and not any(n.startswith("UBND") for n in overdue[: len(overdue) - 9])
+    # the legacy section-V file still fills section V
+    legacy = tmp_path / "cc.csv"
+    legacy.write_text(
         "unit_name,deployed_prev,deployed_curr,total,completed_prev,completed_curr\n"
         "UBND huyện Võ Nhai,16,16,16,22.548,24086\nUBND huyện Phú Lương,15,16,16,794,889\n",
         encoding="utf-8",
     )
-    text = _report("md", tmp_path / "a.md", "--certified-copies", str(csv)).read_text(encoding="utf-8")
-    v = _md_tables(text)[6]
-    assert v[1][1:] == ["UBND huyện Võ Nhai", "16/16", "22.548", "16/16", "24.086", "+1.538"]
-    assert v[-1][1:] == ["TỔNG CỘNG TOÀN TỈNH", "", "23.342", "", "24.975", "+1.633"]
-    assert hashlib.sha256(csv.read_bytes()).hexdigest() in text
+    text = _report("md", tmp_path / "b.md", "--certified-copies", str(legacy)).read_text(encoding="utf-8")
+    assert _md_tables(text)[6][2][1:] == [
+        "UBND huyện Võ Nhai",
+        "16/16",
+        "22.548",
+        "16/16",
+        "24.086",
+        "+1.538",
+    ]
+    # the docx and xlsx print the same and name the file (not its folder) and its sha256 in their properties
+    document = docx.Document(str(_report("docx", tmp_path / "a.docx", "--office-figures", str(csv))))
+    cells = {c.text for row in document.tables[0].rows for c in row.cells}
+    assert {"714.661", "754.830", "+40.169", line("6.3").label + " (**)"} <= cells
+    comments = document.core_properties.comments
+    assert hashlib.sha256(csv.read_bytes()).hexdigest() in comments and "office.csv" in comments
+    assert str(tmp_path) not in comments and "/" not in comments.replace("3.7, 6.3, V", "")
+    wb = openpyxl.load_workbook(_report("xlsx", tmp_path / "a.xlsx", "--office-figures", str(csv)))
+    assert str(tmp_path) not in (wb.properties.description or "")
+    assert any(
+        r[1] == "UBND huyện Võ Nhai" and r[6] == "+1.538" for r in _sheet_rows(wb["V. Chứng thực điện tử"])
+    )
+    numbers = {r[2].value: r for r in wb["Số liệu"].iter_rows(min_row=3)}
+    assert [c.value for c in numbers[line("6.3").label + " (số liệu của cơ quan)"][4:11]] == [
+        714661, None, None, 754830, None, None, 40169]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("csv", "words"),
+    [
+        ("", "is empty"),
+        ("line,unit,figure,prev\n3.7,,count,0\n", "row 1 (header): missing curr"),
+        ("line,unit,figure,prev,curr\n", "has a header but no rows"),
+        (
+            "line,unit,figure,prev,curr\n3.8,,count,1,2\n",
+            "row 2, column line: '3.8' is not one of 3.7, 6.3, V, order",
+        ),
+        ("line,unit,figure,prev,curr\n6.3,,count,714,661,754.830\n", "row 2: 6 columns, expected 5"),
+        (
+            'line,unit,figure,prev,curr\n6.3,,count,"714,661",1\n',
+            "row 2, column prev: '714,661' is not a whole number",
+        ),
+        (
+            "line,unit,figure,prev,curr\n6.3,,count,1,2\n6.3,,count,1,2\n",
+            "row 3, column line: line 6.3 appears twice",
+        ),
+        (
+            "line,unit,figure,prev,curr\nV,UBND A,deployed,1,1\nV,UBND A,units,1,1\n",
+            "row 2: section V 'UBND A' has no completed row",
+        ),
+        (
+            "line,unit,figure,prev,curr\nV,UBND A,deployed,2,1\nV,UBND A,units,1,1\nV,UBND A,completed,1,1\n",
+            "deployed 2 is more than units 1",
+        ),
+        (
+            "line,unit,figure,prev,curr\norder,Sở Không Có,,,\n",
+            "order lists 'Sở Không Có', not a unit of H55",
+        ),
+    ],
+)
+def test_bad_office_figures_are_one_line_exit_2_and_nothing_written(
+    env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], csv: str, words: str
+) -> None:
+    path = tmp_path / "office.csv"
+    path.write_text(csv, encoding="utf-8")
+    out = tmp_path / "o" / "a.docx"
+    argv = ["report", "--province", "H55", "--month", "2023-10", "--format", "docx", "--out", str(out)]
+    assert main([*argv, "--office-figures", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert words in err and err.count("\n") == 1, err
+    assert not out.parent.exists()
 
 
 @pytest.mark.parametrize(
@@ -266,7 +401,15 @@ def test_certified_copies_csv_fills_section_v_with_provenance(env: Path, tmp_pat
     [
         (["--province", "H99", "--month", "2023-10"], "unknown province H99"),
         (["--province", "H44", "--month", "2023-10"], "no month-end capture of 2023-10 for H44"),
-        (["--province", "H55", "--month", "2023-11"], "run `dvc766 snapshot` at the month end"),
+        (
+            ["--province", "H55", "--month", "2023-11"],
+            "the appendix needs the year-to-date figures seen on 30/11/2023 (period 2023-YTD-11), taken by "
+            "`dvc766 snapshot` on that day (H55's month ends in the warehouse: 30/9/2023, 31/10/2023)",
+        ),
+        (
+            ["--province", "H55", "--month", "2023-08"],
+            "the month 2023-08 itself is there (backfilled), but the appendix compares the year so far",
+        ),
         (["--province", "H55", "--month", "2022-03"], "before the warehouse's history"),
         (["--province", "H55", "--month", "2023-13"], "has no month 13"),
     ],
@@ -317,6 +460,19 @@ def test_bad_csv_and_missing_warehouse_exit_2(
         main(["report", "--province", "H55", "--month", "2023-10", "--format", "md", "--out", str(out)]) == 2
     )
     assert "no warehouse at" in capsys.readouterr().err
+    assert not out.parent.exists()
+    # a warehouse built from nothing says so, not "unknown province H55 … (it has )"
+    from dvc766.settings import Settings
+    from warehouse.runner import build
+
+    empty = tmp_path / "built-empty"
+    build(Settings(data_dir=empty))
+    monkeypatch.setenv("DVC766_DATA_DIR", str(empty))
+    for argv in (["report", "--province", "H55", "--month", "2023-10"], ["dashboard", "--province", "H55"]):
+        assert main([*argv, "--out", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "(it has )" not in err, err
+        assert "holds no" in err and "dvc766 snapshot" in err, err
     assert not out.parent.exists()
 
 

@@ -285,9 +285,10 @@ def _indicator_rows() -> list[tuple]:
             rows.append((_code(name), "ONLINE_SERVICE_RATE", i, None, None, vi(figs[i])))
         for n, (name, *figs) in enumerate(PAYMENT_AGENCIES + PAYMENT_LOCAL):
             r = vi(figs[i])
-            # Counts chosen so that paid/obliged x 100 is the reference's rate; a zero rate alternates
-            # between "no dossier with an obligation" (0/0 -> 0) and "none paid online" (0/37).
-            den = 10000 if r else (0 if n % 2 else 37)
+            # Counts chosen so that paid/obliged x 100 is the reference's rate; a zero rate is "none paid
+            # online" of dossiers that had an obligation (0/37, as the reference's 0/959 …); 0 of 0 is no
+            # rate at all (tests/test_rpt_models.py).
+            den = 10000 if r else 37 + n
             rows.append((_code(name), "PAYMENT_ONLINE_DOSSIER", i, int(r * 100), den, None))
     return rows
 

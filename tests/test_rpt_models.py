@@ -63,9 +63,29 @@ def test_overdue_total_row_and_payment_zero_obligation(con: duckdb.DuckDBPyConne
     assert total == (1100, 4045, -2945) and summed == (1100, 4045)
     zero = con.execute(
         "select with_obligation, rate from rpt_online_payment_by_unit "
-        "where period_key = '2023-YTD-10' and with_obligation = 0"
+        "where period_key = '2023-YTD-10' and paid_online = 0"
     ).fetchall()
-    assert zero and all(str(r[1]) == "0.00" for r in zero)
+    assert zero and all(r[0] > 0 and str(r[1]) == "0.00" for r in zero)  # none paid of some: 0
+
+
+def test_payment_rate_of_no_obligation_is_not_available(tmp_path: Path) -> None:
+    """A unit with no dossier that had a financial obligation (0 of 0) has no payment rate: null, which
+    the appendix and the dashboard print "Không có số liệu", never 0."""
+    from tests.test_report_reference import run_rpt_models
+
+    path = build_warehouse(tmp_path / "w.duckdb", with_rpt=False)
+    c = duckdb.connect(str(path))
+    c.execute(
+        "update fct_indicator set numerator = 0, denominator = 0 where indicator_code = 'PAYMENT_ONLINE_DOSSIER' "
+        "and unit_code = (select min(unit_code) from fct_indicator where indicator_code = 'PAYMENT_ONLINE_DOSSIER' "
+        "and unit_code like 'H55.%')"
+    )
+    run_rpt_models(c)
+    rows = c.execute(
+        "select rate, prev_rate, change_rate from rpt_online_payment_by_unit where with_obligation = 0"
+    ).fetchall()
+    c.close()
+    assert rows == [(None, None, None)] * 2  # 30/9 and 31/10
 
 
 def test_score_history_rank_change(con: duckdb.DuckDBPyConnection) -> None:

@@ -265,6 +265,14 @@ def test_a_portal_formula_change_is_said_in_the_build_and_the_run_summary(
     text = summary.text()
     assert "SCORE FORMULA CHANGED: PROGRESS_ON_TIME (TDGQ): 1 capture(s) since 2026-10-26" in text
     assert summary.formula_changes[0]["indicator_code"] == "PROGRESS_ON_TIME"
+    from flows.alerts import compose
+
+    event = compose(summary)
+    assert event is not None and event.kind == "formula_change" and event.is_alert
+    assert event.title.endswith("cổng đổi công thức tính điểm")
+    assert (
+        "Cổng đổi công thức tính điểm PROGRESS_ON_TIME (TDGQ): 1 lần lấy số liệu từ 2026-10-26" in event.body
+    )
     from dvc766.cli import main
 
     monkeypatch.setenv("DVC766_DATA_DIR", str(tmp_path))

@@ -31,6 +31,11 @@ GOOD = {
     "DVC766_LAKE": ("s3://dvc766-lake/prod", "s3://dvc766-lake/prod"),
     "DVC766_S3_ENDPOINT_URL": ("http://127.0.0.1:9000", "http://127.0.0.1:9000"),
     "DVC766_POLITENESS": ("Prefect", "prefect"),
+    "DVC766_NOTIFY": (
+        "json://127.0.0.1:9/hook mailto://127.0.0.1:25/ops@example.com",
+        "json://127.0.0.1:9/hook mailto://127.0.0.1:25/ops@example.com",
+    ),
+    "DVC766_NOTIFY_ON": ("All", "all"),
 }
 
 
@@ -60,6 +65,7 @@ def test_an_empty_variable_is_unset(monkeypatch: pytest.MonkeyPatch) -> None:
         ("DVC766_PORTAL_URL", "dichvucong.gov.vn", "http:// or https://"),
         ("DVC766_LAKE", "gs://bucket/x", "a folder or s3://bucket/prefix"),
         ("DVC766_POLITENESS", "per-thread", "expected 'local' or 'prefect'"),
+        ("DVC766_NOTIFY_ON", "errors", "expected 'failures' or 'all'"),
     ],
 )
 def test_a_bad_value_is_one_line_naming_the_variable(

@@ -93,3 +93,22 @@ def test_the_four_outcomes(tmp_path: Path, replica: object) -> None:
     )
     text = failed.text()
     assert "rows landed: " in text and "warehouse: skipped: every batch failed" in text
+
+
+def test_the_run_summary_names_its_warnings() -> None:
+    """A run's last line says which checks warned, as `dvc766 build` does, not just how many."""
+    from types import SimpleNamespace
+
+    from flows.summary import describe_build
+    from warehouse.checks import CheckResult
+
+    warn = CheckResult("portal_score_delta_matches_change", "warn", 34)
+    result = SimpleNamespace(warehouse_path="data/warehouse.duckdb", checks_passed=56, checks=[None] * 57,
+                             warnings=[warn], tables={})  # fmt: skip
+    summary = RunSummary("monthly", "r1", "data", build=describe_build(result))
+    assert summary.lines()[-2] == (
+        "warehouse: built data/warehouse.duckdb: checks 56/57 passed, 1 warning: "
+        "portal_score_delta_matches_change (warn): 34 offending rows"
+    )
+    result.warnings = []
+    assert RunSummary("monthly", "r1", "data", build=describe_build(result)).lines()[-2].endswith("57 passed")

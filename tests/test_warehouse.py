@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import io
 import os
@@ -307,7 +308,9 @@ def test_a_second_build_refuses_clearly_while_one_runs(tmp_path: Path) -> None:
     assert settings.warehouse_path.exists()
 
 
-def test_a_waiting_build_proceeds_once_the_other_finishes(tmp_path: Path) -> None:
+def test_a_waiting_build_proceeds_once_the_other_finishes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     lock = tmp_path / ".build.lock"
     holder = build_lock(lock)
     holder.__enter__()
@@ -320,6 +323,26 @@ def test_a_waiting_build_proceeds_once_the_other_finishes(tmp_path: Path) -> Non
     with build_lock(lock, timeout_s=30, sleep=sleep):
         assert lock.read_text().strip() == str(os.getpid())
     assert len(waits) == 1
+    # it said it was waiting, once, and for whom (a second `dvc766 build` sat 9 s in silence)
+    assert capsys.readouterr().err == (
+        f"waiting for another build to finish (pid {os.getpid()}, lock .build.lock); giving up after 30 s\n"
+    )
+
+
+def test_a_second_cmd_build_says_it_waits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`dvc766 build` while another holds the lock: the waiting line first, then the refusal (exit 1)."""
+    monkeypatch.setenv("DVC766_DATA_DIR", str(tmp_path))
+    write_clean_landing(tmp_path)
+    monkeypatch.setattr(commands, "build", functools.partial(build, lock_timeout_s=0.3))
+    with build_lock(tmp_path / ".build.lock"):
+        assert commands.cmd_build(argparse.Namespace()) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == (
+        f"waiting for another build to finish (pid {os.getpid()}, lock .build.lock); giving up after 0.3 s"
+    )
+    assert err[1].startswith(f"dvc766 build: another build is running (pid {os.getpid()})")
 
 
 def test_a_second_process_is_refused_while_the_lock_is_held(tmp_path: Path) -> None:
@@ -380,53 +403,8 @@ def test_cmd_build_exits_1_naming_failed_checks(
     assert not (tmp_path / "warehouse.duckdb").exists()
 
 
-def docs_queries() -> list[tuple[str, str]]:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    found = re.findall(r"^#### (.+?)\n(?:.*?\n)*?```sql\n(.*?)```", text, flags=re.MULTILINE | re.DOTALL)
-    # the drill-down's queries need drill-down data: tests/test_drilldown.py runs those
-    return [(t, q) for t, q in found if "fct_procedure_indicator" not in q]
-
-
-def test_the_readme_has_at_least_five_analyst_queries() -> None:
-    assert len(docs_queries()) >= 5
-
-
-def write_portal_extras(data_dir: Path) -> None:
-    """What the national answers add (issue 19): the country's total, the portal's own change of
-    H44's total (0.8 in August, where the two months' totals differ by 0.5) and the year's month
-    series of the province and the country as the August capture reports them."""
-    land = Landing(data_dir)
-    rows, values, series = [], [], []
-    for month, total in ((7, 60.0), (8, 60.4)):
-        nat = land.provenance(Period.month(2026, month), f"2026-{month + 1:02d}-17T08:30")
-        rows.append(land.score("VN", "TOTAL", total, nat, max_score=100, rank=None, province_code="VN"))
-        land.write(
-            "units_seen", [land.unit_seen("VN", "Cả nước", None, nat, kind="country", province_code="VN")]
-        )
-    aug = land.provenance(Period.month(2026, 8), "2026-09-17T08:30")
-    values.append(land.value("H44", "TOTAL_SCORE_DELTA", "TOTAL", aug, value=0.8))
-    for unit, base in (("H44", 59.0), ("VN", 60.0)):
-        for m in range(1, 13):
-            value = None if m > 8 else base + m / 10
-            series.append({"unit_code": unit, "province_code": unit, "series_code": "SR_MONTH_AVERAGE_SCORE",
-                           "series_month": f"2026-{m:02d}", "value": value, **aug})  # fmt: skip
-    land.write("unit_scores", rows)
-    land.write("indicator_values", values)
-    land.write("reported_series", series)
-
-
-@pytest.fixture(scope="module")
-def built_two_months(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("docs")
-    write_two_months(root)
-    write_portal_extras(root)
-    return build(Settings(data_dir=root)).warehouse_path
-
-
-@pytest.mark.parametrize("title", [t for t, _ in docs_queries()])
-def test_each_docs_query_runs_and_answers(built_two_months: Path, title: str) -> None:
-    sql = dict(docs_queries())[title]
-    assert query(built_two_months, sql), title
+# The README's analyst queries and commands run as written on a backfilled warehouse of Thái Nguyên:
+# tests/test_history_backfill.py.
 
 
 def test_every_published_column_says_what_it_holds(tmp_path: Path) -> None:

@@ -18,8 +18,10 @@ The change column prints one figure per line, as the reference does: the rate's 
 the line has a rate that moves, the count's change in words ("Tăng 120.415 hồ sơ", "Tăng 05 TTHC") where
 the count is what the reader follows (``change_of="count"``: 1.1 and 4.1, whose rates sit at 100 %, and
 1.2, the dossiers synced). ``count_unit`` is the noun of the count ("hồ sơ", "TTHC").
-A line with ``kind="not_available"`` has no source in the portal's API and prints "not available"
-in every figure cell, never an invented figure.
+A line with ``kind="office"`` has no source in the portal's API: its count comes from the figures the
+office supplies (``warehouse/office_figures.py``, ``report --office-figures``) and is marked on the page
+as the office's; without them it prints "not available" in every figure cell, never an invented figure.
+``footnote`` is the marker of a note printed under Table I (line 4.3's base, ``FOOTNOTES``).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-LineKind = Literal["group", "heading", "figure", "not_available", "score"]
+LineKind = Literal["group", "heading", "figure", "office", "score"]
 Derive = Literal["direct", "complement"]
 CountStyle = Literal["count", "fraction"] | None
 ChangeOf = Literal["count", "rate"]
@@ -49,6 +51,7 @@ class LineSpec:
     show_rate: bool = True
     change_of: ChangeOf | None = None  # None: the rate when shown, else the count
     count_unit: str = "hồ sơ"
+    footnote: str = ""  # "*": the label carries the marker and Table I is followed by its note
 
     @property
     def change_figure(self) -> ChangeOf | None:
@@ -72,8 +75,8 @@ def _heading(key: str, number: str, label: str) -> LineSpec:
     return LineSpec(key=key, number=number, label=label, kind="heading", show_rate=False)
 
 
-def _na(key: str, number: str, label: str) -> LineSpec:
-    return LineSpec(key=key, number=number, label=label, kind="not_available", show_rate=False)
+def _office(key: str, number: str, label: str) -> LineSpec:
+    return LineSpec(key=key, number=number, label=label, kind="office", count_style="count", show_rate=False)
 
 
 SUMMARY_LINES: tuple[LineSpec, ...] = (
@@ -107,7 +110,7 @@ SUMMARY_LINES: tuple[LineSpec, ...] = (
         "PROGRESS_ON_TIME",
         derive="complement",
     ),
-    _group("III", "III", "Dịch vụ công trực tuyến"),
+    _group("III", "III", "Dịch vụ công trực tuyến (chi tiết tại Phụ lục số III)"),
     _fig(
         "3.1",
         "3.1",
@@ -124,7 +127,16 @@ SUMMARY_LINES: tuple[LineSpec, ...] = (
         count_style="count",
         count_unit="TTHC",
     ),
-    _fig("3.3", "3.3", "Còn lại", "ONLINE_PROVISION_NONE", count_style="count", count_unit="TTHC"),
+    # the office follows the procedures left without online service as a count ("Tăng 05 TTHC")
+    _fig(
+        "3.3",
+        "3.3",
+        "Còn lại",
+        "ONLINE_PROVISION_NONE",
+        count_style="count",
+        change_of="count",
+        count_unit="TTHC",
+    ),
     _heading("3.4", "3.4", "Tỷ lệ nộp hồ sơ trực tuyến"),
     _fig("3.4a", "a)", "Hồ sơ nộp trực tuyến", "ONLINE_DOSSIER_CHANNEL", count_style="count"),
     _fig(
@@ -138,8 +150,8 @@ SUMMARY_LINES: tuple[LineSpec, ...] = (
     _fig("3.5a", "a)", "Hồ sơ xử lý đúng hạn", "ONLINE_ON_TIME"),
     _fig("3.5b", "b)", "Hồ sơ xử lý quá hạn", "ONLINE_OVERDUE"),
     _fig("3.6", "3.6", "Tỷ lệ DVC trực tuyến có phát sinh hồ sơ", "ONLINE_SERVICE_WITH_DOSSIER"),
-    _na("3.7", "3.7", "Số lượng tăng trưởng DVC trực tuyến"),
-    _group("IV", "IV", "Thanh toán trực tuyến"),
+    _office("3.7", "3.7", "Số lượng tăng trưởng DVC trực tuyến"),
+    _group("IV", "IV", "Thanh toán trực tuyến (chi tiết tại Phụ lục số IV)"),
     _heading(
         "4.1",
         "4.1",
@@ -174,7 +186,14 @@ SUMMARY_LINES: tuple[LineSpec, ...] = (
         derive="complement",
         count_style="count",
     ),
-    _heading("4.3", "4.3", "Tỷ lệ TTHC có giao dịch thanh toán trực tuyến"),
+    LineSpec(
+        key="4.3",
+        number="4.3",
+        label="Tỷ lệ TTHC có giao dịch thanh toán trực tuyến",
+        kind="heading",
+        show_rate=False,
+        footnote="*",
+    ),
     _fig(
         "4.3a",
         "a)",
@@ -226,7 +245,7 @@ SUMMARY_LINES: tuple[LineSpec, ...] = (
         "SO_HOA_GIAY_TO_GIAI_QUYET",
     ),
     _fig("6.2", "6.2", "Tỷ lệ hồ sơ được cấp kết quả điện tử", "ORIGINAL_RESULT_AVAILABLE"),
-    _na(
+    _office(
         "6.3",
         "6.3",
         "Số lượng tài khoản Cổng DVC quốc gia được xác thực với cơ sở dữ liệu quốc gia Dân cư",
@@ -241,6 +260,22 @@ SUMMARY_LINES: tuple[LineSpec, ...] = (
     # Total score and national rank come from fct_unit_score (rpt_score_history), not an indicator.
     LineSpec(key="score", number="VII", label="ĐIỂM TỔNG HỢP VÀ XẾP HẠNG", kind="score", show_rate=False),
 )
+
+
+# The notes under Table I, by the marker a line's label carries (docs/appendix-mapping.md, note (*)).
+# Line 4.3: the province's earlier appendices divide by the procedures with any payment transaction
+# (148 + 65 = 213 in October 2023); the portal publishes no count of procedures paid only at the
+# counter, so dvc766 divides by the fee-bearing procedures, the base of line 4.1 and of the portal's
+# own payment score, and says so on the page.
+FOOTNOTES: dict[str, str] = {
+    "*": (
+        "(*) Dòng 4.3 tính trên tổng số TTHC có yêu cầu nghĩa vụ tài chính (cùng cơ sở với dòng 4.1, "
+        "là cơ sở Cổng Dịch vụ công quốc gia dùng để chấm điểm): a) số TTHC đã có giao dịch thanh toán "
+        "trực tuyến, b) số TTHC còn lại. Cổng không công bố số TTHC chỉ có giao dịch thanh toán trực "
+        "tiếp, nên tỷ lệ dòng này có thể khác các phụ lục trước đây (tính trên tổng số TTHC có giao "
+        "dịch thanh toán)."
+    ),
+}
 
 
 def line(key: str) -> LineSpec:

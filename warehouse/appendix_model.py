@@ -35,6 +35,7 @@ class SummaryRow:
     curr_rate: Decimal | None = None
     change_count: Decimal | None = None
     change_rate: Decimal | None = None
+    supplied: bool = False  # the office's figure (warehouse/office_figures.py), marked as such on the page
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class UnitRow:
     prev: Decimal | None
     curr: Decimal | None
     change: Decimal | None
+    part: str = ""  # "agency", "local" or "total", as rpt_unit_month_end_pairs splits the units
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,7 @@ class AppendixData:
     score_history: list[ScorePoint]
     warehouse_path: Path
     captured_at: Any = None
-    certified: Any = None  # warehouse.certified_copies.CertifiedCopies, attached by the CLI
+    office: Any = None  # warehouse.office_figures.OfficeFigures, attached by the CLI (None: not given)
     notes: list[str] = field(default_factory=list)
     # The day a month end's figures were seen on, when no capture was taken on the month's last day
     # (a late snapshot, e.g. 2/10 for 30/9): the appendix then names that day instead of the month end.
@@ -153,6 +155,11 @@ class AppendixData:
     @property
     def curr_date(self) -> str:
         return vn_day(self.current_seen) if self.current_seen else vn_date(self.current)
+
+    @property
+    def certified(self) -> Any:
+        """Section V's rows from the office's figures, or None when the office gave none."""
+        return self.office if self.office is not None and self.office.certified else None
 
     def late_notes(self) -> list[str]:
         """One line per month end whose figures come from a capture taken after it (never silently)."""

@@ -248,7 +248,7 @@ TABLE_COLUMNS: dict[tuple[str, str], str] = {
     (
         "rpt_online_payment_by_unit",
         "rate",
-    ): "Online payment rate at this month end, %: paid online / with obligation × 100, 0 if none.",
+    ): "Online payment rate at this month end, %: paid online / with obligation × 100, null when no dossier had an obligation (0 of 0).",
     ("rpt_online_service_by_unit", "rate"): "Online service provision rate at this month end, %.",
     ("rpt_province_summary", "rate"): "The indicator's rate at this month end, %, as section I prints it.",
     ("dim_score_formula", "indicator_code"): "The indicator whose published score the formula gives.",

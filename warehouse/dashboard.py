@@ -24,6 +24,7 @@ from typing import Any
 import duckdb
 import plotly.graph_objects as go
 from plotly.io import to_html
+from plotly.subplots import make_subplots
 
 from dvc766.cli import UserError
 from dvc766.landing_schema import GROUP_MAX
@@ -89,15 +90,22 @@ def _bars(labels: list[str], values: list[float | None], name: str, places: int 
 
 
 def _national_scores(con: duckdb.DuckDBPyConnection, period_key: str) -> list[dict[str, Any]]:
+    """Every province's scores at a month end, named as the portal named it then (the ``dim_unit``
+    version seen at the capture: "Thừa Thiên Huế" in 2023, not today's "thành phố Huế"), with the size
+    of the ranking it was ranked in (63 provinces before July 2025, 34 after)."""
     rows = con.execute(
-        "select s.unit_code, coalesce(u.unit_name, s.unit_code) as unit_name, s.total_score, s.rank_in_scope, "
+        "select s.unit_code, coalesce(seen.unit_name, u.unit_name, s.unit_code) as unit_name, s.total_score, "
+        "s.rank_in_scope, s.rank_scope_size, "
         + ", ".join(f"s.{c}" for c in GROUP_COLUMNS.values())
         + " from fct_unit_score s join dim_unit u on u.unit_code = s.unit_code and u.is_current "
+        "left join dim_unit seen on seen.unit_code = s.unit_code and seen.valid_from <= s.captured_at "
+        "and (seen.valid_to is null or seen.valid_to > s.captured_at) "
         "where s.period_type = 'ytd' and s.period_key = ? and u.unit_kind = 'province' "
-        "order by s.total_score desc nulls last",
+        "qualify row_number() over (partition by s.unit_code order by seen.valid_from desc nulls last) = 1 "
+        "order by s.total_score desc nulls last, s.unit_code",
         [period_key],
     ).fetchall()
-    cols = ["unit_code", "unit_name", "total_score", "rank", *GROUP_COLUMNS]
+    cols = ["unit_code", "unit_name", "total_score", "rank", "rank_size", *GROUP_COLUMNS]
     return [dict(zip(cols, r, strict=True)) for r in rows]
 
 
@@ -174,24 +182,85 @@ def _trend(con: duckdb.DuckDBPyConnection, data: AppendixData) -> tuple[list[str
     )
 
 
+def score_range(values: list[float | None], span: float = 10.0) -> list[float]:
+    """The score axis: at least ``span`` points tall around the scores, within 0–100, so a change of
+    0,16 reads as the small change it is, not as a cliff from the bottom of the chart to its top."""
+    known = [v for v in values if v is not None]
+    if not known:
+        return [0.0, 100.0]
+    lo, hi = min(known), max(known)
+    half = max(span, hi - lo + 4) / 2
+    mid = (lo + hi) / 2
+    low, high = max(0.0, mid - half), min(100.0, mid + half)
+    if high - low < span:  # pressed against 0 or 100: open the other way
+        low, high = (0.0, span) if low == 0 else (100.0 - span, 100.0)
+    return [low, high]
+
+
+def rank_ticks(size: int) -> list[int]:
+    """Whole ranks to label on the rank axis: 1, every 5 or 10, and the last (34 or 63)."""
+    step = 5 if size <= 40 else 10
+    return sorted({1, *(v for v in range(step, size, step) if size - v >= step / 2), size})
+
+
+def trend_figure(months: list[str], totals: list[float | None], ranks: list[int | None],
+                 size: int | None) -> go.Figure:  # fmt: skip
+    """Total score (top) and national rank (below) at each month end, on axes of their own: the two
+    lines no longer lie on top of each other, ranks are whole numbers and each point says its value."""
+    size = size or max((r for r in ranks if r), default=34)
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.55, 0.45], vertical_spacing=0.12)
+    fig.add_trace(go.Scatter(x=months, y=totals, name="Điểm tổng", mode="lines+markers+text",
+                             text=[vi(v) for v in totals], textposition="top center", cliponaxis=False,
+                             line={"color": "#1f4e79", "width": 3}, marker={"size": 9},
+                             hovertemplate="%{x}: %{text} điểm<extra></extra>"), row=1, col=1)  # fmt: skip
+    fig.add_trace(go.Scatter(x=months, y=ranks, name=f"Xếp hạng toàn quốc (trên {size})",
+                             mode="lines+markers+text", text=[str(r) if r else "" for r in ranks],
+                             textposition="bottom center", cliponaxis=False,
+                             line={"color": "#c62828", "dash": "dash"}, marker={"size": 9, "symbol": "square"},
+                             hovertemplate="%{x}: hạng %{y}/" + str(size) + "<extra></extra>"), row=2, col=1)  # fmt: skip
+    fig.update_yaxes(title_text="điểm", range=score_range(totals), row=1, col=1)
+    fig.update_yaxes(title_text=f"hạng / {size}", range=[size + 0.5, 0.5], tickmode="array",
+                     tickvals=rank_ticks(size), tickformat="d", row=2, col=1)  # fmt: skip
+    _layout(fig, "Điểm tổng và xếp hạng toàn quốc cuối mỗi tháng (lũy kế từ đầu năm)", 560)
+    fig.update_layout(margin={"l": 70, "r": 30, "t": 80, "b": 60})
+    return fig
+
+
+UNITS_SHOWN = 15  # the units a per-unit chart shows: the worst; the appendix lists every unit
+
+
+def worst_units(rows: list[Any], *, highest: bool) -> tuple[list[Any], int]:
+    """The ``UNITS_SHOWN`` worst units (most overdue, or lowest rate) with a figure, worst first, then up to
+    five without one (drawn as "Không có số liệu", never as 0), and how many units there are in all."""
+    known = sorted((r for r in rows if r.curr is not None),
+                   key=lambda r: (-r.curr if highest else r.curr, r.unit_code))  # fmt: skip
+    missing = [r for r in rows if r.curr is None]
+    return known[:UNITS_SHOWN] + missing[:5], len(rows)
+
+
+def unit_chart(
+    rows: list[Any], *, what: str, places: int, highest: bool, color: str, rate: bool
+) -> tuple[go.Figure, int, int]:
+    """A per-unit bar chart of the worst units; returns it with how many it shows and how many exist."""
+    shown, total = worst_units(rows, highest=highest)
+    fig = go.Figure(
+        _bars([r.unit_name for r in shown], [_num(r.curr) for r in shown], what, places=places,
+              marker_color=color)
+    )  # fmt: skip
+    xaxis: dict[str, Any] = {"tickformat": ",.0f", "rangemode": "tozero"}  # 2.000, not 2k
+    if rate:
+        xaxis["range"] = [0, 112]
+    fig.update_layout(yaxis={"autorange": "reversed", "automargin": True}, xaxis=xaxis)
+    return fig, len(shown), total
+
+
 def province_figures(data: AppendixData, con: duckdb.DuckDBPyConnection) -> list[tuple[str, go.Figure]]:
     """The province view's charts, each with the id of its section."""
     figs: list[tuple[str, go.Figure]] = []
     # 1. total score and national rank at each month end (the year-to-date figures Table I shows),
     # the months themselves where no month end was captured
     months, totals, ranks = _trend(con, data)
-    trend = go.Figure()
-    trend.add_trace(go.Scatter(x=months, y=totals, name="Điểm tổng", mode="lines+markers+text",
-                               text=[vi(v) for v in totals], textposition="top center",
-                               hovertemplate="%{x}: %{text} điểm<extra></extra>"))  # fmt: skip
-    trend.add_trace(go.Scatter(x=months, y=ranks, name="Xếp hạng toàn quốc", yaxis="y2", mode="lines+markers",
-                               text=[str(r) if r else NOT_AVAILABLE for r in ranks],
-                               hovertemplate="%{x}: hạng %{text}<extra></extra>"))  # fmt: skip
-    trend.update_layout(yaxis={"title": "điểm"}, yaxis2={"title": "hạng", "overlaying": "y", "side": "right",
-                                                         "autorange": "reversed"})  # fmt: skip
-    figs.append(
-        ("trend", _layout(trend, "Điểm tổng và xếp hạng toàn quốc cuối mỗi tháng (lũy kế từ đầu năm)"))
-    )
+    figs.append(("trend", trend_figure(months, totals, ranks, data.score.curr_size)))
     # 2. the six groups against their maxima and the national median (month end)
     national = _national_scores(con, data.current.key)
     me = next((r for r in national if r["unit_code"] == data.province_code), None)
@@ -246,21 +315,27 @@ def province_figures(data: AppendixData, con: duckdb.DuckDBPyConnection) -> list
         fig.update_layout(yaxis={"autorange": "reversed"})
         title = f"10 đơn vị giữ nhiều điểm nhất của tỉnh: {GROUP_LABELS[group]} ({label})"
         figs.append((f"stake-{group}", _layout(fig, title, 420)))
-    # 5. overdue dossiers and online rates per unit
+    # 5. overdue dossiers and online rates per unit: the worst few, sorted, as the table's figures read
     over = data.overdue
-    fig = go.Figure(_bars([r.unit_name for r in over.rows], [_num(r.curr) for r in over.rows], "Hồ sơ quá hạn",
-                          places=0, marker_color="#c62828"))  # fmt: skip
-    fig.update_layout(yaxis={"autorange": "reversed"})
-    figs.append(("overdue", _layout(fig, "Số hồ sơ quá hạn theo đơn vị", max(380, 22 * len(over.rows)))))
-    for key, tables, title in (
-        ("online-service", data.online_service, "Tỷ lệ cung cấp dịch vụ công trực tuyến theo đơn vị (%)"),
-        ("online-payment", data.online_payment, "Tỷ lệ thanh toán trực tuyến theo đơn vị (%)"),
+    fig, shown, total = unit_chart(list(over.rows), what="Hồ sơ quá hạn", places=0, highest=True,
+                                   color="#c62828", rate=False)  # fmt: skip
+    title = f"Số hồ sơ quá hạn: {shown} trong {total} đơn vị có nhiều hồ sơ quá hạn nhất"
+    figs.append(("overdue", _layout(fig, title, 120 + 30 * shown)))
+    for key, tables, title, what in (
+        (
+            "online-service",
+            data.online_service,
+            "Tỷ lệ cung cấp dịch vụ công trực tuyến",
+            "Tỷ lệ cung cấp DVCTT",
+        ),
+        ("online-payment", data.online_payment, "Tỷ lệ thanh toán trực tuyến", "Tỷ lệ thanh toán trực tuyến"),
     ):
         rows = [r for t in tables for r in t.rows]
-        fig = go.Figure(_bars([r.unit_name for r in rows], [_num(r.curr) for r in rows], "Tỷ lệ (%)",
-                              marker_color="#1f4e79"))  # fmt: skip
-        fig.update_layout(yaxis={"autorange": "reversed"}, xaxis={"range": [0, 110]})
-        figs.append((key, _layout(fig, title, max(380, 22 * len(rows)))))
+        places = tables[0].decimals if tables else 1
+        fig, shown, total = unit_chart(rows, what=f"{what} (%)", places=places, highest=False,
+                                       color="#1f4e79", rate=True)  # fmt: skip
+        head = f"{title} (%): {shown} trong {total} đơn vị có tỷ lệ thấp nhất"
+        figs.append((key, _layout(fig, head, 120 + 30 * shown)))
     # 6. the drill-down, when it exists
     procs = data.procedures[:10]  # the appendix's drill-down section, loaded with it
     if procs:
@@ -275,21 +350,49 @@ def province_figures(data: AppendixData, con: duckdb.DuckDBPyConnection) -> list
 
 
 def national_figures(con: duckdb.DuckDBPyConnection, current: Period) -> list[tuple[str, go.Figure]]:
+    """The country at a month end: the ranking by total score and each province's six group scores,
+    with the provinces and their names of that period (63 in 2023, 34 from July 2025)."""
     rows = _national_scores(con, current.key)
+    n = national_size(rows)
     names = [province_label(r["unit_name"]) for r in rows]
     ranking = go.Figure(
         _bars(names, [_num(r["total_score"]) for r in rows], "Điểm tổng", marker_color="#1f4e79")
     )
     ranking.update_layout(yaxis={"autorange": "reversed"}, xaxis={"range": [0, 100]})
     stacked = go.Figure()
-    for g, label in GROUP_LABELS.items():
-        stacked.add_trace(_bars(names, [_num(r[g]) for r in rows], label))
-    stacked.update_layout(barmode="stack", yaxis={"autorange": "reversed"})
+    colors = ("#1f4e79", "#2e7d32", "#f0a30a", "#6a1b9a", "#00838f", "#c62828")
+    for (g, label), color in zip(GROUP_LABELS.items(), colors, strict=True):
+        values = [_num(r[g]) for r in rows]
+        # each segment says its own score inside it (hidden where it does not fit); the total is
+        # written after the bar, so the last segment's label is never read as the total
+        stacked.add_trace(go.Bar(x=values, y=names, orientation="h", name=label, marker_color=color,
+                                 text=[vi(v) for v in values], textposition="inside", insidetextanchor="middle",
+                                 textfont={"color": "white", "size": 11},
+                                 hovertemplate="%{y}: %{text} điểm<extra>" + html.escape(label) + "</extra>"))  # fmt: skip
+    totals = [_num(r["total_score"]) for r in rows]
+    stacked.add_trace(go.Scatter(x=[t or 0 for t in totals], y=names, mode="text", showlegend=False,
+                                 text=[f"  {vi(t)}" for t in totals], textposition="middle right",
+                                 textfont={"size": 12}, cliponaxis=False, hoverinfo="skip"))  # fmt: skip
+    stacked.update_layout(barmode="stack", yaxis={"autorange": "reversed"}, xaxis={"range": [0, 100]},
+                          uniformtext={"mode": "hide", "minsize": 9})  # fmt: skip
     height = max(500, 24 * len(rows))
+    title = "Điểm các nhóm chỉ số của từng tỉnh, thành phố (điểm tổng ở cuối thanh)"
+    groups = _layout(stacked, title, height)
+    # the colours' key above the 34 or 63 bars, in the order the segments stack (left to right)
+    groups.update_layout(
+        legend={"orientation": "h", "traceorder": "normal", "x": 0, "y": 1.0, "yanchor": "bottom"},
+        margin={"t": 110},
+    )
     return [
-        ("ranking", _layout(ranking, "Xếp hạng 34 tỉnh, thành phố theo điểm tổng", height)),
-        ("groups", _layout(stacked, "Điểm các nhóm chỉ số của từng tỉnh, thành phố", height)),
+        ("ranking", _layout(ranking, f"Xếp hạng {n} tỉnh, thành phố theo điểm tổng", height)),
+        ("groups", groups),
     ]
+
+
+def national_size(rows: list[dict[str, Any]]) -> int:
+    """How many provinces the period ranks: the portal's own ranking size, else the rows."""
+    sizes = [int(r["rank_size"]) for r in rows if r.get("rank_size")]
+    return max(sizes) if sizes else len(rows)
 
 
 # --- the page ---------------------------------------------------------------------------------------
@@ -313,7 +416,7 @@ def page(
                 full_html=False,
                 include_plotlyjs=(i == 0),
                 div_id=f"chart-{key}",
-                config={"displaylogo": False, "responsive": True},
+                config={"displaylogo": False, "responsive": True, "displayModeBar": False},
             )  # fmt: skip
             + "</section>"
         )
@@ -348,8 +451,9 @@ def build_dashboard(db_path: Path, province: str, month: Period) -> str:
             raise UserError(f"no warehouse at {db_path}: run `dvc766 build` (or `make demo`) first")
         con = duckdb.connect(str(db_path), read_only=True)
         try:
-            figs = national_figures(con, current)
-            n = len(_national_scores(con, current.key))
+            rows = _national_scores(con, current.key)
+            figs = national_figures(con, current) if rows else []
+            n = national_size(rows) if rows else 0
         finally:
             con.close()
         if not n:
@@ -427,7 +531,8 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     db = settings.warehouse_path
     month = parse_month(args.month, history_start=settings.history_start) if args.month else latest_month(db)
     text = build_dashboard(db, province, month)  # every check before anything is written
-    name = f"dashboard_{'toan-quoc' if province.lower() == 'all' else province}_{month.key}.html"
+    # the same name `make demo` writes: dashboard_all_2026-10.html for the country
+    name = f"dashboard_{'all' if province.lower() == 'all' else province}_{month.key}.html"
     out = Path(args.out) if args.out else settings.reports_dir / name
     _atomic_write(out, text.encode("utf-8"))
     print(f"dashboard: {out} ({len(text) // 1024} KiB, works offline)")

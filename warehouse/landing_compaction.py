@@ -279,7 +279,7 @@ def compact_periods(
     the next build (which compacts whatever is stale), so it is logged and the run goes on.
     """
     try:
-        with build_lock(settings.data_dir / ".build.lock", timeout_s=5.0):
+        with build_lock(settings.data_dir / ".build.lock", timeout_s=5.0, on_wait=log.info):
             lake = Store.lake(settings)
             dirs = None if periods is None else (lambda d: _period_dirs(d, periods))
             landing = LandingState.scan(lake.sub("landing"), DATASETS, dirs=dirs)

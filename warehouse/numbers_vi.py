@@ -113,8 +113,8 @@ def format_fraction(numerator: object, denominator: object) -> str:
 def parse_number(text: str) -> Decimal | None:
     """Read a figure printed the Vietnamese way back into a Decimal (``Giữ nguyên`` → 0).
 
-    Used by tests that compare rendered cells with the reference appendix, and by the certified-copies
-    CSV reader (analysts type ``22.548``). Returns None for ``Không có số liệu``.
+    Used by tests that compare rendered cells with the reference appendix. Returns None for
+    ``Không có số liệu``.
     """
     t = text.strip().rstrip("%").strip()
     if t == NOT_AVAILABLE:

@@ -25,11 +25,13 @@ from docx.shared import Mm, Pt
 from warehouse.appendix_model import AppendixData
 from warehouse.chart import CHART_WIDTH_MM, chart_png
 from warehouse.render_md import (
+    CERTIFIED_HEADER_ROWS,
     CERTIFIED_NOT_AVAILABLE,
     PROCEDURES_TITLE,
     SUMMARY_HEADER_ROWS,
     TITLE_1,
     UNIT_SECTIONS,
+    certified_note,
     certified_table,
     document_properties,
     document_title,
@@ -38,17 +40,20 @@ from warehouse.render_md import (
     procedure_table,
     provenance_lines,
     section_titles,
+    summary_notes,
     summary_table,
     unit_table,
 )
 
 FONT = "Times New Roman"
 BODY_PT = 13
-TABLE_PT = 10  # 13 pt does not fit seven columns on A4 portrait; the tables step down as the reference does
-HEADER_PT = 10  # header cells hold "ngày 31/10/2023": one line per date in the narrow rate columns
-# Table I on 165 mm: a wide "Nội dung" so labels keep to one or two lines, counts wide enough for
-# "11.626/13.150", rates for "100,00", the change for "Tăng 135.522 hồ sơ" on two lines.
-SUMMARY_WIDTHS_MM = [10, 61, 23, 13, 23, 13, 22]
+TABLE_PT = 13  # the reference's body size, tables included
+HEADER_PT = 12  # header cells hold "Thống kê trên Cổng … ngày 31/10/2023" in the narrow figure columns
+NOTE_PT = 11  # the notes under a table and the source lines
+# Table I on 165 mm at 13 pt: "Nội dung" as wide as the figures allow, counts wide enough for
+# "1.621.010" and "4.139/5.260" (on two lines), rates for "100,00", the change for "Tăng 136.415 hồ sơ"
+# on two lines.
+SUMMARY_WIDTHS_MM = [10, 55, 24, 15, 24, 15, 22]
 CELL_MARGIN_MM = 1.0  # Word's default 1,9 mm each side leaves "100,00" no room in a 17 mm column
 
 
@@ -134,9 +139,11 @@ def _table(  # type: ignore[no-untyped-def]
     widths_mm: list[float],
     merge_rows: frozenset[int] = frozenset(),
     header_rows: int = 1,
+    keep_rows: frozenset[int] = frozenset(),
 ) -> None:
     """A grid table; rows never break across pages; ``merge_rows`` span each figure over its rate column;
-    the first ``header_rows`` rows are the header, bold, centred and repeated on every page."""
+    the first ``header_rows`` rows are the header, bold, centred and repeated on every page;
+    ``keep_rows`` stay on the page of the row after them (headings of the rows that follow)."""
     table = doc.add_table(rows=len(rows), cols=len(rows[0]))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -165,6 +172,10 @@ def _table(  # type: ignore[no-untyped-def]
             if r == len(rows) - 1 and not values[0] and values[1]:
                 run.bold = True  # the total row of section II
         _row_flag(row, "w:cantSplit")  # a row split over two pages reads as two rows
+        if r >= header_rows and r + 1 < len(rows) and r in keep_rows:
+            # a group or heading row ("IV Thanh toán trực tuyến", "4.3 …") never ends a page alone
+            for para in row.cells[0].paragraphs + row.cells[1].paragraphs:
+                para.paragraph_format.keep_with_next = True
         if r < header_rows:
             _repeat_header(row)
         if r in merge_rows:  # the score row: "Đạt 77,79 điểm; xếp hạng 10/63 …" across figure and rate
@@ -172,7 +183,14 @@ def _table(  # type: ignore[no-untyped-def]
                 assert not values[c + 1], f"merging would drop {values[c + 1]!r}"
                 _merge(row.cells[c], row.cells[c + 1])
     _merge_header(table, rows[:header_rows])
-    doc.add_paragraph()
+
+
+def _note(doc, text: str, *, italic: bool = True) -> None:  # type: ignore[no-untyped-def]
+    p = doc.add_paragraph()
+    run = p.add_run(text)
+    run.italic = italic
+    run.font.size = Pt(NOTE_PT)
+    p.paragraph_format.space_before = Pt(3)
 
 
 def _field(run, instruction: str) -> None:  # type: ignore[no-untyped-def]
@@ -246,32 +264,37 @@ def render_docx(data: AppendixData) -> bytes:
     letter.alignment = WD_ALIGN_PARAGRAPH.CENTER
     letter.add_run(letter_line(data)).italic = True
     _heading(doc, t["I"])
-    score_rows = frozenset(
-        i for i, row in enumerate(data.summary, start=SUMMARY_HEADER_ROWS) if row.spec.kind == "score"
-    )
-    _table(doc, summary_table(data), SUMMARY_WIDTHS_MM, score_rows, header_rows=SUMMARY_HEADER_ROWS)
-    unit_widths = [12, 76, 26, 26, 25]
+    rows = list(enumerate(data.summary, start=SUMMARY_HEADER_ROWS))
+    score_rows = frozenset(i for i, row in rows if row.spec.kind == "score")
+    heading_rows = frozenset(i for i, row in rows if row.spec.kind in ("group", "heading"))
+    _table(doc, summary_table(data), SUMMARY_WIDTHS_MM, score_rows, header_rows=SUMMARY_HEADER_ROWS,
+           keep_rows=heading_rows)  # fmt: skip
+    for note in summary_notes(data):
+        _note(doc, note)
+    doc.add_paragraph()
+    unit_widths = [13, 68, 28, 28, 28]
     _heading(doc, t["II"])
     _table(doc, unit_table(data, data.overdue, "Số lượng hồ sơ quá hạn"), unit_widths)
+    doc.add_paragraph()
     for key, attr, what, num in UNIT_SECTIONS:
         _heading(doc, t[key])
         for i, table in enumerate(getattr(data, attr), start=1):
             _heading(doc, f"{num}.{i}. {table.title}")
             _table(doc, unit_table(data, table, what, " (%)"), unit_widths)
+            doc.add_paragraph()
     _heading(doc, t["V"])
     cert = certified_table(data)
     if cert:
-        _table(doc, cert, [12, 48, 22, 22, 22, 22, 17])
+        _table(doc, cert, [11, 41, 24, 24, 24, 24, 17], header_rows=CERTIFIED_HEADER_ROWS)
+        _note(doc, certified_note(data))
     else:
         doc.add_paragraph(CERTIFIED_NOT_AVAILABLE)
     if data.procedures:
         _heading(doc, PROCEDURES_TITLE)
         _table(doc, procedure_table(data), [10, 22, 70, 22, 22, 19])
+    doc.add_paragraph()
     for line in provenance_lines(data):
-        p = doc.add_paragraph(line)
-        for run in p.runs:
-            run.italic = True
-            run.font.size = Pt(10)
+        _note(doc, line)
 
     _heading(doc, t["chart"], center=True, new_page=True)
     doc.add_picture(io.BytesIO(chart_png(data)), width=Mm(CHART_WIDTH_MM))

@@ -1,7 +1,9 @@
-"""The appendix as Markdown, for a quick look; also the text form of every cell, shared with the docx.
+"""The appendix as Markdown, for a quick look; also the text form of every cell, shared with the docx
+and the xlsx.
 
-The cell functions here are the one place that turns figures into printed Vietnamese text, so the md
-and docx renderings cannot disagree.
+The cell functions here are the one place that turns figures into printed Vietnamese text, so the md,
+docx and xlsx renderings cannot disagree. The md carries no trace of the analyst's files (a Markdown
+file has no properties; the docx and xlsx keep the trace in theirs).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from dvc766.periods import VN_TZ
-from warehouse.appendix_lines import RATE_DECIMALS
+from warehouse.appendix_lines import FOOTNOTES, RATE_DECIMALS
 from warehouse.appendix_model import (
     DEFAULT_ISSUER,
     AppendixData,
@@ -123,22 +125,52 @@ def change_text(row: SummaryRow) -> str:
     return ""
 
 
+OFFICE_MARK = "(**)"  # a figure the office supplied (warehouse/office_figures.py), not the portal
+
+
+def label_text(row: SummaryRow) -> str:
+    """A line's label with its note marker: "(*)" for line 4.3's base, "(**)" for the office's figures."""
+    label = row.spec.label
+    if row.spec.footnote:
+        label += f" ({row.spec.footnote})"
+    if row.supplied:
+        label += f" {OFFICE_MARK}"
+    return label
+
+
 def summary_cells(row: SummaryRow) -> list[str]:
     """The seven printed cells of a section I row."""
     spec = row.spec
     if spec.kind in ("group", "heading"):
-        return [spec.number, spec.label, "", "", "", "", ""]
-    if spec.kind == "not_available":
-        return [spec.number, spec.label, NOT_AVAILABLE, "", NOT_AVAILABLE, "", NOT_AVAILABLE]
+        return [spec.number, label_text(row), "", "", "", "", ""]
+    if spec.kind == "office":
+        if not row.supplied:
+            return [spec.number, spec.label, NOT_AVAILABLE, "", NOT_AVAILABLE, "", NOT_AVAILABLE]
+        # the office writes its counts' change signed, as the reference prints 6.3's "+40.169"
+        return [spec.number, label_text(row), format_number(row.prev_count), "",
+                format_number(row.curr_count), "", format_change(row.change_count)]  # fmt: skip
     return [
         spec.number,
-        spec.label,
+        label_text(row),
         _count_text(row, row.prev_count, row.prev_total),
         format_number(row.prev_rate, RATE_DECIMALS) if spec.show_rate else "",
         _count_text(row, row.curr_count, row.curr_total),
         format_number(row.curr_rate, RATE_DECIMALS) if spec.show_rate else "",
         change_text(row),
     ]
+
+
+def summary_notes(data: AppendixData) -> list[str]:
+    """The notes printed under Table I: each marker's note once, in the order the markers appear."""
+    notes = [FOOTNOTES[m] for m in dict.fromkeys(r.spec.footnote for r in data.summary if r.spec.footnote)]
+    supplied = [r.spec.number for r in data.summary if r.supplied]
+    if supplied:
+        lines = ", ".join(supplied)
+        notes.append(
+            f"{OFFICE_MARK} Số liệu dòng {lines} do {data.issuing_office} cung cấp; Cổng Dịch vụ công "
+            "quốc gia không công bố số liệu này."
+        )
+    return notes
 
 
 def score_text(score: Decimal | None, rank: int | None, size: int | None) -> str:
@@ -243,31 +275,29 @@ UNIT_SECTIONS = (
 )
 
 
+CERTIFIED_HEADER_ROWS = 2
+
+
 def certified_table(data: AppendixData) -> list[list[str]] | None:
-    """Section V as text, or None when no CSV was given."""
+    """Section V as text, with the reference's two header rows (each day over its "Đã triển khai |
+    Số lượng hoàn thành"), or None when the office gave no section-V figures."""
     cc = data.certified
     if cc is None:
         return None
     p, c = data.prev_date, data.curr_date
     out = [
-        [
-            "Số TT",
-            "Địa phương",
-            f"Đã triển khai ngày {p}",
-            f"Số lượng hoàn thành ngày {p}",
-            f"Đã triển khai ngày {c}",
-            f"Số lượng hoàn thành ngày {c}",
-            f"Tăng (+)/Giảm (-) so với ngày {p}",
-        ]
-    ]
-    for i, r in enumerate(cc.rows, start=1):
+        ["Số TT", "Địa phương", f"Số liệu ngày {p}", "", f"Số liệu ngày {c}", "",
+         f"Tăng (+)/Giảm (-) so với ngày {p}"],
+        ["", "", "Đã triển khai", "Số lượng hoàn thành", "Đã triển khai", "Số lượng hoàn thành", ""],
+    ]  # fmt: skip
+    for i, r in enumerate(cc.certified, start=1):
         out.append(
             [
                 str(i),
                 r.unit_name,
-                f"{r.deployed_prev}/{r.total}",
+                f"{format_number(r.deployed_prev)}/{format_number(r.units_prev)}",
                 format_number(r.completed_prev),
-                f"{r.deployed_curr}/{r.total}",
+                f"{format_number(r.deployed_curr)}/{format_number(r.units_curr)}",
                 format_number(r.completed_curr),
                 format_change(r.change),
             ]
@@ -288,8 +318,16 @@ def certified_table(data: AppendixData) -> list[list[str]] | None:
 
 CERTIFIED_NOT_AVAILABLE = (
     "Không có số liệu: Cổng Dịch vụ công quốc gia không công bố số liệu chứng thực điện tử bản sao từ bản "
-    "chính; số liệu mục này được tổng hợp từ báo cáo của các địa phương khi có."
+    "chính; số liệu mục này do Sở Nội vụ tổng hợp từ báo cáo của các địa phương khi có."
 )
+
+
+def certified_note(data: AppendixData) -> str:
+    """Under section V's table: whose figures these are."""
+    return (
+        f"{OFFICE_MARK} Số liệu mục V do {data.issuing_office} cung cấp, tổng hợp từ báo cáo của các "
+        "địa phương; Cổng Dịch vụ công quốc gia không công bố số liệu này."
+    )
 
 
 def _vn_time(value: object) -> str:
@@ -318,8 +356,6 @@ def provenance_lines(data: AppendixData) -> list[str]:
         + "."
     ]
     lines += data.late_notes()
-    if data.certified is not None:
-        lines.append("Số liệu mục V: do các địa phương báo cáo.")
     return lines
 
 
@@ -348,11 +384,15 @@ def document_properties(data: AppendixData) -> DocumentProperties:
 
 def trace_lines(data: AppendixData) -> list[str]:
     """Where each figure came from, for the analyst who must answer for it: the warehouse file, the
-    period keys and, for section V, the CSV and its sha256. Written to the file's properties (docx,
-    xlsx) or an HTML comment (md), not to the printed page."""
-    lines = [f"dvc766: kho dữ liệu {data.warehouse_path}; kỳ {data.current.key} so với {data.previous.key}"]
-    if data.certified is not None:
-        lines.append(f"mục V: tệp CSV {data.certified.path} (sha256 {data.certified.sha256})")
+    period keys and the office's figures file with its sha256. Written to the file's properties (docx,
+    xlsx), never to the printed page; file names only, as the file travels by email and must not carry
+    the analyst's local folders."""
+    lines = [
+        f"dvc766: kho dữ liệu {data.warehouse_path.name}; kỳ {data.current.key} so với {data.previous.key}"
+    ]
+    if data.office is not None:
+        what = ", ".join(data.office.supplies()) or "thứ tự đơn vị"
+        lines.append(f"số liệu của cơ quan ({what}): tệp {data.office.name} (sha256 {data.office.sha256})")
     return lines
 
 
@@ -400,6 +440,9 @@ def render_md(data: AppendixData, image_name: str) -> str:
         "",
         _md_table(summary_table(data)),
     ]
+    notes = summary_notes(data)
+    if notes:
+        parts += ["", *(f"*{n}*  " for n in notes)]
     parts += ["", f"## {t['II']}", "", _md_table(unit_table(data, data.overdue, "Số lượng hồ sơ quá hạn"))]
     for key, attr, what, num in UNIT_SECTIONS:
         parts += ["", f"## {t[key]}"]
@@ -413,9 +456,10 @@ def render_md(data: AppendixData, image_name: str) -> str:
     parts += ["", f"## {t['V']}", ""]
     cert = certified_table(data)
     parts.append(_md_table(cert) if cert else CERTIFIED_NOT_AVAILABLE)
+    if cert:
+        parts += ["", f"*{certified_note(data)}*"]
     if data.procedures:
         parts += ["", f"## {PROCEDURES_TITLE}", "", _md_table(procedure_table(data))]
     parts += ["", f"## {t['chart']}", "", f"![{t['chart']}]({image_name})", "", "## Nguồn số liệu", ""]
     parts += [f"- {line}" for line in provenance_lines(data)]
-    parts += ["", "<!-- " + " | ".join(trace_lines(data)).replace("--", "‐‐") + " -->"]
     return "\n".join(parts) + "\n"

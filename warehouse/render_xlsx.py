@@ -1,20 +1,29 @@
-"""The appendix as an Excel workbook for analysts: numbers stay numbers, and it prints as it should.
+"""The appendix as an Excel workbook: the printed sheets read as the docx does on any PC, and every
+figure is also there as a number to compute with.
 
-One sheet per section plus a chart sheet. Every figure is a number cell (counts, rates, changes in
-their own columns) with a number format in the Vietnamese locale (``[$-42A]``: ``1.474.419``, ``86,14``,
-zero change as "Giữ nguyên"), so the sheet shows the appendix's look and every cell can be computed
-with. A figure that is not available is the text "Không có số liệu".
+Why text on the printed sheets: a number format cannot make Excel show "1.764" and "86,14" on a PC
+set to English. Excel reads "," and "." in a format code as the PC's own group and decimal separators
+and ignores the locale tag ``[$-42A]`` for them (the tag sets the language of month and day names);
+LibreOffice does apply the tag (1.764 and 86,14 under an English locale, checked by converting with
+it), Excel does not. A format of literal dots (``#\\.##0``) cannot write a decimal comma, a sign and
+"Giữ nguyên" together. So the section sheets hold each figure as the text the docx prints (from the
+same ``render_md`` cell functions: "1.764/1.764", "86,14", "Tăng 120.415 hồ sơ", "Đạt 78,59 điểm;
+xếp hạng 9/63 tỉnh, thành phố", "+0,80 điểm; tăng 1 bậc"), identical on every PC, and the sheet
+"Số liệu" holds every figure of sections I–V as a number (counts, totals, rates, both changes; the rank
+as places gained, +1 for 10 → 9) in the PC's own number format, for analysts.
 
-Print-ready as an official expects: A4, landscape for Table I, fitted to the page width, the header rows
-repeated on every page, page numbers in the footer, the title merged across the table, full borders
-(no holes where a cell is empty), wrapped labels with row heights that show them, the header rows frozen
-on screen, Times New Roman throughout, the total row bold.
+Print-ready as an official expects: A4 (landscape for Table I and section V), fitted to the page width,
+the header rows repeated on every page, "Trang n/N" in the footer inside the bottom margin and clear
+of the table, a page break before any heading row that would otherwise end a page alone, the title
+merged across the table, full borders, wrapped labels with row heights that show them, Times New
+Roman 13 as the reference's body, the total rows bold.
 """
 
 from __future__ import annotations
 
 import io
-import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -22,17 +31,21 @@ from openpyxl import Workbook
 from openpyxl.drawing.image import Image
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.indexed_list import IndexedList
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from warehouse.appendix_model import AppendixData, SummaryRow, UnitTable
 from warehouse.chart import CHART_WIDTH_MM, chart_png
-from warehouse.numbers_vi import NOT_AVAILABLE
 from warehouse.render_md import (
+    CERTIFIED_HEADER_ROWS,
     CERTIFIED_NOT_AVAILABLE,
-    PORTAL_STAT,
     PROCEDURES_TITLE,
+    SUMMARY_HEADER_ROWS,
     TITLE_1,
     UNIT_SECTIONS,
+    certified_note,
+    certified_table,
     document_properties,
     document_title,
     header_spans,
@@ -40,61 +53,108 @@ from warehouse.render_md import (
     procedure_table,
     provenance_lines,
     section_titles,
+    summary_notes,
+    summary_table,
+    unit_table,
 )
 
 FONT = "Times New Roman"
-BODY_PT = 12
-VI = "[$-42A]"  # Vietnamese locale: "." groups thousands, "," marks decimals, whatever the PC's locale
-COUNT_FMT = VI + "#,##0"
-CHANGE_COUNT_FMT = VI + '+#,##0;-#,##0;"Giữ nguyên"'
-
-
-def rate_fmt(decimals: int) -> str:
-    return VI + ("0." + "0" * decimals if decimals else "0")
-
-
-def change_rate_fmt(decimals: int) -> str:
-    f = "0." + "0" * decimals if decimals else "0"
-    return VI + f'+{f};-{f};"Giữ nguyên"'
-
-
+BODY_PT = 13
+NOTE_PT = 11
 SHEETS = {
     "I": "I. Tổng hợp",
     "II": "II. Hồ sơ quá hạn",
     "III": "III. DVC trực tuyến",
     "IV": "IV. Thanh toán trực tuyến",
     "V": "V. Chứng thực điện tử",
+    "data": "Số liệu",
     "chart": "Biểu đồ",
 }
 _THIN = Side(style="thin")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-_LINE_PT = 15.75  # one line of 12 pt Times New Roman
-_CHARS_PER_WIDTH = 1.3  # characters of 12 pt Times New Roman per unit of Excel column width
+_LINE_PT = 17.0  # one line of 13 pt Times New Roman
+# A column width unit is the width of a digit of the workbook's default font, set to Times New Roman 13
+# (so Excel and LibreOffice size the columns alike: 6,5–6,75 pt a unit; with Calibri, which LibreOffice
+# may lack, the two disagreed by a third).
+_UNIT_PT = 6.5
+_CELL_PADDING_PT = 5.0  # what a cell keeps clear at its two sides
+
+
+def _char_em(ch: str) -> float:
+    """A character's width in Times New Roman, in em: enough to wrap a label as the printed page does."""
+    if ch == " ":
+        return 0.25
+    if ch.isdigit():
+        return 0.5
+    if ch.isupper():
+        return 0.72 if ch not in "IJ" else 0.4
+    if ch.isalpha():
+        return 0.3 if ch in "ijlrtf" else (0.72 if ch in "mw" else 0.47)
+    return 0.33  # punctuation, brackets, slashes
+
+
+def text_lines(text: str, width_units: float, size: float = BODY_PT, bold: bool = False) -> int:
+    """How many lines ``text`` wraps to in a column ``width_units`` wide (word by word, as Excel and
+    LibreOffice wrap), so each row is as tall as its longest cell and no label is cut."""
+    room = max(width_units * _UNIT_PT - _CELL_PADDING_PT, 1.0)
+    # 12 % in hand: a row a line too tall costs a little paper, a line too short hides words
+    scale = size * (1.06 if bold else 1.0) * 1.12
+    lines = 0
+    for part in str(text).split("\n"):
+        used, count = 0.0, 1
+        for word in part.split(" "):
+            w = sum(_char_em(c) for c in word) * scale
+            gap = 0.25 * scale if used else 0.0
+            if used and used + gap + w > room:
+                count += 1 + int(w // room)
+                used = w % room
+            else:
+                used += gap + w
+                count += int(used // room) if used > room else 0
+                used = used % room if used > room else used
+        lines += count
+    return max(lines, 1)
+
+
+# The page (inches). The footer sits 0.3″ from the paper's edge and is one 10 pt line high, so a bottom
+# margin of 0.75″ keeps it whole and a third of an inch below the table (it was cut at 0.5″ / 0.6″).
+MARGINS = {"left": 0.6, "right": 0.4, "top": 0.6, "bottom": 0.75, "header": 0.3, "footer": 0.3}
+A4_IN = (8.27, 11.69)
 
 
 def _font(bold: bool = False, italic: bool = False, size: int = BODY_PT) -> Font:
     return Font(name=FONT, size=size, bold=bold, italic=italic)
 
 
+@dataclass
 class Sheet:
     """One section's sheet: writes cells in the document's font, then lays it out for print."""
 
-    def __init__(self, ws: Worksheet, widths: list[float], *, landscape: bool = False) -> None:
-        self.ws = ws
-        self.widths = widths
-        for c, w in enumerate(widths, start=1):
+    ws: Worksheet
+    widths: list[float]
+    landscape: bool = False
+    header_rows: tuple[int, int] | None = None
+    # rows that must not end a page: headings of the rows after them (Table I's groups, 3.1. …)
+    keep: set[int] = field(default_factory=set)
+    # rows that must not begin a page: the notes under a table (a page of them alone would print under
+    # the table's repeated header rows)
+    glue: set[int] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        ws = self.ws
+        for c, w in enumerate(self.widths, start=1):
             ws.column_dimensions[get_column_letter(c)].width = w
         ws.page_setup.paperSize = ws.PAPERSIZE_A4
-        ws.page_setup.orientation = "landscape" if landscape else "portrait"
+        ws.page_setup.orientation = "landscape" if self.landscape else "portrait"
         ws.sheet_properties.pageSetUpPr.fitToPage = True
         ws.page_setup.fitToWidth = 1
         ws.page_setup.fitToHeight = 0  # as many pages down as it takes
         ws.print_options.horizontalCentered = True
-        ws.page_margins.left, ws.page_margins.right = 0.6, 0.4
-        ws.page_margins.top = ws.page_margins.bottom = 0.6
+        for side, inches in MARGINS.items():
+            setattr(ws.page_margins, side, inches)
         ws.oddFooter.center.text = "Trang &P/&N"
         ws.oddFooter.center.font = FONT
-        self.header_rows: tuple[int, int] | None = None
+        ws.oddFooter.center.size = 10
 
     @property
     def ncols(self) -> int:
@@ -110,6 +170,7 @@ class Sheet:
         ]
         for r, (text, font, center) in enumerate(lines, start=1):
             self.note(r, text, font, center=center)
+        self.keep.add(len(lines))
         return len(lines) + 1
 
     def note(self, r: int, text: str, font: Font | None = None, *, center: bool = False) -> None:
@@ -121,221 +182,265 @@ class Sheet:
             wrap_text=True, horizontal="center" if center else "left", vertical="center"
         )
         ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=self.ncols)
-        # bold and merged text wraps earlier than the plain-cell estimate: count on 85 % of the width
-        self.fit_height(r, [(text, 0.85 * sum(self.widths))])
+        size = cell.font.sz or BODY_PT
+        self.fit_height(r, [(text, sum(self.widths))], size=size, bold=bool(cell.font.b))
 
-    def fit_height(self, r: int, texts: list[tuple[str, float]]) -> None:
+    def fit_height(
+        self, r: int, texts: list[tuple[str, float]], *, size: float = BODY_PT, bold: bool = False
+    ) -> None:
         """Row height for the longest wrapped text among ``(text, column width)``."""
-        lines = 1
-        for text, width in texts:
-            per_line = max(width * _CHARS_PER_WIDTH - 1, 1)
-            lines = max(lines, sum(max(1, math.ceil(len(part) / per_line)) for part in str(text).split("\n")))
-        self.ws.row_dimensions[r].height = lines * _LINE_PT
+        lines = max((text_lines(text, width, size, bold) for text, width in texts), default=1)
+        self.ws.row_dimensions[r].height = lines * _LINE_PT * size / BODY_PT + 3
 
-    def header(self, r: int, rows: list[list[str]]) -> int:
-        """Header rows; a blank cell below a filled one spans down, blanks to its right (over filled cells
-        below) span across, as the reference draws Table I's two-row header."""
+    def table(self, r: int, rows: list[list[str]], header_rows: int = 1, *,
+              merge: Iterable[tuple[int, int]] = (), keep: Iterable[int] = ()) -> int:  # fmt: skip
+        """A table of printed texts: header rows (a blank cell below a filled one spans down, blanks to its
+        right over filled cells below span across), then body rows, every cell bordered; ``merge`` joins
+        body cells ``(row index, column)`` with the cell to their right (the score line); ``keep`` are
+        body row indices that head the rows after them. Returns the first free row."""
         ws = self.ws
-        spans = header_spans(rows)
-        for i, names in enumerate(rows):
+        head = rows[:header_rows]
+        spans = header_spans(head)
+        merged = set(merge)
+        for i, values in enumerate(rows):
+            is_head = i < header_rows
             texts = []
-            for c, name in enumerate(names):
-                cell = ws.cell(row=r + i, column=c + 1, value=name or None)
-                cell.font = _font(bold=True)
-                cell.alignment = Alignment(wrap_text=True, horizontal="center", vertical="center")
+            for c, text in enumerate(values):
+                number = not is_head and c == 0 and text.isdigit()  # "Số TT" 1, 2, …: a number on any PC
+                cell = ws.cell(row=r + i, column=c + 1, value=int(text) if number else (text or None))
                 cell.border = _BORDER
-                last_row, last_col = spans.get((i, c), (i, c))
-                if name and last_row == i:  # a cell spanning down shares its height with the row below
-                    texts.append((name, sum(self.widths[c : last_col + 1])))
-            self.fit_height(r + i, texts)
+                total_row = not is_head and i == len(rows) - 1 and not values[0] and bool(values[1])
+                group_row = not is_head and values[0][:1].isalpha() and values[0].isupper()
+                cell.font = _font(bold=is_head or total_row or group_row)
+                figure = c >= 2 and not is_head
+                cell.alignment = Alignment(
+                    wrap_text=True,
+                    vertical="center",
+                    horizontal="center" if is_head or c == 0 else ("right" if figure else "left"),
+                )
+                width = self.widths[c]
+                if is_head:
+                    last_row, last_col = spans.get((i, c), (i, c))
+                    if last_row != i:  # a cell spanning down shares its height with the row below
+                        continue
+                    width = sum(self.widths[c : last_col + 1])
+                elif (i, c) in merged:
+                    width += self.widths[c + 1]
+                if text:
+                    texts.append((text, width))
+            bold_row = is_head or (not is_head and values[0][:1].isalpha() and values[0].isupper())
+            self.fit_height(r + i, texts, bold=bold_row)
         for (i, c), (last_row, last_col) in spans.items():
             ws.merge_cells(start_row=r + i, start_column=c + 1, end_row=r + last_row, end_column=last_col + 1)
+        for i, c in merged:
+            ws.merge_cells(start_row=r + i, start_column=c + 1, end_row=r + i, end_column=c + 2)
         if self.header_rows is None:
-            self.header_rows = (r, r + len(rows) - 1)
-            ws.print_title_rows = f"{r}:{r + len(rows) - 1}"
-            ws.freeze_panes = ws.cell(row=r + len(rows), column=3)
+            self.header_rows = (r, r + header_rows - 1)
+            ws.print_title_rows = f"{r}:{r + header_rows - 1}"
+            ws.freeze_panes = ws.cell(row=r + header_rows, column=3)
+        self.keep.update(r + i for i in keep)
         return r + len(rows)
 
-    def row(self, r: int, values: list[tuple[object, str | None]], *, bold: bool = False) -> None:
-        """A table row: every cell bordered (blank ones too), labels wrapped, figures right-aligned."""
-        texts = []
-        for c, (value, fmt) in enumerate(values, start=1):
-            cell = self.ws.cell(row=r, column=c)
-            _put(cell, value, fmt)
-            cell.font = _font(bold=bold)
-            cell.border = _BORDER
-            if isinstance(cell.value, str) and fmt is None:
-                cell.alignment = Alignment(wrap_text=True, vertical="center",
-                                           horizontal="center" if c == 1 else "left")  # fmt: skip
-                texts.append((cell.value, self.widths[c - 1]))
-            elif isinstance(cell.value, str):  # "Không có số liệu" in a figure column
-                cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
-                texts.append((cell.value, self.widths[c - 1]))
-            else:
-                cell.alignment = Alignment(vertical="center", horizontal="center" if c == 1 else "right")
-        self.fit_height(r, texts)
+    def paginate(self) -> None:
+        """Every page break, chosen so that no heading row ends a page alone.
 
-
-def _put(cell, value: object, fmt: str | None) -> None:  # type: ignore[no-untyped-def]
-    """A figure: Decimal → int/float with its number format; None in a figure column → not available."""
-    if value is None:
-        cell.value = NOT_AVAILABLE if fmt else None
-    elif isinstance(value, Decimal):
-        integral = value == value.to_integral_value() and fmt in (COUNT_FMT, CHANGE_COUNT_FMT)
-        cell.value = int(value) if integral else float(value)
-        if fmt:
-            cell.number_format = fmt
-    else:
-        cell.value = value
-        if fmt and isinstance(value, int | float):
-            cell.number_format = fmt
+        The sheet prints fitted to the width, so a page holds (paper height − margins) / scale points of
+        rows, the repeated header rows included from page 2 on. Each page is filled to 94 % of that (the
+        rest in hand for what a printing program lays out differently) and ended by a manual break, so
+        the program breaks where these breaks are and nowhere else; a heading row goes to the next page
+        when it and the two rows after it would not fit."""
+        ws = self.ws
+        paper_w, paper_h = A4_IN if not self.landscape else A4_IN[::-1]
+        width_pt = sum(w * _UNIT_PT for w in self.widths)
+        usable_w = (paper_w - MARGINS["left"] - MARGINS["right"]) * 72
+        scale = min(1.0, usable_w / width_pt)
+        page = (paper_h - MARGINS["top"] - MARGINS["bottom"]) * 72 / scale * 0.94
+        heights = {r: ws.row_dimensions[r].height or 15.0 for r in range(1, ws.max_row + 1)}
+        repeat = 0.0
+        if self.header_rows:
+            repeat = sum(heights[r] for r in range(self.header_rows[0], self.header_rows[1] + 1))
+        used = 0.0
+        for r in range(1, ws.max_row + 1):
+            need = heights[r]
+            if r in self.keep:
+                need += sum(heights.get(r + k, 0.0) for k in (1, 2))
+            if used + need > page and used > repeat:
+                start = r
+                while start in self.glue and start > 2:
+                    start -= 1  # a note goes over with the table's last row, never alone
+                ws.row_breaks.append(Break(id=start - 1))
+                used = repeat if self.header_rows and start > self.header_rows[1] else 0.0
+                used += sum(heights[k] for k in range(start, r))
+            used += heights[r]
 
 
 def _summary_sheet(sheet: Sheet, data: AppendixData, heading: str) -> None:
     r = sheet.title(data, heading)
-    p, c = data.prev_date, data.curr_date
-    r = sheet.header(
-        r,
-        [
-            ["Số TT", "Nội dung", f"{PORTAL_STAT} {p}", "", "", f"{PORTAL_STAT} {c}", "", "",
-             f"Tăng (+)/Giảm (-) so với ngày {p}", ""],
-            ["", "", "Số liệu", "Tổng số", "Tỷ lệ (%)", "Số liệu", "Tổng số", "Tỷ lệ (%)", "Số liệu",
-             "Tỷ lệ (điểm %)"],
-        ],
-    )  # fmt: skip
-    rate, drate = rate_fmt(2), change_rate_fmt(2)
-    for row in data.summary:
-        spec = row.spec
-        cells: list[tuple[object, str | None]] = [(spec.number, None), (spec.label, None)] + [
-            (None, None)
-        ] * 8
-        bold = spec.kind in ("group", "score")
-        if spec.kind == "not_available":
-            for col in (2, 5, 8):
-                cells[col] = (None, COUNT_FMT)
-        elif spec.kind == "score":
-            s = data.score
-            cells[2], cells[5], cells[8] = (s.prev_score, rate), (s.curr_score, rate), (s.change_score, drate)
-            sheet.row(r, cells, bold=True)
-            r += 1
-            cells = [(None, None), ("Xếp hạng (trên số tỉnh, thành phố)", None)] + [(None, None)] * 8
-            cells[2], cells[3] = (s.prev_rank, COUNT_FMT), (s.prev_size, COUNT_FMT)
-            cells[5], cells[6] = (s.curr_rank, COUNT_FMT), (s.curr_size, COUNT_FMT)
-            cells[8] = (s.change_rank, CHANGE_COUNT_FMT)
-        elif spec.kind == "figure":
-            _figure_cells(cells, row, rate, drate)
-        sheet.row(r, cells, bold=bold)
+    rows = summary_table(data)
+    body = list(enumerate(data.summary, start=SUMMARY_HEADER_ROWS))
+    merge = [(i, c) for i, row in body if row.spec.kind == "score" for c in (2, 4)]
+    keep = [i for i, row in body if row.spec.kind in ("group", "heading")]
+    r = sheet.table(r, rows, SUMMARY_HEADER_ROWS, merge=merge, keep=keep)
+    for note in summary_notes(data):
+        sheet.note(r, note, _font(italic=True, size=NOTE_PT))
+        sheet.glue.add(r)
         r += 1
 
 
-def _figure_cells(cells: list[tuple[object, str | None]], row: SummaryRow, rate: str, drate: str) -> None:
-    spec = row.spec
-    if spec.count_style:
-        cells[2], cells[5] = (row.prev_count, COUNT_FMT), (row.curr_count, COUNT_FMT)
-        cells[8] = (row.change_count, CHANGE_COUNT_FMT)
-        if spec.count_style == "fraction":
-            cells[3], cells[6] = (row.prev_total, COUNT_FMT), (row.curr_total, COUNT_FMT)
-    if spec.show_rate:
-        cells[4], cells[7], cells[9] = (row.prev_rate, rate), (row.curr_rate, rate), (row.change_rate, drate)
-
-
-UNIT_WIDTHS = [7, 48, 20, 20, 20]
-
-
-def _unit_block(
-    sheet: Sheet, r: int, data: AppendixData, table: UnitTable, what: str, subtitle: str | None
+def _unit_blocks(
+    sheet: Sheet, r: int, data: AppendixData, tables: list[UnitTable], what: str, num: str
 ) -> int:
-    if subtitle:
-        sheet.note(r, subtitle, _font(bold=True))
-        r += 1
-    p, c = data.prev_date, data.curr_date
-    r = sheet.header(
-        r, [["Số TT", "Đơn vị", f"{what} ngày {p}", f"{what} ngày {c}", f"Tăng (+)/Giảm (-) so với ngày {p}"]]
-    )
-    value_fmt = COUNT_FMT if table.decimals == 0 else rate_fmt(table.decimals)
-    change_fmt = CHANGE_COUNT_FMT if table.decimals == 0 else change_rate_fmt(table.decimals)
-    for i, u in enumerate(table.rows, start=1):
-        sheet.row(
-            r,
-            [
-                (i, None),
-                (u.unit_name, None),
-                (u.prev, value_fmt),
-                (u.curr, value_fmt),
-                (u.change, change_fmt),
-            ],
-        )
-        r += 1
-    if table.total is not None:
-        t = table.total
-        sheet.row(r, [(None, None), (t.unit_name, None), (t.prev, value_fmt), (t.curr, value_fmt),
-                      (t.change, change_fmt)], bold=True)  # fmt: skip
-        r += 1
-    return r + 1
+    for i, table in enumerate(tables, start=1):
+        sheet.note(r, f"{num}.{i}. {table.title}", _font(bold=True))
+        sheet.keep.add(r)
+        r = sheet.table(r + 1, unit_table(data, table, what, " (%)")) + 1
+    return r
 
 
 def _certified_sheet(sheet: Sheet, data: AppendixData, heading: str) -> int:
     r = sheet.title(data, heading)
-    cc = data.certified
-    if cc is None:
+    cert = certified_table(data)
+    if cert is None:
         sheet.note(r, CERTIFIED_NOT_AVAILABLE)
         return r + 2
-    p, c = data.prev_date, data.curr_date
-    r = sheet.header(
-        r,
-        [
-            ["Số TT", "Địa phương", f"Ngày {p}", "", "", f"Ngày {c}", "", "", f"Tăng (+)/Giảm (-) so với ngày {p}"],
-            ["", "", "Đã triển khai", "Tổng số", "Số lượng hoàn thành", "Đã triển khai", "Tổng số",
-             "Số lượng hoàn thành", ""],
-        ],
-    )  # fmt: skip
-    for i, row in enumerate(cc.rows, start=1):
-        values = [
-            row.deployed_prev,
-            row.total,
-            row.completed_prev,
-            row.deployed_curr,
-            row.total,
-            row.completed_curr,
-        ]
-        sheet.row(r, [(i, None), (row.unit_name, None), *((v, COUNT_FMT) for v in values),
-                      (row.change, CHANGE_COUNT_FMT)])  # fmt: skip
-        r += 1
-    sheet.row(r, [(None, None), ("TỔNG CỘNG TOÀN TỈNH", None), (None, None), (None, None),
-                  (cc.total_prev, COUNT_FMT), (None, None), (None, None), (cc.total_curr, COUNT_FMT),
-                  (cc.total_change, CHANGE_COUNT_FMT)], bold=True)  # fmt: skip
+    r = sheet.table(r, cert, CERTIFIED_HEADER_ROWS)
+    sheet.note(r, certified_note(data), _font(italic=True, size=NOTE_PT))
+    sheet.glue.add(r)
     return r + 2
+
+
+# --- the numbers, for analysts -----------------------------------------------------------------------
+
+DATA_COLUMNS = [
+    ("Mục", 7),
+    ("Số TT", 7),
+    ("Nội dung / đơn vị", 46),
+    ("Mã đơn vị", 11),
+    ("Số liệu ngày trước", 14),
+    ("Tổng số ngày trước", 14),
+    ("Tỷ lệ (%) ngày trước", 12),
+    ("Số liệu ngày này", 14),
+    ("Tổng số ngày này", 14),
+    ("Tỷ lệ (%) ngày này", 12),
+    ("Tăng/giảm số liệu", 14),
+    ("Tăng/giảm tỷ lệ (điểm %)", 13),
+]
+
+
+def _num(value: object) -> int | float | None:
+    if value is None:
+        return None
+    d = value if isinstance(value, Decimal) else Decimal(str(value))
+    return int(d) if d == d.to_integral_value() else float(d)
+
+
+def _data_rows(data: AppendixData) -> list[list[object]]:
+    """Every figure of sections I–V as numbers: one row per Table I line (score and rank included) and
+    per unit of II–V, with both month ends and both changes."""
+    out: list[list[object]] = []
+    for row in data.summary:
+        spec = row.spec
+        if spec.kind == "score":
+            s = data.score
+            out.append(["I", spec.number, "Điểm tổng hợp", data.province_code, s.prev_score, None, None,
+                        s.curr_score, None, None, s.change_score, None])  # fmt: skip
+            gained = None if s.change_rank is None else -s.change_rank
+            out.append(["I", "", "Xếp hạng (số bậc tăng +/giảm -)", data.province_code, s.prev_rank, s.prev_size,
+                        None, s.curr_rank, s.curr_size, None, gained, None])  # fmt: skip
+        elif spec.kind in ("figure", "office"):
+            out.append(_summary_data(row))
+    for section, tables in (
+        ("II", [data.overdue]),
+        ("III", data.online_service),
+        ("IV", data.online_payment),
+    ):
+        for table in tables:
+            rate = section != "II"
+            for i, u in enumerate(table.rows, start=1):
+                out.append([section, i, u.unit_name, u.unit_code,
+                            None if rate else u.prev, None, u.prev if rate else None,
+                            None if rate else u.curr, None, u.curr if rate else None,
+                            None if rate else u.change, u.change if rate else None])  # fmt: skip
+            if table.total is not None:
+                t = table.total
+                out.append([section, "", t.unit_name, t.unit_code, t.prev, None, None, t.curr, None, None,
+                            t.change, None])  # fmt: skip
+    cc = data.certified
+    if cc is not None:
+        for i, c in enumerate(cc.certified, start=1):
+            out.append(["V", i, f"{c.unit_name}: đã triển khai", "", c.deployed_prev, c.units_prev, None,
+                        c.deployed_curr, c.units_curr, None, c.deployed_curr - c.deployed_prev, None])  # fmt: skip
+            out.append(["V", i, f"{c.unit_name}: số lượng hoàn thành", "", c.completed_prev, None, None,
+                        c.completed_curr, None, None, c.change, None])  # fmt: skip
+        out.append(["V", "", "TỔNG CỘNG TOÀN TỈNH: số lượng hoàn thành", "", cc.total_prev, None, None,
+                    cc.total_curr, None, None, cc.total_change, None])  # fmt: skip
+    return out
+
+
+def _summary_data(row: SummaryRow) -> list[object]:
+    spec = row.spec
+    label = spec.label + (" (số liệu của cơ quan)" if row.supplied else "")
+    return ["I", spec.number, label, "", row.prev_count, row.prev_total, row.prev_rate, row.curr_count,
+            row.curr_total, row.curr_rate, row.change_count, row.change_rate]  # fmt: skip
+
+
+def _data_sheet(ws: Worksheet, data: AppendixData) -> None:
+    widths = [w for _, w in DATA_COLUMNS]
+    sheet = Sheet(ws, widths, landscape=True)
+    sheet.note(
+        1,
+        f"Số liệu của phụ lục tháng {data.month.number}/{data.month.year} dạng số để tính toán (ngày trước: "
+        f"{data.prev_date}; ngày này: {data.curr_date}); ô trống: không có số liệu. Số hiển thị theo cài "
+        "đặt của máy; các trang phụ lục in số theo cách viết tiếng Việt trên mọi máy.",
+        _font(italic=True, size=NOTE_PT),
+    )
+    head = [name for name, _ in DATA_COLUMNS]
+    r = sheet.table(2, [head])
+    for values in _data_rows(data):
+        for c, value in enumerate(values, start=1):
+            cell = ws.cell(row=r, column=c, value=_num(value) if c >= 5 else value)
+            cell.font = _font(size=NOTE_PT)
+            cell.border = _BORDER
+            if c >= 5 and cell.value is not None:
+                cell.number_format = "0.00" if c in (7, 10, 12) or isinstance(cell.value, float) else "#,##0"
+        ws.row_dimensions[r].height = 16
+        r += 1
+    ws.auto_filter.ref = f"A2:{get_column_letter(len(DATA_COLUMNS))}{r - 1}"
 
 
 def render_xlsx(data: AppendixData) -> bytes:
     """The appendix as .xlsx bytes."""
     t = section_titles(data)
     wb = Workbook()
-    sheet = Sheet(wb.active, [7, 44, 13, 10, 10, 13, 10, 10, 13, 12], landscape=True)
+    default = _font()  # the workbook's default font, which column widths are measured in
+    wb._fonts = IndexedList([default])  # type: ignore[attr-defined]
+    wb._named_styles["Normal"].font = default  # type: ignore[attr-defined]
+    sheets: list[Sheet] = []
+    sheet = Sheet(wb.active, [6, 48, 15, 9, 15, 9, 21], landscape=True)
     sheet.ws.title = SHEETS["I"]
     _summary_sheet(sheet, data, t["I"])
+    sheets.append(sheet)
 
-    sheet = Sheet(wb.create_sheet(SHEETS["II"]), UNIT_WIDTHS)
-    _unit_block(sheet, sheet.title(data, t["II"]), data, data.overdue, "Số lượng hồ sơ quá hạn", None)
+    unit_widths = [6, 38, 13, 13, 13]  # 83 units: A4 portrait at about full size
+    sheet = Sheet(wb.create_sheet(SHEETS["II"]), unit_widths)
+    sheet.table(sheet.title(data, t["II"]), unit_table(data, data.overdue, "Số lượng hồ sơ quá hạn"))
+    sheets.append(sheet)
     for key, attr, what, num in UNIT_SECTIONS:
-        sheet = Sheet(wb.create_sheet(SHEETS[key]), UNIT_WIDTHS)
-        r = sheet.title(data, t[key])
-        for i, table in enumerate(getattr(data, attr), start=1):
-            r = _unit_block(sheet, r, data, table, what + " (%)", f"{num}.{i}. {table.title}")
+        sheet = Sheet(wb.create_sheet(SHEETS[key]), unit_widths)
+        _unit_blocks(sheet, sheet.title(data, t[key]), data, getattr(data, attr), what, num)
+        sheets.append(sheet)
 
-    sheet = Sheet(wb.create_sheet(SHEETS["V"]), [7, 34, 12, 10, 14, 12, 10, 14, 16], landscape=True)
+    sheet = Sheet(wb.create_sheet(SHEETS["V"]), [6, 40, 16, 16, 16, 16, 16], landscape=True)
     r = _certified_sheet(sheet, data, t["V"])
     for line in provenance_lines(data):
-        sheet.note(r, line, _font(italic=True, size=11))
+        sheet.note(r, line, _font(italic=True, size=NOTE_PT))
         r += 1
+    sheets.append(sheet)
 
     if data.procedures:
-        sheet = Sheet(wb.create_sheet("VI. Thủ tục"), [7, 14, 56, 14, 14, 14])
-        r = sheet.header(sheet.title(data, PROCEDURES_TITLE), [procedure_table(data)[0]])
-        for i, proc in enumerate(data.procedures, start=1):
-            sheet.row(r, [(i, None), (proc.code, None), (proc.name, None), (proc.overdue, COUNT_FMT),
-                          (proc.received, COUNT_FMT), (proc.rate, rate_fmt(2))])  # fmt: skip
-            r += 1
+        sheet = Sheet(wb.create_sheet("VI. Thủ tục"), [8, 14, 56, 14, 14, 14])
+        sheet.table(sheet.title(data, PROCEDURES_TITLE), procedure_table(data))
+        sheets.append(sheet)
 
     ws = wb.create_sheet(SHEETS["chart"])
     chart = Sheet(ws, [12] * 8)
@@ -345,6 +450,9 @@ def render_xlsx(data: AppendixData) -> bytes:
     img.width, img.height = round(img.width * scale), round(img.height * scale)
     ws.add_image(img, "A3")
 
+    _data_sheet(wb.create_sheet(SHEETS["data"]), data)
+    for sheet in sheets:
+        sheet.paginate()
     _properties(wb, data)
     buf = io.BytesIO()
     wb.save(buf)

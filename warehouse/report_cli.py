@@ -19,7 +19,7 @@ from dvc766.cli import UserError
 from dvc766.periods import Period, parse_month
 from dvc766.settings import Settings
 from warehouse.appendix_model import DEFAULT_ISSUER
-from warehouse.certified_copies import load_certified_copies
+from warehouse.office_figures import attach, load_office_figures
 from warehouse.report_data import load_appendix
 
 EXTENSIONS = {"docx": ".docx", "xlsx": ".xlsx", "md": ".md"}
@@ -76,7 +76,7 @@ def build_report(
     month: Period,
     fmt: str,
     out: Path | None = None,
-    certified_copies: Path | None = None,
+    office_figures: Path | None = None,
     *,
     letter_number: str | None = None,
     letter_date: date | None = None,
@@ -87,9 +87,9 @@ def build_report(
         raise UserError(f"unknown format {fmt!r}: expected docx, xlsx or md")
     if not issuer.strip():
         raise UserError('--issuer is empty: give the issuing office, e.g. "Sở Nội vụ"')
-    certified = load_certified_copies(certified_copies) if certified_copies else None
+    office = load_office_figures(office_figures) if office_figures else None
     data = load_appendix(settings.warehouse_path, province, month)
-    data.certified = certified
+    attach(data, office)
     data.letter_number, data.letter_date, data.issuer = letter_number, letter_date, issuer.strip()
     target = out or settings.reports_dir / f"{data.province_code}_{month.key}{EXTENSIONS[fmt]}"
     if target.exists() and target.is_dir():
@@ -97,6 +97,14 @@ def build_report(
     files = render(data, fmt, target)
     for path, payload in files.items():
         _atomic_write(path, payload)
+    if data.score.prev_score is None and all(
+        r.prev_count is None and r.prev_rate is None for r in data.summary if r.spec.kind == "figure"
+    ):
+        print(
+            f"note: no month-end capture of {data.prev_date} ({data.previous.key}) for {data.province_code}: "
+            'the columns of the previous month end read "Không có số liệu"',
+            file=sys.stderr,
+        )
     return target
 
 
@@ -109,7 +117,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from dvc766.cli import require_writable_dir
 
     require_writable_dir(out.parent if out else settings.data_dir, "report folder" if out else "data folder")
-    cc = getattr(args, "certified_copies", None)
+    cc = getattr(args, "office_figures", None)
     letter_date = getattr(args, "letter_date", None)
     path = build_report(
         settings,
@@ -124,5 +132,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     )
     print(path)
     if not cc:
-        print("note: section V has no figures; give --certified-copies FILE.csv to fill it", file=sys.stderr)
+        print(
+            'note: lines 3.7, 6.3 and section V read "Không có số liệu" (the portal does not publish them); '
+            "give --office-figures FILE.csv to fill them (docs/office-figures.md)",
+            file=sys.stderr,
+        )
     return 0

@@ -34,6 +34,7 @@ from warehouse.appendix_model import (
     UnitTable,
     local_level,
     unit_display_name,
+    vn_day,
 )
 from warehouse.numbers_vi import to_decimal
 
@@ -126,6 +127,11 @@ def _province_name(con: duckdb.DuckDBPyConnection, code: str) -> str:
                 "select distinct unit_code from dim_unit where unit_kind = 'province' order by 1"
             ).fetchall()
         ]
+        if not known:
+            raise UserError(
+                f"the warehouse holds no figures yet (no province at all, {code} included): take the "
+                "month-end figures with `dvc766 snapshot` (or run `make demo`), then `dvc766 build`"
+            )
         sample = ", ".join(known[:5]) + (", …" if len(known) > 5 else "")
         raise UserError(f"unknown province {code}: the warehouse has no such province (it has {sample})")
     return str(rows[0][0])
@@ -148,10 +154,41 @@ def _check_month(con: duckdb.DuckDBPyConnection, code: str, month: Period, curre
         [code, current.key],
     ).fetchone()
     if not has or has[0] == 0:
-        raise UserError(
-            f"no month-end capture of {month.key} for {code}: run `dvc766 snapshot` at the month end, "
-            "or `dvc766 backfill`"
-        )
+        raise UserError(missing_month_end(con, code, month, current))
+
+
+def _month_ends(con: duckdb.DuckDBPyConnection, code: str) -> list[str]:
+    rows = con.execute(
+        "select distinct period_end from rpt_province_summary where province_code = ? order by 1", [code]
+    ).fetchall()
+    return [vn_day(r[0]) for r in rows]
+
+
+def missing_month_end(con: duckdb.DuckDBPyConnection, code: str, month: Period, current: Period) -> str:
+    """Why the appendix of ``month`` cannot be made, in one line: which capture is missing (the
+    year-to-date figures seen on the month's last day), what the warehouse has instead, how to get it."""
+    day = vn_day(current.end)
+    ends = _month_ends(con, code)
+    have = (
+        f"{code}'s month ends in the warehouse: {', '.join(ends)}" if ends else f"no month end of {code} is"
+    )
+    if not ends:
+        have += " in the warehouse"
+    month_row = con.execute(
+        "select count(*) from fct_unit_score where unit_code = ? and period_type = 'month' and period_key = ?",
+        [code, month.key],
+    ).fetchone()
+    backfilled = (
+        f"; the month {month.key} itself is there (backfilled), but the appendix compares the year so far"
+        if month_row and month_row[0]
+        else ""
+    )
+    return (
+        f"no month-end capture of {month.key} for {code}: the appendix needs the year-to-date figures "
+        f"seen on {day} (period {current.key}), taken by `dvc766 snapshot` on that day ({have}{backfilled}); "
+        f"for a month end already past, `dvc766 backfill --from {month.year}-01 --to {month.key}` lets the "
+        "warehouse derive its counts (not its scores or rank)"
+    )
 
 
 def _summary(con: duckdb.DuckDBPyConnection, code: str, current: Period) -> tuple[list[SummaryRow], Any]:
@@ -221,7 +258,7 @@ def _unit_rows(
         params.append(part)
     rows = _rows(
         con,
-        f"select unit_code, unit_name, prev_{figure} as prev, {figure} as curr, change_{figure} as change "
+        f"select unit_code, unit_name, unit_part, prev_{figure} as prev, {figure} as curr, change_{figure} as change "
         f"from {table} where {where} order by part_order, sort_key, unit_code",
         params,
     )
@@ -232,6 +269,7 @@ def _unit_rows(
             to_decimal(r["prev"]),
             to_decimal(r["curr"]),
             to_decimal(r["change"]),
+            r["unit_part"] or "",
         )
         for r in rows
     ]

@@ -1077,6 +1077,9 @@ def fit_payment(
 # --------------------------------------------------------------------------------------------------
 
 CITIES_2023 = {"Hà Nội", "Hồ Chí Minh", "Hải Phòng", "Đà Nẵng", "Cần Thơ"}
+# The merger table names provinces as they were in June 2025; in 2023 one had another name (Huế became a
+# centrally run city, "thành phố Huế", on 1 January 2025).
+NAMES_2023 = {"Huế": "Thừa Thiên Huế"}
 
 
 @dataclass(frozen=True)
@@ -1095,7 +1098,7 @@ def old_provinces() -> list[OldProvince]:
     z = 0
     for m in merger_table():
         kind = "thành phố" if m.old_province in CITIES_2023 else "tỉnh"
-        name = f"UBND {kind} {m.old_province}"
+        name = f"UBND {kind} {NAMES_2023.get(m.old_province, m.old_province)}"
         if m.old_province == m.new_province:
             rows.append(OldProvince(m.new_code, name, province_by_code()[m.new_code].department_id))
         else:
@@ -1417,8 +1420,8 @@ def reference_md(builders: dict[str, MonthBuilder]) -> str:
             sv, ov = fmt(s[key]), fmt(o[key])
         lines.append(f"| {line} | {what} | {sv} | {ov} | {body} | {field} |")
     lines += [
-        "| 3.7 | growth of online services | 0 | 0 | – | not in the API: the pipeline prints it as not available |",
-        "| 6.3 | accounts verified with the population DB | 714.661 | 754.830 | – | not in the API: not available |",
+        "| 3.7 | growth of online services | 0 | 0 | – | not in the API: the office's figures (`office_figures_2023-10.csv`) |",
+        "| 6.3 | accounts verified with the population DB | 714.661 | 754.830 | – | not in the API: the office's figures (`office_figures_2023-10.csv`) |",
         "",
         "## Section II — overdue dossiers per unit (`PT` children[code].totalOverdue)",
         "",
@@ -1484,7 +1487,7 @@ def reference_md(builders: dict[str, MonthBuilder]) -> str:
     ]
     lines += [f"- {k} → {v}" for k, v in NAME_VARIANTS.items()]
     lines += [
-        "- section V's `UBND huyện Đông Hỷ` is `UBND huyện Đồng Hỷ` (section V is not in the API)",
+        "- section V's `UBND huyện Đông Hỷ` is `UBND huyện Đồng Hỷ` (section V is not in the API: the office's figures, `office_figures_2023-10.csv`)",
         "",
         "## Choices for figures the reference does not print",
         "",

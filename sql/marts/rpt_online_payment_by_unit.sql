@@ -8,8 +8,8 @@
 --
 -- Source: rpt_unit_month_end_pairs PAYMENT_ONLINE_DOSSIER (payment tree child
 -- totalDossierOnlinePaymentSuccess / totalDossierFinancialObligation × 100), which says which units a
--- period lists, their names, unit_part and order. 0 when the unit had no dossier with a financial
--- obligation, null when the counts are missing. Rounded half-up to two decimals before differencing. A
+-- period lists, their names, unit_part and order. Null when the unit had no dossier with a financial
+-- obligation (0 of 0: no rate) or when the counts are missing. Rounded half-up to two decimals before differencing. A
 -- unit seen in only one of the two periods has the other side null.
 
 with
@@ -26,7 +26,7 @@ rates as (
         sort_key,
         cast(round(cur_numerator) as bigint) as paid_online,
         cast(round(cur_denominator) as bigint) as with_obligation,
-        -- paid online / with a financial obligation × 100, two decimals half-up; 0 when no obligation
+        -- paid online / with a financial obligation × 100, two decimals half-up; null when no obligation
         -- (sql/macros.sql).
         pct_half_up(cur_numerator, cur_denominator) as rate,
         prev_period_key,
