@@ -40,7 +40,7 @@ ordered as (
 runs as (
     select
         *,
-        sum(case when previous_status is distinct from status then 1 else 0 end) over (
+        sum(case when coalesce(previous_status, '') <> status then 1 else 0 end) over (
             partition by indicator_code order by captured_at, capture_id rows unbounded preceding
         ) as run_no
     from ordered
