@@ -45,8 +45,8 @@ def render_once(fmt: str, out: Path) -> int:
     from dvc766.settings import Settings
     from warehouse.report_cli import build_report
 
-    path = build_report(Settings.from_env(), PROVINCE, Period.from_key(MONTH), fmt, out)
-    return path.stat().st_size
+    written = build_report(Settings.from_env(), PROVINCE, Period.from_key(MONTH), fmt, out)
+    return written[-1].stat().st_size  # the report itself (an md's chart comes first)
 
 
 def run(cfg: BenchConfig) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from typing import Any
 import duckdb
 
 from benchmarks.crash_trials import crash_figures, crash_trials
+from benchmarks.reliability_answers import one_instant_trial
 from benchmarks.reliability_common import (
     CLOCK_START,
     EXPECT,
@@ -41,6 +42,7 @@ from benchmarks.reliability_common import (
     ROOT,
     V1_PERIOD,
     Clock,
+    applies,
     digest_diff,
     digest_extra,
     fast_settings,
@@ -89,6 +91,8 @@ class Cell:
             "wrong-province": f"{t}:wrong-province",
             "renamed-field": f"{t}:renamed-field",
             "empty-month": f"{t}:empty-month",
+            "wrong-period": f"{t}:wrong-period",
+            "duplicate-key": f"{t}:duplicate-key",
         }[self.kind]
 
     @property
@@ -118,12 +122,18 @@ def matrix_groups(full: bool, kinds: tuple[str, ...] = KINDS, *, sample: bool = 
     reject = [k for k in kinds if EXPECT[k] != "recover"]
     # the sample stays on v1 (two groups, five builds); legacy is in the reduced and full sets
     families = [(f, eps[0]) for f, eps in FAMILIES.items() if f != "legacy"]
-    turn = {k: families[i % len(families)] for i, k in enumerate(kinds)}
+    turn = {}
+    for i, k in enumerate(kinds):  # the families in turn, skipping one the kind does not apply to
+        turn[k] = next(
+            families[(i + j) % len(families)]
+            for j in range(len(families))
+            if applies(k, families[(i + j) % len(families)][1])
+        )
     groups: list[list[Cell]] = []
     for endpoints, group_kinds in ((v1, recover), (v1, reject), (legacy, recover + reject)):
         group: list[Cell] = []
         for kind in group_kinds:
-            mine = [fe for fe in endpoints if not sample or fe == turn[kind]]
+            mine = [fe for fe in endpoints if applies(kind, fe[1]) and (not sample or fe == turn[kind])]
             if len(group) + len(mine) > len(codes):
                 groups.append(group)
                 group = []
@@ -401,17 +411,24 @@ def main(argv: list[str] | None = None) -> int:
         print(f"fault matrix: {len(rep.cells)} cells, {rep.faults_injected} faults injected, "
               f"{dict(Counter(r.outcome for r in rep.cells))}, rows lost {rep.rows_lost}, "
               f"corrupted publishes {rep.corrupted_publishes}, {rep.seconds:.1f} s")  # fmt: skip
+        instant = one_instant_trial(work / "instant")
+        doc = write_summary(
+            args.out, "one_instant", {**instant, "corrupted_publishes": instant["wrong_publishes"]}
+        )
+        print(f"two captures at one instant: {instant['orders']} landing orders, wrong publishes "
+              f"{instant['wrong_publishes']}, {instant['seconds']:.1f} s")  # fmt: skip
         with prefect_server() as env:
             crash = crash_trials(replica, work / "crash", args.trials, seed=args.seed, base_env=env)
         doc = write_summary(args.out, "crash", crash_figures(crash))
         print(f"crash trials: {len(crash.trials)}, killed {crash.runs_killed}, recovered "
               f"{crash.runs_recovered}, rows lost {crash.rows_lost}, corrupted publishes "
               f"{crash.corrupted_publishes}, {crash.seconds:.1f} s")  # fmt: skip
-    for p in rep.problems + crash.problems:
+    for p in rep.problems + instant["problems"] + crash.problems:
         print(f"PROBLEM {p}")
     print(f"totals: {json.dumps(doc['totals'])} -> {args.out}")
     t = doc["totals"]
-    return 1 if (rep.problems or crash.problems or t["rows_lost"] or t["corrupted_publishes"]) else 0
+    bad = rep.problems or instant["problems"] or crash.problems
+    return 1 if (bad or t["rows_lost"] or t["corrupted_publishes"]) else 0
 
 
 if __name__ == "__main__":

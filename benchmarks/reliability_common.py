@@ -13,7 +13,7 @@ from typing import Any
 
 import duckdb
 
-from dvc766.endpoints import SERVICE_RESULTS, SHAPE_A_GROUP, TREE_GROUP
+from dvc766.endpoints import ONLINE_TREE, PROGRESS_TREE, SERVICE_RESULTS, SHAPE_A_GROUP, TREE_GROUP
 from dvc766.periods import Period
 from dvc766.settings import Settings
 
@@ -61,8 +61,21 @@ EXPECT: dict[str, str] = {
     "wrong-province": "wrong_scope",
     "renamed-field": "schema_change",
     "empty-month": "not_published",
+    "wrong-period": "wrong_period",
+    "duplicate-key": "malformed",
 }
 KINDS = tuple(EXPECT)
+# A wrong-period answer is told by its content only where the body charts its months (the trees'
+# and service-results' charts, flows/sources/v1/period.py); Shape A, the payment tree and the legacy
+# rows carry no period, so the matrix does not try it there (docs/architecture.md says so).
+PERIOD_BEARING = frozenset({SERVICE_RESULTS, PROGRESS_TREE, ONLINE_TREE})
+
+
+def applies(kind: str, endpoint: str) -> bool:
+    """Whether the matrix tries a fault kind on an endpoint."""
+    return kind != "wrong-period" or endpoint in PERIOD_BEARING
+
+
 # Capture history: every capture of an answer is a row, so a re-run that asks again adds rows that
 # equal earlier ones but for their time; these tables compare as sets of rows.
 HISTORY_TABLES = frozenset(

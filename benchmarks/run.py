@@ -128,6 +128,10 @@ def table(results: dict[str, Any]) -> str:
                 add(f"8 dvc766 run → first request ({label})",
                     f"{c[key]['first_request_s']:.1f} s (command {c[key]['command_s']:.1f} s)",
                     "≤ 5 s" if warm else "", c[key]["first_request_s"] <= 5.0 if warm else None)  # fmt: skip
+        if "refusals" in c:
+            r = c["refusals"]
+            add("8 bad argument refused (slowest command, median)", f"{r['max_s']:.2f} s (python alone "
+                f"{r['python_startup_s']:.2f} s)", "< 1 s", r["meets_target"])  # fmt: skip
     if "backfill" in results:
         b = results["backfill"]
         add(

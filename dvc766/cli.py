@@ -1,20 +1,37 @@
 """The ``dvc766`` command line: one entry point, each subcommand delegating to the module that owns it.
 
-Exit codes: 0 success; 1 the run failed (portal errors, failed checks); 2 bad input (malformed or
-future month, unknown province, unusable setting), reported as one line before anything is written.
+Every way a command ends is one line on stderr (or the command's own summary) and one of these exit
+codes (README, *Exit codes*):
+
+* 0 — done;
+* 1 — the work failed: a province or the portal failed, checks failed, ``doctor`` found problems, the
+  lake or the disk refused (one line naming the cause; ``DVC766_TRACEBACK=1`` shows where);
+* 2 — bad input: arguments, settings, files given, a refused query or ``--out``; said before anything
+  is fetched or written;
+* 3 — busy: another command is writing to the data folder (or building the warehouse); nothing done;
+* 130 — interrupted (Ctrl-C).
+
+Arguments are checked by the handler modules before they import anything heavy (Prefect, pyarrow,
+DuckDB), so a bad argument is refused in a fraction of a second.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import sys
+import typing
 from collections.abc import Callable, Sequence
 
 from dvc766.periods import PeriodError
 from dvc766.provinces import UnknownProvinceError
 from dvc766.settings import SettingsError
+from dvc766.text import one_line
+from dvc766.writer_lock import WriterBusyError
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_BUSY, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 class UserError(Exception):
@@ -22,6 +39,14 @@ class UserError(Exception):
 
 
 BAD_INPUT = (UserError, PeriodError, UnknownProvinceError, SettingsError)
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, with a usage error as one line (``dvc766 run: argument --top: invalid int value: 'x'``)
+    instead of the usage block and the message."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: {one_line(message)} (see {self.prog} --help)\n")
 
 
 def require_writable_dir(folder: object, what: str = "data folder") -> None:
@@ -62,13 +87,20 @@ HANDLERS: dict[str, str] = {
     "build": "warehouse.commands:cmd_build",
     "sql": "warehouse.commands:cmd_sql",
     "report": "warehouse.report_cli:cmd_report",
-    "dashboard": "warehouse.dashboard:cmd_dashboard",
+    "dashboard": "warehouse.dashboard_cli:cmd_dashboard",
     "levers": "warehouse.levers_cli:cmd_levers",
 }
 
 
+def port(text: str) -> int:
+    value = int(text)  # a ValueError reads "invalid port value: ..."
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a TCP port (0..65535)")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="dvc766", description="766 index: portal → warehouse → appendix")
+    p = OneLineParser(prog="dvc766", description="766 index: portal → warehouse → appendix")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser(
@@ -113,6 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--top", type=int, help="the N procedures with most dossiers (default: all with dossiers)"
     )
     dd.add_argument("--budget", type=int, help="most requests this run may make (default: no limit)")
+    dd.add_argument(
+        "--refresh", action="store_true", help="ask again what earlier runs answered (the portal revises)"
+    )
     dd.add_argument("--no-build", action="store_true")
 
     dash = sub.add_parser(
@@ -151,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--dry-run", action="store_true", help="print the deployments and exit")
 
     rep = sub.add_parser("replica", help="run the local portal replica on 127.0.0.1")
-    rep.add_argument("--port", type=int, default=8766)
+    rep.add_argument("--port", type=port, default=8766, help="TCP port on 127.0.0.1 (0: any free port)")
     rep.add_argument("--scenario", action="append", default=[], help="scenario folder (repeatable)")
     rep.add_argument("--faults", default="", help="fault spec, e.g. 'all:5xx:2,dvc-progress-tree:waf'")
     rep.add_argument("--now", help="simulated clock YYYY-MM-DDTHH:MM (Vietnam time)")
@@ -210,6 +245,19 @@ PREFECT_DEFAULTS = {
 }
 
 
+def _say(command: str, message: str) -> None:
+    print(f"dvc766 {command}: {one_line(message)}", file=sys.stderr, flush=True)
+
+
+def describe_failure(exc: BaseException) -> str:
+    """An unexpected error as one line: what it is and its first line, never the traceback."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    name = type(exc).__name__
+    if isinstance(exc, OSError) and exc.filename and exc.strerror:
+        text = f"{exc.strerror}: {exc.filename}"
+    return f"{name}: {text}" if text else name
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     for key, value in PREFECT_DEFAULTS.items():
         os.environ.setdefault(key, value)
@@ -217,11 +265,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(_resolve(HANDLERS[args.command])(args) or 0)
     except BAD_INPUT as exc:
-        print(f"dvc766 {args.command}: {exc}", file=sys.stderr)
-        return 2
+        _say(args.command, str(exc))
+        return EXIT_BAD_INPUT
+    except WriterBusyError as exc:
+        _say(args.command, f"busy: {exc}")
+        return EXIT_BUSY
     except KeyboardInterrupt:
-        print(f"dvc766 {args.command}: interrupted", file=sys.stderr)
-        return 130
+        _say(args.command, "interrupted")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # the reader of our output went away (`dvc766 sql … | head`)
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silences the interpreter's flush at exit
+        return EXIT_FAILED
+    except Exception as exc:  # every other way to fail is one line too; the traceback on request
+        if os.environ.get("DVC766_TRACEBACK"):
+            raise
+        _say(args.command, f"failed: {describe_failure(exc)} (DVC766_TRACEBACK=1 shows where)")
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

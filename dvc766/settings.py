@@ -42,6 +42,9 @@ class Settings:
     jitter_s: float = 0.5
     connect_timeout_s: float = 10.0
     read_timeout_s: float = 60.0
+    # The whole of one request (connect, answer, body) must end within this, or it counts as a transient
+    # failure: a read timeout bounds each wait for more bytes, so a trickling server never trips it.
+    request_deadline_s: float = 120.0
     max_retries: int = 3
     backoff_base_s: float = 2.0
     backoff_max_s: float = 60.0
@@ -68,6 +71,9 @@ class Settings:
     # 60-month build (34 provinces, 2 cores), 2026-12-02: 700 MB -> 30.5 s, 1,520 MiB peak RSS; 500 MB ->
     # 31.0 s, 1,215 MiB; 400 MB -> 31.7 s, 1,147 MiB. The process needs ~0.7 GB above DuckDB's own limit.
     build_memory_limit: str = "500MB"
+    # How long run/snapshot/backfill/drilldown/reland wait for another command writing to the same data
+    # folder before refusing (dvc766/writer_lock.py); 0 refuses at once.
+    writer_wait_s: float = 60.0
     # Who is told (flows/notify.py): one or more Apprise URLs (mailto://, tgram://, json://, ...),
     # separated by spaces or commas; none: nobody. notify_on: "failures" (alerts only) or "all" (a
     # short summary of every scheduled or CLI run too).
@@ -138,6 +144,7 @@ class _Environment(BaseSettings):
     jitter_s: Seconds | None = None
     connect_timeout_s: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
     read_timeout_s: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    request_deadline_s: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
     max_retries: Count | None = None
     backoff_base_s: Seconds | None = None
     backoff_max_s: Seconds | None = None
@@ -149,6 +156,7 @@ class _Environment(BaseSettings):
     schema_drift: Literal["record", "freeze"] | None = None
     prefect_server: Literal["local", "ephemeral"] | None = None
     build_memory_limit: Annotated[str, Field(pattern=_MEMORY)] | None = None
+    writer_wait_s: Seconds | None = None
     notify: str | None = None
     notify_on: Literal["failures", "all"] | None = None
 

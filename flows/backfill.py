@@ -15,6 +15,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from dvc766.periods import Period, month_range, parse_month
 from dvc766.settings import Settings
+from dvc766.writer_lock import holds_data_folder
 from flows import alerts
 from flows.monthly import DEFAULT_WORKERS, execute, province_codes, run_logger_info
 from flows.summary import RunSummary, conclude
@@ -33,6 +34,7 @@ def backfill_periods(from_month: str, to_month: str, settings: Settings) -> list
     on_failure=[alerts.on_run_failure],
     on_crashed=[alerts.on_run_failure],
 )
+@holds_data_folder("backfill", unless="run_key")
 def backfill_flow(
     from_month: str,
     to_month: str,

@@ -199,12 +199,16 @@ def run_batch(
             out.captures_ok -= 1
             out.captures_rejected += 1
     if fatal is not None or errors:
-        first = fatal or errors[0]
+        causes = ([fatal] if fatal is not None else []) + errors
+        first = causes[0]
         out.status, out.error_kind = FAILED, first.kind
         out.cause = f"{first.kind}: {first}"
-        if len(errors) + (fatal is not None) > 1:
-            out.cause += f" (+{len(errors) + (fatal is not None) - 1} more)"
-        raise BatchFailed(out, transient=isinstance(first, TransientError))
+        if len(causes) > 1:
+            out.cause += f" (+{len(causes) - 1} more)"
+            out.also = [f"{e.kind}: {e}" for e in causes[1:]]  # every refused body named in the summary
+        # DVC766_MAX_RETRIES=0 means no retry at any level: Prefect's batch retry would ask again
+        retry = isinstance(first, TransientError) and ctx.settings.max_retries > 0
+        raise BatchFailed(out, transient=retry)
     if not_published:
         if not kept:
             out.status = NOT_PUBLISHED

@@ -1,7 +1,10 @@
 """CLI handlers for the extract-and-load side: run, snapshot, backfill, reland, serve, doctor.
 
-Every argument is validated before anything is fetched or written: a malformed, future or
-before-history month, or an unknown province, raises (``dvc766.cli`` prints one line, exit 2).
+Every argument is validated before anything is fetched or written, and before anything heavy is
+imported (Prefect, pyarrow: this module imports only ``dvc766``'s light modules at the top), so a
+malformed, future or before-history month, or an unknown province, is refused at once
+(``dvc766.cli`` prints one line, exit 2). Then the command takes the data folder's writer lock
+(:mod:`dvc766.writer_lock`: one writer per data folder; busy is exit 3), and only then starts Prefect.
 A run prints its summary and exits 0 when every batch is good, 1 when any province failed, the
 circuit breaker stopped it, or the warehouse build failed.
 """
@@ -12,16 +15,29 @@ import argparse
 import re
 import sys
 from collections import defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dvc766.cli import require_writable_dir
-from dvc766.periods import parse_closed_period, previous_month
+from dvc766.periods import Period, month_range, parse_closed_period, parse_month, previous_month
+from dvc766.provinces import parse_provinces
 from dvc766.settings import Settings
-from flows.capture import Capture
-from flows.errors import PortalError
-from flows.summary import RunFailedError, RunSummary
+from dvc766.writer_lock import data_folder_writer
+
+if TYPE_CHECKING:
+    from flows.capture import Capture
 
 _LANDING_NAME = re.compile(r"^(?P<scope>[^/]+)__(?P<batch>[^/]+)\.parquet$")
+
+
+def _codes(provinces: str | None) -> list[str]:
+    """Validated province codes (None: all 34), without importing the flows."""
+    return [p.code for p in parse_provinces(provinces)]
+
+
+def _writing(settings: Settings, command: str) -> Any:
+    """The data folder's writer lock for ``command``, taken after the checks and before Prefect."""
+    require_writable_dir(settings.data_dir)
+    return data_folder_writer(settings.data_dir, command, settings.writer_wait_s)
 
 
 def check_notify(settings: Settings) -> None:
@@ -42,6 +58,7 @@ def _run_flow(flow_obj: Any, settings: Settings, **params: Any) -> int:
     """Run a flow in-process with the configured concurrency, print its summary, map to an exit code."""
     from flows.monthly import workers
     from flows.prefect_api import prefect_api
+    from flows.summary import RunFailedError, RunSummary
 
     with prefect_api(settings):
         state = flow_obj.with_options(task_runner=workers(settings))(**params, return_state=True)
@@ -63,57 +80,66 @@ def _run_flow(flow_obj: Any, settings: Settings, **params: Any) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """``dvc766 run [--month YYYY-MM | --quarter YYYY-Qn | --year YYYY] [--provinces ...] [--no-build]``."""
-    from flows.monthly import monthly_flow, province_codes
-
     settings = Settings.from_env()
     text = args.month or getattr(args, "quarter", None) or getattr(args, "year", None)
     period = parse_closed_period(text, history_start=settings.history_start) if text else previous_month()
-    codes = province_codes(args.provinces)
-    require_writable_dir(settings.data_dir)
+    codes = _codes(args.provinces)
     check_notify(settings)
-    return _run_flow(
-        monthly_flow,
-        settings,
-        month=period.key,
-        provinces=codes,
-        build=not args.no_build,
-        with_closing_quarter=bool(getattr(args, "with_quarter", False)),
-    )
+    with _writing(settings, "run"):
+        from flows.monthly import monthly_flow
+
+        return _run_flow(
+            monthly_flow,
+            settings,
+            month=period.key,
+            provinces=codes,
+            build=not args.no_build,
+            with_closing_quarter=bool(getattr(args, "with_quarter", False)),
+        )
 
 
 def cmd_snapshot(args: argparse.Namespace) -> int:
     """``dvc766 snapshot [--provinces ...]``: the year-to-date views now, labelled with the month closed."""
-    from flows.monthly import province_codes
-    from flows.snapshot import snapshot_flow
-
     settings = Settings.from_env()
-    codes = province_codes(args.provinces)
-    require_writable_dir(settings.data_dir)
+    codes = _codes(args.provinces)
     check_notify(settings)
-    return _run_flow(snapshot_flow, settings, provinces=codes, build=not getattr(args, "no_build", False))
+    with _writing(settings, "snapshot"):
+        from flows.snapshot import snapshot_flow
+
+        return _run_flow(snapshot_flow, settings, provinces=codes, build=not getattr(args, "no_build", False))
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
     """``dvc766 backfill --from YYYY-MM --to YYYY-MM [--provinces ...] [--refresh] [--fan-out]``."""
-    from flows.backfill import backfill_flow, backfill_periods
-    from flows.monthly import province_codes
-
     settings = Settings.from_env()
-    periods = backfill_periods(args.from_month, args.to_month, settings)
-    codes = province_codes(args.provinces)
-    require_writable_dir(settings.data_dir)
+    periods = _months(args.from_month, args.to_month, settings)
+    codes = _codes(args.provinces)
+    if getattr(args, "fan_out", False) and args.chunk_months < 1:
+        from dvc766.cli import UserError
+
+        raise UserError(f"--chunk-months {args.chunk_months}: expected 1 or more")
     check_notify(settings)
-    if getattr(args, "fan_out", False):
-        return _fan_out(args, settings, periods[0].key, periods[-1].key, codes)
-    return _run_flow(
-        backfill_flow,
-        settings,
-        from_month=periods[0].key,
-        to_month=periods[-1].key,
-        provinces=codes,
-        refresh=bool(args.refresh),
-        build=not args.no_build,
-    )
+    with _writing(settings, "backfill"):
+        if getattr(args, "fan_out", False):
+            return _fan_out(args, settings, periods[0].key, periods[-1].key, codes)
+        from flows.backfill import backfill_flow
+
+        return _run_flow(
+            backfill_flow,
+            settings,
+            from_month=periods[0].key,
+            to_month=periods[-1].key,
+            provinces=codes,
+            refresh=bool(args.refresh),
+            build=not args.no_build,
+        )
+
+
+def _months(from_month: str, to_month: str, settings: Settings) -> list[Period]:
+    """``flows.backfill.backfill_periods`` without importing Prefect: each end checked, inclusive."""
+    first = parse_month(from_month, history_start=settings.history_start)
+    last = parse_month(to_month, history_start=settings.history_start)
+    return month_range(first, last)
 
 
 def _fan_out(args: argparse.Namespace, settings: Settings, first: str, last: str, codes: list[str]) -> int:
@@ -142,10 +168,9 @@ def _fan_out(args: argparse.Namespace, settings: Settings, first: str, last: str
 
 
 def cmd_drilldown(args: argparse.Namespace) -> int:
-    """``dvc766 drilldown --province H55 --month 2026-10 [--procedures ... | --top N] [--budget N]``."""
+    """``dvc766 drilldown --province H55 --month 2026-10 [--procedures ... | --top N] [--budget N] [--refresh]``."""
     from dvc766.cli import UserError
     from dvc766.provinces import PROCEDURE_CODE_RE, get_province
-    from flows.drilldown import drilldown_flow
 
     settings = Settings.from_env()
     province = get_province(args.province)
@@ -158,19 +183,21 @@ def cmd_drilldown(args: argparse.Namespace) -> int:
         raise UserError(f"--budget {args.budget}: a drill-down needs a budget of at least 1 request")
     if args.top is not None and args.top < 1:
         raise UserError(f"--top {args.top}: give at least 1")
-    require_writable_dir(settings.data_dir)
-    from flows.prefect_api import prefect_api
+    with _writing(settings, "drilldown"):
+        from flows.drilldown import drilldown_flow
+        from flows.prefect_api import prefect_api
 
-    with prefect_api(settings):
-        state = drilldown_flow(
-            province=province.code,
-            month=period.key,
-            procedures=codes,
-            top=args.top,
-            budget=args.budget,
-            build=not args.no_build,
-            return_state=True,
-        )
+        with prefect_api(settings):
+            state = drilldown_flow(
+                province=province.code,
+                month=period.key,
+                procedures=codes,
+                top=args.top,
+                budget=args.budget,
+                build=not args.no_build,
+                refresh=bool(getattr(args, "refresh", False)),
+                return_state=True,
+            )
     result = state.result(raise_on_failure=False)
     if isinstance(result, UserError):
         raise result
@@ -183,11 +210,20 @@ def cmd_drilldown(args: argparse.Namespace) -> int:
 
 def cmd_reland(args: argparse.Namespace) -> int:
     """``dvc766 reland``: rebuild landing/ from raw/ alone."""
-    from flows.landing import reland
-
     settings = Settings.from_env()
-    require_writable_dir(settings.data_dir)
-    summary = reland(settings)
+    with _writing(settings, "reland"):
+        from flows.landing import reland
+        from flows.raw_store import RawStoreError
+
+        try:
+            summary = reland(settings)
+        except RawStoreError as exc:
+            print(
+                f"dvc766 reland: stopped, the landing zone is unchanged: {exc} — `dvc766 doctor` lists every "
+                "damaged body and how to repair it",
+                file=sys.stderr,
+            )
+            return 1
     rows = ", ".join(f"{k} {v}" for k, v in summary.rows.items())
     print(f"relanded {summary.batches} batches ({summary.captures} captures) into {settings.landing_dir}")
     print(f"rows: {rows}")
@@ -229,6 +265,7 @@ def doctor(settings: Settings) -> tuple[list[str], list[str]]:
     import pyarrow.parquet as pq
 
     from dvc766.storage import Store
+    from flows.errors import PortalError
     from flows.raw_store import RawStore, RawStoreError
 
     problems: list[str] = []

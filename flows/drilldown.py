@@ -16,6 +16,14 @@ holds for each procedure × endpoint and asks only for the rest, in the same ord
 twice, nothing skipped. Each procedure's captures form one batch with a fixed id
 (``drilldown-<province>~<code>-<period>``), re-landed whole when it grows, so ``reland`` rebuilds
 exactly the same files and a budgeted run followed by another lands what one unbudgeted run lands.
+
+Only an answer with figures counts as answered: "not published yet" is kept in ``raw/``
+(``rejected:not_published``) and asked again by the next run. A month the portal has not published
+answers every request that way, so a run that gets :data:`NOT_PUBLISHED_STOP` such answers in a row
+before any answer of the month with figures (here, or the province's own in ``raw/``) stops and says
+so, instead of spending its budget on ~2,000 refusals. ``refresh`` asks again what earlier runs
+answered (the portal revises past months): only this run's answers count, so a budgeted refresh
+starts over.
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ from dvc766.cli import UserError
 from dvc766.periods import Period, parse_closed_period
 from dvc766.provinces import Province, get_province, procedure_scope
 from dvc766.settings import Settings
+from dvc766.writer_lock import holds_data_folder
 from flows.capture import Capture
 from flows.errors import CircuitOpenError, NotPublishedError, PortalError
 from flows.sources.v1 import parse_v1
@@ -52,7 +61,9 @@ log = logging.getLogger(__name__)
 
 VOLUME_ENDPOINT = PROGRESS_TREE  # its parent's totalReceived is the procedure's dossier volume
 DETAIL_ENDPOINTS = (TRANSPARENCY, DIGITIZED, ONLINE_TREE, PAYMENT_TREE)
-DONE = ("ok", "rejected:not_published")  # a request answered for good (no need to ask again)
+STOP = "stop"
+DONE = ("ok",)  # a request answered for good (no need to ask again): "not published yet" is not
+NOT_PUBLISHED_STOP = 3  # "not published yet" answers in a row, none with figures yet: the month is not out
 PROGRESS_EVERY = 25  # a progress line every so many requests (about 40 s at the default pacing)
 
 
@@ -86,9 +97,13 @@ class DrillSummary:
     stopped: str = ""
     build: dict[str, Any] = field(default_factory=dict)
 
+    not_published: int = 0  # answers "not published yet" this run (none counts as answered)
+    month_not_published: bool = False  # the run stopped early: the portal has not published the month
+    refresh: bool = False
+
     @property
     def complete(self) -> bool:
-        return self.remaining == 0 and not self.stopped and not self.failed
+        return self.remaining == 0 and not self.stopped and not self.failed and not self.month_not_published
 
     @property
     def ok(self) -> bool:
@@ -111,12 +126,25 @@ class DrillSummary:
             "rows landed: "
             + (", ".join(f"{k} {v:,}" for k, v in self.rows.items() if v) or "none (nothing new)"),
         ]
-        if self.remaining < 0:
+        if self.refresh:
+            lines.append("refresh: what earlier runs answered was asked again")
+        if self.month_not_published:
+            lines.append(
+                f"not done: not published yet — the portal answered {self.not_published} requests for "
+                f"{self.period} without figures and none with them; stopped, nothing counted as answered: run "
+                "the same command again once the month is published"
+            )
+        elif self.remaining < 0:
             lines.append("not done: the budget ran out in the catalogue; run the same command again to go on")
         elif self.remaining:
             lines.append(f"not done: {self.remaining} requests remain; run the same command again to go on")
         else:
             lines.append("done: every planned request is answered")
+        if self.not_published and not self.month_not_published:
+            lines.append(
+                f"  {self.not_published} answered 'not published yet': not counted as answered, asked again "
+                "by the next run"
+            )
         lines += [f"  FAILED {f}" for f in self.failed]
         if self.stopped:
             lines.append(f"STOPPED: {self.stopped}")
@@ -141,13 +169,17 @@ class Drilldown:
         budget: int | None,
         progress: Callable[[str], None] | None = None,
         progress_every: int = PROGRESS_EVERY,
+        *,
+        refresh: bool = False,
     ) -> None:
         self.ctx = ctx
         self.settings: Settings = ctx.settings
         self.province = province
         self.period = period
         self.budget = budget
-        self.summary = DrillSummary(province.code, period.key, budget=budget)
+        self.refresh = refresh
+        self.summary = DrillSummary(province.code, period.key, budget=budget, refresh=refresh)
+        self.answered_now: set[tuple[str, str]] = set()  # (endpoint, scope) answered with figures here
         self.touched: set[str] = set()  # batches to land: asked this run, or found in raw/
         self.grown: set[str] = set()  # batches this run added a capture to
         self.progress = progress
@@ -184,6 +216,12 @@ class Drilldown:
         return self.budget is None or self.summary.requests < self.budget
 
     def _keep(self, capture: Capture, batch_id: str, outcome: str, reason: str = "") -> None:
+        """Keep a capture in raw/ under its batch. The same answer asked again within the same second
+        (a refresh on a frozen clock) is the capture already kept there: nothing new to keep."""
+        for rec in self.ctx.raw.records_for(capture.api, capture.endpoint, capture.period.key, capture.scope):
+            same = rec.get("capture_id") == capture.capture_id and rec.get("outcome") == outcome
+            if same and (rec.get("extra") or {}).get("batch_id") == batch_id:
+                return
         keep_capture(self.ctx, capture, batch_id, outcome, reason)
 
     # --- the catalogue ---------------------------------------------------------------------------
@@ -271,10 +309,21 @@ class Drilldown:
         return [out[c] for c in sorted(out)]
 
     def _answered(self, endpoint: str, scope: str) -> dict[str, Any] | None:
-        """The request's latest record when it has been answered for good, else None."""
+        """The request's latest record when it has been answered for good, else None (with
+        ``refresh``, only this run's answers count)."""
         recs = self.ctx.raw.records_for("v1", endpoint, self.period.key, scope)
-        done = [r for r in recs if r.get("outcome") in DONE]
+        fresh = (endpoint, scope) in self.answered_now
+        done = [
+            r
+            for r in recs
+            if r.get("outcome") in DONE and (not self.refresh or fresh or r.get("run_id") == self.ctx.run_id)
+        ]
         return done[-1] if done else None
+
+    def _month_published(self) -> bool:
+        """Whether ``raw/`` already holds an answer of the month with figures: the province's own
+        progress tree (a monthly run's), whatever run took it."""
+        return self.ctx.raw.latest("v1", VOLUME_ENDPOINT, self.period.key, self.province.code) is not None
 
     def volume(self, scope: str) -> int | None:
         """Dossiers received for the procedure (its progress tree's parent), once it was asked."""
@@ -293,8 +342,12 @@ class Drilldown:
 
     def ask(self, proc: Procedure, endpoint: str) -> bool:
         """One request for one procedure; False when the budget or the breaker says stop."""
+        return self._ask(proc, endpoint) != STOP
+
+    def _ask(self, proc: Procedure, endpoint: str) -> str:
+        """One request: ``ok``, ``not_published``, ``failed``, or ``stop`` (budget, breaker)."""
         if not self._can_ask():
-            return False
+            return STOP
         scope = procedure_scope(self.province.code, proc.code)
         batch = batch_id_for(scope, self.period)
         self.summary.requests += 1
@@ -316,12 +369,15 @@ class Drilldown:
             if isinstance(exc, CircuitOpenError):
                 self.ctx.stop(str(exc))
                 self.summary.stopped = str(exc)
-                return False
-            if not isinstance(exc, NotPublishedError):
-                self.summary.failed.append(f"{proc.code} {endpoint}: {exc.kind}: {exc}")
-            return True
+                return STOP
+            if isinstance(exc, NotPublishedError):
+                self.summary.not_published += 1
+                return "not_published"
+            self.summary.failed.append(f"{proc.code} {endpoint}: {exc.kind}: {exc}")
+            return "failed"
         self._keep(capture, batch, "ok")
-        return True
+        self.answered_now.add((endpoint, scope))
+        return "ok"
 
     def run(self, procedures: list[str] | None = None, top: int | None = None) -> DrillSummary:
         items = self.catalogue()
@@ -341,20 +397,33 @@ class Drilldown:
             chosen = self.applied(items, self.unit_ids())
         self.summary.procedures_applied = len(chosen)
         scopes = {p.code: procedure_scope(self.province.code, p.code) for p in chosen}
-        # 1. one request per procedure for its volume, in code order
+        # 1. one request per procedure for its volume, in code order; a month the portal has not
+        #    published answers "not published yet" to all of them: stop after a few in a row
         self._begin(
             "volumes", sum(1 for p in chosen if self._answered(VOLUME_ENDPOINT, scopes[p.code]) is None)
         )
+        published = self._month_published()
+        in_a_row = 0
         for proc in chosen:
-            if self._answered(VOLUME_ENDPOINT, scopes[proc.code]) is None and not self.ask(
-                proc, VOLUME_ENDPOINT
-            ):
+            if self._answered(VOLUME_ENDPOINT, scopes[proc.code]) is not None:
+                published = True
+                continue
+            answer = self._ask(proc, VOLUME_ENDPOINT)
+            if answer == STOP:
+                break
+            published |= answer == "ok"
+            in_a_row = in_a_row + 1 if answer == "not_published" else 0
+            if not published and in_a_row >= NOT_PUBLISHED_STOP:
+                self.summary.month_not_published = True
+                self.say(f"not published yet: {in_a_row} answers in a row without figures; stopping")
                 break
         volumes = {p.code: self.volume(scopes[p.code]) for p in chosen}
         known = [p for p in chosen if volumes[p.code] is not None]
         self.summary.volumes_known = len(known)
         # 2. the other endpoints for procedures with dossiers, largest first
         ranked = sorted((p for p in known if volumes[p.code]), key=lambda p: (-volumes[p.code], p.code))
+        if self.summary.month_not_published:
+            ranked = []  # nothing to ask of a month not out yet
         self.summary.with_dossiers = len(ranked)
         self.summary.top = top
         if top is not None:
@@ -429,6 +498,7 @@ def run_drilldown(
     builder: Callable[[Settings], dict[str, Any]] | None = None,
     progress: Callable[[str], None] | None = None,
     progress_every: int = PROGRESS_EVERY,
+    refresh: bool = False,
 ) -> DrillSummary:
     """The drill-down as a plain function (the flow and the tests call it). ``progress`` hears a line
     at each stage and every ``progress_every`` requests (the CLI's flow: stderr)."""
@@ -437,7 +507,9 @@ def run_drilldown(
     if top is not None and top < 1:
         raise DrilldownError(f"--top {top}: give at least 1")
     ctx = ctx or make_context(settings, "drilldown")
-    drill = Drilldown(ctx, get_province(province_code), period, budget, progress, progress_every)
+    drill = Drilldown(
+        ctx, get_province(province_code), period, budget, progress, progress_every, refresh=refresh
+    )
     summary = drill.run(procedures, top)
     if build and summary.batches_landed:
         summary.build = (builder or build_warehouse)(settings)
@@ -448,6 +520,7 @@ def run_drilldown(
 
 
 @flow(name="drilldown")
+@holds_data_folder("drilldown")
 def drilldown_flow(
     province: str,
     month: str,
@@ -455,13 +528,14 @@ def drilldown_flow(
     top: int | None = None,
     budget: int | None = None,
     build: bool = True,
+    refresh: bool = False,
 ) -> DrillSummary:
     """The per-procedure drill-down of one province × month, within a request budget."""
     settings = Settings.from_env()
     period = parse_closed_period(month, history_start=settings.history_start)
     return run_drilldown(
         settings, province, period, procedures=procedures, top=top, budget=budget, build=build,
-        progress=_on_stderr,
+        progress=_on_stderr, refresh=refresh,
     )  # fmt: skip
 
 

@@ -37,6 +37,13 @@ class EnvelopeError(PortalError):
     kind = "envelope"
 
 
+class MalformedBodyError(EnvelopeError):
+    """JSON that two parsers may read two ways: a key twice in one object (``totalReceived`` twice,
+    ``data`` twice). Which value the portal meant is unknowable, so the body is used for nothing."""
+
+    kind = "malformed"
+
+
 class SchemaChangeError(PortalError):
     """An unknown or missing field, endpoint or value format: the portal changed shape."""
 
@@ -47,6 +54,13 @@ class WrongScopeError(PortalError):
     """The body describes another province than the one asked for."""
 
     kind = "wrong_scope"
+
+
+class WrongPeriodError(PortalError):
+    """The body reports figures for months outside the period asked for (a tree's ``monthlyChart``,
+    service-results' charts): an answer for another period, which must not land as the one asked."""
+
+    kind = "wrong_period"
 
 
 class NotPublishedError(PortalError):

@@ -23,6 +23,7 @@ from prefect import flow
 
 from dvc766.periods import Period
 from dvc766.settings import Settings
+from dvc766.writer_lock import holds_data_folder
 from flows import alerts
 from flows.backfill import backfill_periods
 from flows.monthly import province_codes, run_logger_info
@@ -69,6 +70,7 @@ def _first_cause(message: str, limit: int = 200) -> str:
 
 
 @flow(name="backfill-fanout", on_failure=[alerts.on_run_failure], on_crashed=[alerts.on_run_failure])
+@holds_data_folder("backfill")
 def backfill_fanout_flow(
     from_month: str,
     to_month: str,

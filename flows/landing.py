@@ -211,18 +211,22 @@ def reland(settings: Settings) -> RelandSummary:
     summary.unreadable_records = list(raw.manifest_errors)
 
     store.fs.create_dir(store.path(tmp), recursive=True)
-    for batch_id in sorted(batches):
-        captures = [raw.load(rec) for rec in batches[batch_id]]
-        try:
-            counts = _write(store, tmp, captures, batch_id, settings.schema_drift)
-        except PortalError as exc:
-            summary.failed_batches.append((batch_id, f"{exc.kind}: {exc}"))
-            log.warning("reland: batch %s not landed (%s: %s)", batch_id, exc.kind, exc)
-            continue
-        summary.batches += 1
-        summary.captures += len(captures)
-        for k, v in counts.items():
-            summary.rows[k] += v
+    try:
+        for batch_id in sorted(batches):
+            captures = [raw.load(rec) for rec in batches[batch_id]]
+            try:
+                counts = _write(store, tmp, captures, batch_id, settings.schema_drift)
+            except PortalError as exc:
+                summary.failed_batches.append((batch_id, f"{exc.kind}: {exc}"))
+                log.warning("reland: batch %s not landed (%s: %s)", batch_id, exc.kind, exc)
+                continue
+            summary.batches += 1
+            summary.captures += len(captures)
+            for k, v in counts.items():
+                summary.rows[k] += v
+    except BaseException:
+        store.delete_dir(tmp)  # a damaged body stops the reland: nothing half-built is left behind
+        raise
 
     store.replace_dir(tmp, LANDING)
     # Every batch file is new (new modification times), so every compact file is stale: made again

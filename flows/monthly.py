@@ -26,6 +26,7 @@ from dvc766.schedule import (
     parse_now,
 )
 from dvc766.settings import Settings, SettingsError
+from dvc766.writer_lock import holds_data_folder
 from flows import alerts, tasks
 from flows.summary import FAILED, NOT_PUBLISHED, OK, RELANDED, RunSummary, conclude
 
@@ -151,6 +152,7 @@ def apply_monthly_window(summary: RunSummary, month: Period, now: datetime) -> N
     on_failure=[alerts.on_run_failure],
     on_crashed=[alerts.on_run_failure],
 )
+@holds_data_folder("run")
 def monthly_flow(
     month: str | None = None,
     provinces: list[str] | None = None,

@@ -2,21 +2,32 @@
 
 Why one layer: the portal sits behind a WAF that blocks clients that hammer it. Every request of a
 run therefore shares one pacing limiter (sequential starts spaced by ``pacing_s ± jitter_s``, even
-when several threads use the session), one retry policy (5xx, timeouts, resets and truncated bodies
-are retried a bounded number of times with exponential backoff and jitter, ``Retry-After`` honoured),
+when several threads use the session), one retry policy (5xx, timeouts, resets, truncated bodies, gzip
+streams cut short and answers that miss the request's deadline are retried a bounded number of times
+with exponential backoff and jitter, ``Retry-After`` honoured),
 and one circuit breaker: 403/406/429 answers and WAF "Request Rejected" pages count as blocks, and
 after ``settings.max_blocks`` of them the session refuses to send anything more. The identity is
 fixed (one User-Agent, the portal's own Origin/Referer); it is never rotated to get past a block.
+
+Every request has a total deadline (``request_deadline_s``) besides the connect and read timeouts: a
+read timeout bounds each wait for the next bytes, so a server trickling one byte every half second
+never trips it and could hold a run for hours. When the deadline passes, a watchdog shuts the
+request's socket down and the request counts as a transient failure (:class:`_DeadlineAdapter`).
+The body is read as it came over the wire and decoded here, so a gzip stream cut short (its
+Content-Length matching the cut) is a truncated body, retried, and never kept as the answer.
 
 ``sleep``, ``clock`` and ``rng`` are injectable so tests exercise every path without waiting.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
+import socket
 import threading
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +36,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from dvc766.settings import Settings
 from flows.errors import BlockedError, CircuitOpenError, TransientError
@@ -53,7 +68,113 @@ class HttpResult:
 
 
 class _TruncatedBody(Exception):
-    """The body ended before its Content-Length: the connection dropped mid-answer."""
+    """The body ended before its Content-Length, or its gzip stream before its end: cut mid-answer."""
+
+
+class _DeadlineExceeded(Exception):
+    """The request had no complete answer within ``request_deadline_s``."""
+
+
+# --- the per-request deadline -------------------------------------------------------------------------
+
+_inflight = threading.local()  # the calling thread's request in flight: {"sock": ..., "expired": bool}
+
+
+def _note_socket(sock: object) -> None:
+    """Tell the request in flight on this thread which socket it uses (the socket itself: http.client
+    drops the connection's reference to it once an answer says ``Connection: close``)."""
+    box = getattr(_inflight, "box", None)
+    if box is not None:
+        box["sock"] = sock
+
+
+class _DeadlineHTTPConnection(HTTPConnection):
+    """urllib3's connection, telling the request in flight on this thread which socket it uses."""
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        try:
+            super().request(*args, **kwargs)
+        finally:
+            _note_socket(self.sock)
+
+
+class _DeadlineHTTPSConnection(HTTPSConnection):
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        try:
+            super().request(*args, **kwargs)
+        finally:
+            _note_socket(self.sock)
+
+
+class _DeadlineHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _DeadlineHTTPConnection
+
+
+class _DeadlineHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _DeadlineHTTPSConnection  # type: ignore[assignment]
+
+
+class _DeadlineAdapter(HTTPAdapter):
+    """requests' adapter with connections a watchdog can cut (:meth:`PoliteSession._send_once`)."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _DeadlineHTTPPool, "https": _DeadlineHTTPSPool}
+
+
+def _cut(box: dict[str, Any]) -> None:
+    """The watchdog: the deadline passed, shut the request's socket so every read returns at once."""
+    box["expired"] = True
+    sock = box.get("sock")
+    if sock is not None:
+        with contextlib.suppress(OSError):  # already closed: the request has ended
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+# --- the body as sent, decoded here -------------------------------------------------------------------
+
+
+def _gunzip(data: bytes) -> bytes:
+    """Every gzip member of ``data``; raises :class:`_TruncatedBody` when the stream stops short of its
+    end (zlib hands back what it has without complaint, which would be kept as a short body)."""
+    out = []
+    while data:
+        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        out.append(d.decompress(data))
+        out.append(d.flush())
+        if not d.eof:
+            raise _TruncatedBody("the gzip stream ends before its end marker (cut short)")
+        data = d.unused_data
+    return b"".join(out)
+
+
+def _inflate(data: bytes) -> bytes:
+    for wbits in (zlib.MAX_WBITS, -zlib.MAX_WBITS):  # zlib-wrapped, as the standard says, or raw
+        d = zlib.decompressobj(wbits)
+        try:
+            out = d.decompress(data) + d.flush()
+        except zlib.error:
+            continue
+        if not d.eof:
+            raise _TruncatedBody("the deflate stream ends before its end (cut short)")
+        return out
+    raise zlib.error("not a deflate stream")
+
+
+def decode_body(wire: bytes, content_encoding: str | None) -> bytes:
+    """The body from the bytes sent, undoing ``Content-Encoding`` (gzip, deflate) last to first.
+    Raises :class:`_TruncatedBody` for a stream cut short and ``zlib.error`` for one that is not
+    what it says it is; an encoding this client never asks for is left as it came."""
+    body = wire
+    codings = [c.strip().lower() for c in (content_encoding or "").split(",") if c.strip()]
+    for coding in reversed(codings):
+        if coding in ("gzip", "x-gzip"):
+            body = _gunzip(body)
+        elif coding == "deflate":
+            body = _inflate(body)
+        elif coding != "identity":
+            break
+    return body
 
 
 def is_waf_page(body: bytes, headers: dict[str, str] | None = None) -> bool:
@@ -118,11 +239,17 @@ class PoliteSession:
         # who holds pacing and the breaker: this process, or the Prefect server for every worker
         self.gate: Gate = gate or LocalGate(settings, sleep=sleep, clock=clock, rng=self._rng)
         self._http = http or requests.Session()
+        if isinstance(self._http, requests.Session):  # its connections can be cut at the deadline
+            adapter = _DeadlineAdapter()
+            self._http.mount("http://", adapter)
+            self._http.mount("https://", adapter)
         # One fixed identity for the whole run; per-request headers only add the content type.
         self._http.headers.update(
             {
                 "User-Agent": settings.user_agent,
                 "Accept": "application/json, text/plain, */*",
+                # only what decode_body undoes (and what requests asks for anyway)
+                "Accept-Encoding": "gzip, deflate",
                 "Origin": PORTAL_ORIGIN,
             }
         )
@@ -208,27 +335,48 @@ class PoliteSession:
         err.result = result  # type: ignore[attr-defined]
         return err
 
-    def _send_once(self, url: str, data: bytes, headers: dict[str, str]) -> requests.Response:
+    def _send_once(self, url: str, data: bytes, headers: dict[str, str]) -> tuple[requests.Response, bytes]:
+        """One attempt: the answer and its decoded body, within ``request_deadline_s`` in all."""
         s = self.settings
-        resp = self._http.post(
-            url,
-            data=data,
-            headers=headers,
-            timeout=(s.connect_timeout_s, s.read_timeout_s),
-            stream=True,
-            allow_redirects=False,
-        )
+        box: dict[str, Any] = {"sock": None, "expired": False}
+        watchdog = threading.Timer(s.request_deadline_s, _cut, args=(box,))
+        watchdog.daemon = True
+        _inflight.box = box
+        watchdog.start()
         try:
-            # requests maps urllib3's incomplete-read/reset/read-timeout errors while streaming the
-            # body to ChunkedEncodingError / ConnectionError, both handled as transient.
-            body = resp.content
+            resp = self._http.post(
+                url,
+                data=data,
+                headers=headers,
+                timeout=(s.connect_timeout_s, s.read_timeout_s),
+                stream=True,
+                allow_redirects=False,
+            )
+            try:
+                # The bytes as sent: urllib3 raises on a body shorter than its Content-Length
+                # (ProtocolError) and on a read timeout; both are transient, handled by the caller.
+                wire = resp.raw.read(decode_content=False) if hasattr(resp, "raw") else resp.content
+            finally:
+                resp.close()
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+            if box["expired"]:
+                raise _DeadlineExceeded(self._deadline_text()) from exc
+            raise
         finally:
-            resp.close()
+            watchdog.cancel()
+            _inflight.box = None
+        if box["expired"]:  # the answer completed just as the deadline passed: it is late all the same
+            raise _DeadlineExceeded(self._deadline_text())
         expected = resp.headers.get("Content-Length")
-        encoded = resp.headers.get("Content-Encoding", "identity").lower() not in ("", "identity")
-        if expected is not None and not encoded and expected.isdigit() and len(body) != int(expected):
-            raise _TruncatedBody(f"body has {len(body)} of {expected} bytes announced by Content-Length")
-        return resp
+        if expected is not None and expected.isdigit() and len(wire) != int(expected):
+            raise _TruncatedBody(f"body has {len(wire)} of {expected} bytes announced by Content-Length")
+        return resp, decode_body(wire, resp.headers.get("Content-Encoding"))
+
+    def _deadline_text(self) -> str:
+        return (
+            f"no complete answer within {self.settings.request_deadline_s:g} s "
+            "(DVC766_REQUEST_DEADLINE_S: the portal answered too slowly)"
+        )
 
     def _request(self, url: str, data: bytes, headers: dict[str, str]) -> HttpResult:
         max_retries = max(0, self.settings.max_retries)
@@ -244,19 +392,21 @@ class PoliteSession:
                 self.stats["requests"] += 1
             retry_after: float | None = None
             try:
-                resp = self._send_once(url, data, headers)
+                resp, body = self._send_once(url, data, headers)
             except (
                 requests.Timeout,
                 requests.ConnectionError,
                 requests.exceptions.ChunkedEncodingError,
+                urllib3.exceptions.HTTPError,
             ) as exc:
                 cause = _describe_transport_error(exc)
+            except _DeadlineExceeded as exc:
+                cause = str(exc)
             except _TruncatedBody as exc:
                 cause = f"truncated body ({exc})"
-            except requests.exceptions.ContentDecodingError as exc:
+            except (requests.exceptions.ContentDecodingError, zlib.error) as exc:
                 cause = f"undecodable body ({exc})"
             else:
-                body = resp.content
                 hdrs = {k: v for k, v in resp.headers.items()}
                 result = HttpResult(resp.status_code, hdrs, body, url, attempts)
                 with self._state_lock:
@@ -294,11 +444,11 @@ class PoliteSession:
 
 
 def _describe_transport_error(exc: Exception) -> str:
-    if isinstance(exc, requests.ConnectTimeout):
+    if isinstance(exc, requests.ConnectTimeout | urllib3.exceptions.ConnectTimeoutError):
         return f"connect timeout ({exc.__class__.__name__})"
-    if isinstance(exc, requests.Timeout):
+    if isinstance(exc, requests.Timeout | urllib3.exceptions.ReadTimeoutError):
         return f"read timeout ({exc.__class__.__name__})"
-    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError | urllib3.exceptions.ProtocolError):
         return f"truncated body / connection dropped mid-answer ({exc})"
     text = str(exc)
     low = text.lower()

@@ -29,6 +29,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from dvc766.periods import VN_TZ, Period, now_vn, previous_month
 from dvc766.schedule import parse_now, snapshot_next_round
 from dvc766.settings import Settings
+from dvc766.writer_lock import holds_data_folder
 from flows import alerts, tasks
 from flows.capture import Capture
 from flows.monthly import DEFAULT_WORKERS, finish_with_build, province_codes, run_logger_info
@@ -209,6 +210,7 @@ def _judge_window(summary: RunSummary, started: datetime, rounds: int) -> None:
     on_failure=[alerts.on_run_failure],
     on_crashed=[alerts.on_run_failure],
 )
+@holds_data_folder("snapshot")
 def snapshot_flow(
     provinces: list[str] | None = None,
     build: bool = True,

@@ -35,6 +35,7 @@ class BatchOutcome:
     error_kind: str = ""
     batch_id: str = ""
     drift: list[str] = field(default_factory=list)  # fields the contract did not know (landed anyway)
+    also: list[str] = field(default_factory=list)  # a failed batch's other causes (each refused body named)
 
     def line(self) -> str:
         rows = sum(self.rows.values())
@@ -142,6 +143,7 @@ class RunSummary:
             out.append(f"provinces not attempted: {len(untouched)} ({', '.join(untouched)})")
         for b in self.failed:
             out.append(f"  FAILED {b.scope} {b.period_key}: {b.cause}")
+            out.extend(f"    also: {c}" for c in b.also)
         for b in self.batches:
             if b.status == NOT_PUBLISHED:
                 out.append(f"  not published yet: {b.scope} {b.period_key} ({b.cause})")

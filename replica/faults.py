@@ -11,7 +11,11 @@ Spec: comma-separated items ``[target:]kind[:count][:key=value]...``:
 - ``kind``: ``latency=SECONDS``, ``5xx`` (503, or ``status=502``), ``429`` (``retry-after=N``), ``403``,
   ``waf`` (the F5 "Request Rejected" HTML page with status 200), ``reset`` (socket closed without a
   response), ``truncated`` (Content-Length larger than the bytes sent), ``wrong-province``,
-  ``renamed-field`` (``field=old>new``), ``empty-month`` (answers as "not published yet");
+  ``renamed-field`` (``field=old>new``), ``empty-month`` (answers as "not published yet"),
+  ``wrong-period`` (the answer of the period before the one asked: the month before, the quarter
+  before, the year before), ``duplicate-key`` (a key written twice in one object, the second time
+  with another value: ``field=NAME``, by default the first key holding a number — ``TONG_SCORE`` in
+  legacy rows — so a parser that keeps the last value reads a lie);
 - ``count``: only the first N matching requests get the fault; without it every request does.
 
 Examples: ``all:latency=0.2``, ``dvc-progress-tree:5xx:2``, ``service-results:429:1:retry-after=1``,
@@ -20,6 +24,8 @@ Examples: ``all:latency=0.2``, ``dvc-progress-tree:5xx:2``, ``service-results:42
 
 from __future__ import annotations
 
+import json
+import re
 import threading
 from dataclasses import dataclass, field
 
@@ -35,7 +41,8 @@ V1_ENDPOINTS = (
 )
 LEGACY_SERVICES = ("report_tinh_766_service", "report_by_month_sum_service")
 KINDS = ("latency", "5xx", "429", "403", "waf", "reset", "truncated", "wrong-province", "renamed-field",
-         "empty-month")  # fmt: skip
+         "empty-month", "wrong-period", "duplicate-key")  # fmt: skip
+CONTENT_KINDS = ("empty-month", "wrong-province", "renamed-field", "wrong-period", "duplicate-key")
 TARGETS = {"all", "v1", "legacy", *V1_ENDPOINTS, *LEGACY_SERVICES} | {
     e.removeprefix("evaluation/") for e in V1_ENDPOINTS
 }
@@ -113,7 +120,7 @@ def _parse_item(item: str) -> Fault:
         raise FaultSpecError(f"fault {item!r}: retry-after must be whole seconds")
     if "status" in fault.params and fault.params["status"] not in {"500", "502", "503", "504"}:
         raise FaultSpecError(f"fault {item!r}: status must be 500, 502, 503 or 504")
-    if "field" in fault.params and ">" not in fault.params["field"]:
+    if kind == "renamed-field" and "field" in fault.params and ">" not in fault.params["field"]:
         raise FaultSpecError(f"fault {item!r}: field must look like old>new")
     return fault
 
@@ -168,3 +175,68 @@ def rename_keys(obj: object, old: str, new: str) -> object:
     if isinstance(obj, list):
         return [rename_keys(v, old, new) for v in obj]
     return obj
+
+
+def previous_period_request(fields: dict) -> dict:
+    """The request for the period before the one ``fields`` ask (the 'wrong period' fault): v1's
+    ``timeType`` month/quarter/year, handling-satisfaction's fromDate/toDate (a year back) and the
+    legacy gateway's ``p_nam``/``p_thang``/``p_quy``."""
+    out = dict(fields)
+    if "timeType" in fields:
+        year = int(fields.get("year") or 0)
+        kind = fields["timeType"]
+        if kind in ("month", "quarter"):
+            top = 12 if kind == "month" else 4
+            number = int(fields.get(kind) or 1)
+            out["year"], out[kind] = (year, number - 1) if number > 1 else (year - 1, top)
+        else:
+            out["year"] = year - 1
+    elif "fromDate" in fields and "toDate" in fields:
+        for key in ("fromDate", "toDate"):
+            text = str(fields[key])
+            out[key] = f"{int(text[:4]) - 1:04d}{text[4:]}"
+    elif "p_nam" in fields:
+        year = int(str(fields["p_nam"]).strip() or 0)
+        month, quarter = (int(str(fields.get(k) or 0).strip() or 0) for k in ("p_thang", "p_quy"))
+        if month:
+            year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+            out["p_thang"] = str(month)
+        elif quarter:
+            year, quarter = (year, quarter - 1) if quarter > 1 else (year - 1, 4)
+            out["p_quy"] = str(quarter)
+        else:
+            year -= 1
+        out["p_nam"] = str(year)
+    return out
+
+
+_NUMBER_KEY = re.compile(rb'"([A-Za-z_][A-Za-z0-9_]*)":\s*-?[0-9]')
+
+
+def duplicate_key(payload: bytes, field: str | None = None) -> bytes:
+    """Write a key of a JSON text twice in its object: the first ``"field":value`` (by default the
+    first key holding a number) is followed by ``"field":<another value>``, so a parser that keeps the
+    last value reads the other one. A text without the key gets a second ``data``/first key as is."""
+    text = payload.decode("utf-8")
+    if field is None:
+        m = _NUMBER_KEY.search(payload)
+        field = m.group(1).decode() if m else None
+    if field is None:
+        return payload
+    key = json.dumps(field) + ":"
+    start = text.find(key)
+    if start < 0:
+        return payload
+    pos = start + len(key)
+    while text[pos] in " \t\r\n":  # a pretty-printed scenario body
+        pos += 1
+    value, end = json.JSONDecoder().raw_decode(text, pos)
+    if isinstance(value, bool) or value is None:
+        lie: object = value
+    elif isinstance(value, int | float):
+        lie = value + 1
+    elif isinstance(value, str) and value.replace(".", "", 1).isdigit():
+        lie = str(round(float(value) + 1, 2))
+    else:
+        lie = value
+    return (text[:end] + "," + key + json.dumps(lie, ensure_ascii=False) + text[end:]).encode("utf-8")

@@ -39,7 +39,17 @@ from pathlib import Path
 from dvc766.periods import VN_TZ
 from replica import catalogue, legacy_shapes, shapes, summary_shape
 from replica.clock import Clock
-from replica.faults import LEGACY_SERVICES, V1_ENDPOINTS, WAF_PAGE, Fault, Faults, rename_keys
+from replica.faults import (
+    CONTENT_KINDS,
+    LEGACY_SERVICES,
+    V1_ENDPOINTS,
+    WAF_PAGE,
+    Fault,
+    Faults,
+    duplicate_key,
+    previous_period_request,
+    rename_keys,
+)
 from replica.scenarios import Scenarios
 from replica.state import (
     ReplicaConfigError,
@@ -248,7 +258,12 @@ class Handler(BaseHTTPRequestHandler):
 
     def _v1_payload(self, endpoint: str, body: dict, now: datetime, fault: Fault | None) -> tuple[int, bytes]:
         kind = fault.kind if fault else None
-        content_fault = kind in ("empty-month", "wrong-province", "renamed-field")
+        content_fault = kind in CONTENT_KINDS
+        if kind == "wrong-period":  # the answer of the period before, as if asked for it
+            body, fault, kind, content_fault = previous_period_request(body), None, None, False
+        if kind == "duplicate-key":
+            status, payload = self._v1_payload(endpoint, body, now, None)
+            return status, duplicate_key(payload, fault.params.get("field"))  # type: ignore[union-attr]
         entry = self.state.scenarios.find("v1", endpoint, body, now)
         if entry is not None and not content_fault:
             return entry.status, entry.body
@@ -329,6 +344,11 @@ class Handler(BaseHTTPRequestHandler):
         self, service: str, params: dict, now: datetime, fault: Fault | None
     ) -> tuple[int, bytes]:
         kind = fault.kind if fault else None
+        if kind == "wrong-period":  # the rows of the period before, as if asked for it
+            params, fault, kind = previous_period_request(params), None, None
+        if kind == "duplicate-key":
+            status, payload = self._legacy_payload(service, params, now, None)
+            return status, duplicate_key(payload, fault.params.get("field", "TONG_SCORE"))  # type: ignore[union-attr]
         entry = self.state.scenarios.find("legacy", service, params, now)
         if kind == "empty-month":
             return 200, b"[]"

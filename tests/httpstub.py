@@ -21,7 +21,7 @@ from types import TracebackType
 class Reply:
     """What the stub answers. ``action``: "" (normal), "reset" (TCP RST, no answer), "truncate"
     (announce the full Content-Length, send ``truncate_to`` bytes, close), "delay" (wait ``delay_s``
-    before answering normally)."""
+    before answering normally), "trickle" (the headers, then the body one byte every ``delay_s``)."""
 
     status: int = 201
     body: bytes = b""
@@ -84,6 +84,14 @@ class StubServer:
                 self.send_header("Content-Length", str(len(reply.body)))
                 self.send_header("Connection", "close")
                 self.end_headers()
+                if reply.action == "trickle":
+                    with contextlib.suppress(BrokenPipeError, ConnectionResetError, OSError):
+                        for i in range(len(reply.body)):
+                            self.wfile.write(reply.body[i : i + 1])
+                            self.wfile.flush()
+                            time.sleep(reply.delay_s)
+                    self.close_connection = True
+                    return
                 if reply.action == "truncate":
                     self.wfile.write(reply.body[: reply.truncate_to])
                     self.wfile.flush()

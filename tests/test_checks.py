@@ -146,6 +146,11 @@ SET_IND = (
 
 BREAKS = {
     "unique_fct_unit_score": DUP_SCORE,
+    "unique_fct_unit_group_score": (
+        "insert into fct_unit_group_score select * from fct_unit_group_score where unit_code = 'H44'"
+    ),
+    # H55 scores higher than H44 (rank 2) in the same capture: ranked 3rd, it is out of order
+    "unit_score_rank_follows_score": "update fct_unit_score set rank_in_scope = 3 where unit_code = 'H55'",
     "unique_fct_schema_drift": (
         "insert into fct_schema_drift (source_api, endpoint, field_path, captures, scopes) "
         "select 'v1', 'evaluation/transparency', 'overview.newField', 1, 1 from range(2)"

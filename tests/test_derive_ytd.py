@@ -21,10 +21,16 @@ PROGRESS = "evaluation/dvc-progress-tree"
 
 
 def month_capture(month: int, received: int, on_time: int, *, days_later: int = 0) -> Capture:
-    """The real Phú Thọ progress body, re-dated to another month with other parent counts."""
+    """The real Phú Thọ progress body, re-dated to another month with other parent counts (its chart
+    too: a body for that month charts that month, and the August point elsewhere would be refused)."""
     base = h44_capture(PROGRESS)
     doc = json.loads(base.body)
     doc["data"]["parent"].update(totalReceived=received, totalOnTime=on_time, totalCompleted=on_time)
+    chart = doc["data"]["monthlyChart"]
+    august = next(p for p in chart if p["month"] == "08")
+    for point in chart:
+        on, over = (august["onTimePct"], august["overduePct"]) if int(point["month"]) == month else (0, 0)
+        point.update(onTimePct=on, overduePct=over)
     return dataclasses.replace(
         base,
         body=json.dumps(doc).encode(),
@@ -80,7 +86,9 @@ def test_a_missing_month_or_null_count_derives_nothing() -> None:
 
 
 def test_procedure_counts_are_not_summed() -> None:
-    tree = h44_capture("evaluation/provide-online-tree")
+    doc = json.loads(h44_capture("evaluation/provide-online-tree").body)
+    doc["data"]["monthlyChart"] = []  # the August chart would contradict January and February
+    tree = h44_capture("evaluation/provide-online-tree", body=json.dumps(doc).encode())
     table = pa.concat_tables(
         [
             normalise(dataclasses.replace(tree, period=Period.month(2026, m)))["indicator_values"]

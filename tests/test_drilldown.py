@@ -7,6 +7,7 @@ the README's drill-down queries. Bad arguments get one line and exit 2, nothing 
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from collections.abc import Iterator
@@ -19,7 +20,7 @@ import pytest
 from dvc766.cli import main
 from dvc766.periods import Period
 from dvc766.settings import Settings
-from flows.drilldown import VOLUME_ENDPOINT, run_drilldown
+from flows.drilldown import NOT_PUBLISHED_STOP, VOLUME_ENDPOINT, run_drilldown
 from flows.monthly import execute
 from tests.published import query
 
@@ -216,3 +217,82 @@ def test_an_unknown_procedure_code_is_one_line(tmp_path: Path, replica: object, 
     data = with_catalogue(tmp_path / "d", catalogue_raw)
     with pytest.raises(DrilldownError, match="unknown procedure code.*9.999999"):
         run_drilldown(settings_for(replica, data), "H55", OCT, procedures=["9.999999"], build=False)
+
+
+# --- a month not published yet, and --refresh (issue 27) ------------------------------------------------
+
+
+def test_a_month_not_published_stops_early_says_so_and_is_asked_again_later(
+    tmp_path: Path, replica: object, catalogue_raw: Path
+) -> None:
+    """October as the portal answers it on 2/11, before it publishes the month (the 3rd): every
+    per-procedure request answers "not published yet". The run stops after a few, never says done,
+    counts none of them as answered; once October is out the same command asks again and lands."""
+    data = with_catalogue(tmp_path / "early", catalogue_raw)
+    replica.set_now("2026-11-02T10:00")  # type: ignore[attr-defined]
+    try:  # every procedure the province applies: thousands of requests, were each asked
+        early = run_drilldown(settings_for(replica, data), "H55", OCT, build=False)
+    finally:
+        replica.set_now("2026-11-05T10:00")  # type: ignore[attr-defined]
+    assert early.month_not_published and not early.complete
+    assert early.procedures_applied > 100
+    assert early.requests == NOT_PUBLISHED_STOP  # not one request per procedure
+    text = early.text()
+    assert "not published yet" in text and "done: every planned request" not in text
+    assert early.ok  # a planned stop, as a monthly run's "not published yet"
+    folder = data / "raw" / "v1" / VOLUME_ENDPOINT.replace("/", "__") / "2026-10"
+    kept = [json.loads(p.read_text())["outcome"] for p in folder.rglob("*.meta.json")]
+    assert kept == ["rejected:not_published"] * NOT_PUBLISHED_STOP  # the refusals are kept in raw/
+    later = run_drilldown(settings_for(replica, data), "H55", OCT, procedures=PROCEDURES, build=False)
+    assert later.complete and not later.month_not_published
+    # the procedures answered "not published" on 2/11 were asked again and now have their volume
+    assert later.volumes_known == len(PROCEDURES) and later.requests >= len(PROCEDURES)
+
+
+def test_refresh_asks_again_what_was_answered(tmp_path: Path, replica: object, catalogue_raw: Path) -> None:
+    data = with_catalogue(tmp_path / "refresh", catalogue_raw)
+    first = drill(replica, data, build=False)
+    assert first.complete and drill(replica, data, build=False).requests == 0
+    replica.set_now("2026-11-06T10:00")  # type: ignore[attr-defined]
+    try:  # a day later (the portal revises past months)
+        again = drill(replica, data, build=False, refresh=True)
+    finally:
+        replica.set_now("2026-11-05T10:00")  # type: ignore[attr-defined]
+    assert again.complete and again.requests == first.requests  # every request again, the catalogue aside
+    assert "refresh" in again.text()
+    # the same answers again within the same second (a frozen clock): the captures already kept
+    same = drill(replica, data, build=False, refresh=True)
+    assert same.complete and same.requests == first.requests and not same.failed
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_the_command_takes_refresh(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    replica: object,
+    capsys: pytest.CaptureFixture[str],
+    catalogue_raw: Path,
+) -> None:
+    data = with_catalogue(tmp_path / "cli", catalogue_raw)
+    for k, v in {"DVC766_DATA_DIR": str(data), "DVC766_PORTAL_URL": replica.url,  # type: ignore[attr-defined]
+                 "DVC766_PACING_S": "0", "DVC766_JITTER_S": "0"}.items():  # fmt: skip
+        monkeypatch.setenv(k, v)
+    args = [
+        "drilldown",
+        "--province",
+        "H55",
+        "--month",
+        "2026-10",
+        "--procedures",
+        PROCEDURES[0],
+        "--no-build",
+    ]
+    assert main(args) == 0
+    replica.set_now("2026-11-06T10:00")  # type: ignore[attr-defined]
+    try:
+        assert main([*args, "--refresh"]) == 0
+    finally:
+        replica.set_now("2026-11-05T10:00")  # type: ignore[attr-defined]
+    out = capsys.readouterr().out
+    assert "refresh: what earlier runs answered was asked again" in out
+    assert out.count("requests: 0 made") == 0  # the refresh asked

@@ -290,6 +290,18 @@ def test_transient_failure_is_retryable_and_schema_change_is_not(settings: Setti
     assert len(set(ids)) == 2
 
 
+def test_no_retries_means_no_batch_retry_either(settings: Settings) -> None:
+    """DVC766_MAX_RETRIES=0: a request that timed out (or missed its deadline) is not asked again, by the
+    HTTP layer or by Prefect's retry of the whole batch (issue 28: a trickling server held a run 4 min)."""
+    portal = Portal()
+    portal.fail[("evaluation/transparency", "H55")] = TransientError
+    ctx = make_ctx(settings.with_(max_retries=0), portal, Landing())
+    with pytest.raises(tasks.BatchFailed) as exc:
+        tasks.fetch_and_land_province(ctx, JAN, "H55")
+    assert not exc.value.transient
+    assert not tasks.retry_transient_only(None, None, type("S", (), {"data": exc.value})())
+
+
 def test_circuit_breaker_stops_the_run_with_its_message(settings: Settings) -> None:
     portal = Portal()
     portal.fail[("evaluation/transparency", "H55")] = CircuitOpenError

@@ -161,8 +161,12 @@ def test_the_readme_has_its_analyst_queries() -> None:
 
 @pytest.mark.parametrize("title", [t for t, _ in readme_queries()])
 def test_each_readme_query_answers_as_written(warehouse: Path, title: str) -> None:
+    from warehouse.sql_sandbox import run
+
     sql = dict(readme_queries())[title]
     rows = query(warehouse, sql)
+    sandboxed = run(warehouse, sql)  # as `dvc766 sql` runs it: in its sandbox, the same answer
+    assert sandboxed is not None and sorted(map(repr, sandboxed[1])) == sorted(map(repr, rows)), title
     if "portal's own change and dvc766's differ" in title:
         assert rows == [], rows  # the healthy answer: the replica's scoreDelta is the change it shows
         return

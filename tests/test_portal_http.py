@@ -202,6 +202,33 @@ def test_truncated_body_every_time_names_the_cause(fake: FakeTime) -> None:
             session.post_json(stub.url, {})
 
 
+def test_a_trickling_answer_is_cut_at_the_deadline_and_counts_as_transient(fake: FakeTime) -> None:
+    # One byte every 50 ms never trips a 5 s read timeout; the whole body would take 20 s.
+    body = OK_BODY.ljust(400)
+    with StubServer([Reply(201, body, action="trickle", delay_s=0.05)]) as stub:
+        session, starts = make_session(stub, fake, max_retries=1, read_timeout_s=5.0, request_deadline_s=0.3)
+        with pytest.raises(TransientError, match=r"after 2 attempts: no complete answer within 0.3 s"):
+            session.post_json(stub.url, {})
+    assert len(starts) == 2 and session.stats["retries"] == 1  # retried once, like any timeout
+
+
+def test_a_gzip_stream_cut_short_is_a_truncated_body_and_retried(fake: FakeTime) -> None:
+    import gzip
+
+    body = json.dumps({"code": "OK", "data": {"rows": list(range(400))}, "message": "OK"}).encode()
+    packed = gzip.compress(body)
+    cut = packed[: len(packed) // 2]  # Content-Length is that of the cut: only the gzip end tells
+    gz = {"Content-Encoding": "gzip"}
+    with StubServer([Reply(201, cut, gz), Reply(201, packed, gz)]) as stub:
+        session, _ = make_session(stub, fake)
+        result = session.post_json(stub.url, {})
+    assert result.body == body and result.attempts == 2
+    with StubServer([Reply(201, cut, gz)]) as stub:
+        session, _ = make_session(stub, fake, max_retries=0)
+        with pytest.raises(TransientError, match="truncated body.*gzip stream ends before its end"):
+            session.post_json(stub.url, {})
+
+
 def test_request_starts_are_paced(fake: FakeTime) -> None:
     with StubServer([Reply(201, OK_BODY)]) as stub:
         session, starts = make_session(stub, fake, pacing_s=2.0, jitter_s=0.5)

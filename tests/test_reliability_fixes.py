@@ -201,7 +201,17 @@ def _hostile_scenario(folder: Path) -> None:
         "evaluation/dossier-digitized": lambda d: d["overview"]["metrics"][0].update(ratio=150.0),
         "evaluation/handling-satisfaction": lambda d: d["overview"].update(departmentName=SQL_NAME),
     }
-    clean = {"evaluation/dvc-progress-tree": lambda d: kids(d)[1].update(departmentName=SQL_NAME)}
+    # one unit named with quotes and SQL, as every endpoint names it (at one instant the warehouse takes
+    # one capture's name by its one order: the name must be the portal's, not one endpoint's)
+    tree = json.loads((REAL / real["evaluation/dvc-progress-tree"]["body_file"]).read_text(encoding="utf-8"))
+    renamed = kids(tree["data"])[1]["departmentId"]
+
+    def rename(d: dict[str, Any]) -> None:
+        for row in d.get("children") or d.get("evaluation") or []:
+            if row.get("departmentId") == renamed:
+                row["departmentName"] = SQL_NAME
+
+    clean = dict.fromkeys(real, rename)
     entries = []
     (folder / "bodies").mkdir(parents=True)
     for window, edits in (("hostile", hostile), ("clean", clean)):

@@ -18,6 +18,7 @@ GOOD = {
     "DVC766_JITTER_S": ("0", 0.0),
     "DVC766_CONNECT_TIMEOUT_S": ("5", 5.0),
     "DVC766_READ_TIMEOUT_S": ("30", 30.0),
+    "DVC766_REQUEST_DEADLINE_S": ("45", 45.0),
     "DVC766_MAX_RETRIES": ("0", 0),
     "DVC766_BACKOFF_BASE_S": ("1", 1.0),
     "DVC766_BACKOFF_MAX_S": ("9", 9.0),
@@ -31,6 +32,7 @@ GOOD = {
     "DVC766_LAKE": ("s3://dvc766-lake/prod", "s3://dvc766-lake/prod"),
     "DVC766_S3_ENDPOINT_URL": ("http://127.0.0.1:9000", "http://127.0.0.1:9000"),
     "DVC766_POLITENESS": ("Prefect", "prefect"),
+    "DVC766_WRITER_WAIT_S": ("0", 0.0),
     "DVC766_NOTIFY": (
         "json://127.0.0.1:9/hook mailto://127.0.0.1:25/ops@example.com",
         "json://127.0.0.1:9/hook mailto://127.0.0.1:25/ops@example.com",
@@ -65,6 +67,8 @@ def test_an_empty_variable_is_unset(monkeypatch: pytest.MonkeyPatch) -> None:
         ("DVC766_PORTAL_URL", "dichvucong.gov.vn", "http:// or https://"),
         ("DVC766_LAKE", "gs://bucket/x", "a folder or s3://bucket/prefix"),
         ("DVC766_POLITENESS", "per-thread", "expected 'local' or 'prefect'"),
+        ("DVC766_REQUEST_DEADLINE_S", "0", "greater than 0"),
+        ("DVC766_WRITER_WAIT_S", "forever", "valid number"),
         ("DVC766_NOTIFY_ON", "errors", "expected 'failures' or 'all'"),
     ],
 )

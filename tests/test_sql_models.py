@@ -119,7 +119,7 @@ def test_dim_indicator_is_the_catalogue(tmp_path: Path) -> None:
     assert rows(con, "select count(*) from dim_indicator") == [(len(CATALOGUE),)]
 
 
-def test_fct_unit_score_pivots_latest_capture_and_ranks_by_scope(tmp_path: Path) -> None:
+def test_fct_unit_score_takes_a_row_from_the_capture_that_ranks_it(tmp_path: Path) -> None:
     land = Landing(tmp_path)
     old = land.provenance(AUG, "2026-09-17T08:00")
     new = land.provenance(AUG, "2026-09-20T08:00")  # a refresh capture of the national ranking
@@ -145,6 +145,8 @@ def test_fct_unit_score_pivots_latest_capture_and_ranks_by_scope(tmp_path: Path)
         "rank_scope, score_capture_count, captured_at from fct_unit_score order by unit_code",
     )
     assert got == [
+        # the national ranking that ranks it gives the total, the rank and all six groups (one
+        # capture), before the province's own later but unranked total
         (
             "H44",
             pytest.approx(60.18),
@@ -154,8 +156,8 @@ def test_fct_unit_score_pivots_latest_capture_and_ranks_by_scope(tmp_path: Path)
             2,
             34,
             "national",
-            2,
-            capture_time("2026-09-21T08:00"),
+            1,
+            capture_time("2026-09-20T08:00"),
         ),
         ("H44.01", 70.0, None, None, None, 1, 2, "H44", 1, capture_time("2026-09-21T08:00")),
         ("H44.02", 60.0, None, 16.0, None, 2, 2, "H44", 2, capture_time("2026-09-22T08:00")),

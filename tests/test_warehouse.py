@@ -332,17 +332,18 @@ def test_a_waiting_build_proceeds_once_the_other_finishes(
 def test_a_second_cmd_build_says_it_waits(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """`dvc766 build` while another holds the lock: the waiting line first, then the refusal (exit 1)."""
+    """`dvc766 build` while another holds the lock: the waiting line first, then the refusal (exit 3,
+    busy, as a second writer of the data folder)."""
     monkeypatch.setenv("DVC766_DATA_DIR", str(tmp_path))
     write_clean_landing(tmp_path)
     monkeypatch.setattr(commands, "build", functools.partial(build, lock_timeout_s=0.3))
     with build_lock(tmp_path / ".build.lock"):
-        assert commands.cmd_build(argparse.Namespace()) == 1
+        assert commands.cmd_build(argparse.Namespace()) == 3
     err = capsys.readouterr().err.splitlines()
     assert err[0] == (
         f"waiting for another build to finish (pid {os.getpid()}, lock .build.lock); giving up after 0.3 s"
     )
-    assert err[1].startswith(f"dvc766 build: another build is running (pid {os.getpid()})")
+    assert err[1].startswith(f"dvc766 build: busy: another build is running (pid {os.getpid()})")
 
 
 def test_a_second_process_is_refused_while_the_lock_is_held(tmp_path: Path) -> None:
@@ -385,7 +386,7 @@ def test_cmd_build_and_cmd_sql(
         "H55              61.48              1",
         "(2 rows)",
     ]
-    with pytest.raises(UserError, match="query failed"):
+    with pytest.raises(UserError, match="refused: DROP would change the warehouse, which is read-only"):
         commands.cmd_sql(argparse.Namespace(query="drop table fct_indicator"))
 
 

@@ -25,6 +25,7 @@ TABLES: dict[str, str] = {
     "fct_reported_series": "The portal's own month-by-month series of the year, as each capture reported them.",
     "fct_score_check": "Every published score recomputed from its counts by the score model, per scored indicator × capture: how many units agree within the portal's rounding.",
     "fct_schema_drift": "Fields the portal sent that the contract does not know, with first and last capture seen.",
+    "fct_unit_group_score": "The figure behind each score of fct_unit_score, one row per group: the capture it came from, its maximum and its ratio.",
     "fct_unit_score": "Each unit's total and six group scores per period, with its rank.",
     "fct_unit_sighting": "Every time a unit was seen in a capture, under which identifier, parent and name.",
     "rpt_online_payment_by_unit": "Appendix section IV: online payment rate per child unit at each month end, with the previous month end.",
@@ -216,6 +217,7 @@ COLUMNS: dict[str, str] = {
     "units_checked": "Units whose score could be checked (agreeing + disagreeing).",
     "units_disagreeing": "Units whose recomputed score differs from the portal's by more than the rounding.",
     "units_not_checkable": "Units whose counts were incomplete (a numerator missing).",
+    "ratio": "The portal's ratio of the unit's row, in %: its score over its maximum (the progress tree: its on-time rate, which the score is made from).",
     "valid_from": "From when this version is in force (UTC).",
     "valid_to": "Until when this version was in force (null: still in force).",
     "value": "The value: a percentage for rates, the count or points otherwise.",
@@ -238,6 +240,16 @@ TABLE_COLUMNS: dict[tuple[str, str], str] = {
         "is_current",
     ): "True when no landed value exists for the key, so fct_indicator shows this one.",
     ("fct_procedure_indicator", "is_current"): "True for the latest capture of the procedure's figure.",
+    (
+        "fct_unit_score",
+        "capture_id",
+    ): "The capture the total score and the rank come from (one capture: the rank is its ranking of that score).",
+    ("fct_unit_group_score", "capture_id"): "The capture the group's score, maximum and ratio come from.",
+    ("fct_unit_group_score", "score"): "The group's (or the total's) score, as fct_unit_score shows it.",
+    (
+        "fct_unit_group_score",
+        "max_score",
+    ): "The most points the group can give, as the portal sent it (totalMaxScore, maxScore; 100 for the total).",
     ("fct_reported_series", "is_current"): "True for the latest report of the month's point.",
     ("fct_reported_series", "value"): "The series' value for the month, as the capture reported it.",
     (

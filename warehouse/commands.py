@@ -1,7 +1,8 @@
 """CLI handlers for the warehouse: ``dvc766 build`` and ``dvc766 sql``.
 
-Why ``sql`` opens the file read-only: the published file is what analysts have open in DBeaver or
-the DuckDB CLI at the same moment; a read-only handle never takes a write lock or leaves a WAL.
+Why ``sql`` opens the file read-only, in a sandbox (:mod:`warehouse.sql_sandbox`): the published file
+is what analysts have open in DBeaver or the DuckDB CLI at the same moment (a read-only handle never
+takes a write lock or leaves a WAL), and a query must read the published tables and nothing else.
 """
 
 from __future__ import annotations
@@ -13,14 +14,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TextIO
 
-import duckdb
-
 from dvc766.cli import UserError
 from dvc766.settings import Settings
 from warehouse.checks import CheckFailedError
 from warehouse.lock import BuildLockedError
 from warehouse.models import ModelError
-from warehouse.publish import NoWarehouseError, open_readonly
+from warehouse.publish import NoWarehouseError
 from warehouse.runner import build
 from warehouse.score_check import change_line
 
@@ -74,7 +73,10 @@ def cmd_build(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
             print(f"  {f.describe()}", file=sys.stderr)
         print(f"the published warehouse at {settings.warehouse_path} is unchanged", file=sys.stderr)
         return 1
-    except (BuildLockedError, ModelError) as exc:
+    except BuildLockedError as exc:
+        print(f"dvc766 build: busy: {exc}", file=sys.stderr)
+        return 3  # busy, as a second writer of the data folder (dvc766.cli's exit codes)
+    except ModelError as exc:
         print(f"dvc766 build: {exc}", file=sys.stderr)
         return 1
     facts = {k: v for k, v in result.tables.items() if not k.startswith(("seed_", "_"))}
@@ -99,22 +101,16 @@ def cmd_build(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
 
 
 def cmd_sql(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
-    """Run one query against the published warehouse, read-only, and print it as a table."""
+    """Run one query against the published warehouse in the sandbox (``warehouse.sql_sandbox``: the
+    published tables and views, read-only, nothing else) and print it as a table."""
+    from warehouse.sql_sandbox import run
+
     out = out or sys.stdout
     settings = Settings.from_env()
     try:
-        con = open_readonly(settings.warehouse_path)
+        result = run(settings.warehouse_path, args.query)
     except NoWarehouseError as exc:
         raise UserError(str(exc)) from None
-    try:
-        rel = con.sql(args.query)
-        if rel is None:
-            return 0
-        columns = list(rel.columns)
-        rows = rel.fetchall()
-    except duckdb.Error as exc:
-        raise UserError(f"query failed: {str(exc).splitlines()[0]}") from None
-    finally:
-        con.close()
-    print(format_table(columns, rows), file=out)
+    if result is not None:
+        print(format_table(*result), file=out)
     return 0

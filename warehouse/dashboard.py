@@ -33,7 +33,6 @@ from dvc766.provinces import NATIONAL_UNIT
 from dvc766.settings import Settings
 from warehouse.appendix_model import AppendixData, province_label
 from warehouse.numbers_vi import NOT_AVAILABLE, format_change, format_number
-from warehouse.report_cli import _atomic_write
 from warehouse.report_data import load_appendix
 
 GROUP_LABELS = {
@@ -426,6 +425,7 @@ def page(
     )
     return f"""<!DOCTYPE html>
 <html lang="vi"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<meta name="generator" content="dvc766">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
 body {{ font-family: "Times New Roman", "DejaVu Serif", serif; margin: 24px; color: #1a1a1a; }}
@@ -529,12 +529,20 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     if province.lower() != "all":
         province = get_province(province).code
     db = settings.warehouse_path
+    from warehouse.report_files import check_target, write_files
+
+    if args.out:  # a refused --out costs nothing: checked before the page is built
+        check_target(settings, Path(args.out), "html")
     month = parse_month(args.month, history_start=settings.history_start) if args.month else latest_month(db)
-    text = build_dashboard(db, province, month)  # every check before anything is written
     # the same name `make demo` writes: dashboard_all_2026-10.html for the country
     name = f"dashboard_{'all' if province.lower() == 'all' else province}_{month.key}.html"
-    out = Path(args.out) if args.out else settings.reports_dir / name
-    _atomic_write(out, text.encode("utf-8"))
+    out = (
+        Path(args.out)
+        if args.out
+        else check_target(settings, settings.reports_dir / name, "html", option="dashboard")
+    )
+    text = build_dashboard(db, province, month)  # every check before anything is written
+    write_files({out: text.encode("utf-8")})
     print(f"dashboard: {out} ({len(text) // 1024} KiB, works offline)")
     return 0
 

@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dvc766.cli import UserError
+from dvc766.text import printable
 from warehouse.appendix_lines import SUMMARY_LINES
 
 if TYPE_CHECKING:
@@ -125,14 +126,17 @@ def _whole(text: str, row: int, column: str, *, optional: bool = False) -> int |
 def _read(path: Path) -> tuple[bytes, list[list[str]]]:
     try:
         raw = path.read_bytes()
-    except OSError as exc:
-        raise UserError(f"cannot read the office figures {path.name}: {exc.strerror or exc}") from exc
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+        raise UserError(
+            f"cannot read the office figures {path.name!r}: {getattr(exc, 'strerror', None) or exc}"
+        ) from exc
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise UserError(f"office figures {path.name} is not UTF-8 text (byte {exc.start})") from exc
     try:
-        return raw, list(csv.reader(io.StringIO(text, newline="")))
+        # every cell is outside text: control characters removed (dvc766.text), as from the portal
+        return raw, [[printable(c) for c in row] for row in csv.reader(io.StringIO(text, newline=""))]
     except csv.Error as exc:
         raise UserError(f"office figures {path.name} is not a CSV file: {exc}") from exc
 

@@ -8,11 +8,14 @@ file has no properties; the docx and xlsx keep the trace in theirs).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from urllib.parse import quote
 
 from dvc766.periods import VN_TZ
+from dvc766.text import printable
 from warehouse.appendix_lines import FOOTNOTES, RATE_DECIMALS
 from warehouse.appendix_model import (
     DEFAULT_ISSUER,
@@ -374,11 +377,11 @@ class DocumentProperties:
 def document_properties(data: AppendixData) -> DocumentProperties:
     """The file's own account: the title, the issuing office as author, the analyst's trace as comments."""
     return DocumentProperties(
-        title=document_title(data),
+        title=printable(document_title(data)),
         subject=f"Phụ lục số liệu Bộ chỉ số 766 tháng {data.month.number}/{data.month.year}",
-        author=data.issuing_office,
-        keywords=f"Bộ chỉ số 766; {data.province_code}; {data.month.key}",
-        comments="; ".join(trace_lines(data)),
+        author=printable(data.issuing_office),
+        keywords=printable(f"Bộ chỉ số 766; {data.province_code}; {data.month.key}"),
+        comments=printable("; ".join(trace_lines(data))),
     )
 
 
@@ -396,12 +399,22 @@ def trace_lines(data: AppendixData) -> list[str]:
     return lines
 
 
-def _md_table(rows: list[list[str]]) -> str:
-    def esc(c: str) -> str:
-        return c.replace("|", "\\|").replace("\n", " ")
+# Characters that start inline markup (emphasis, code, links, images, HTML, tables, strikethrough,
+# entities) in CommonMark and GitHub's tables; a backslash before each prints it as itself.
+_MD_MARKUP = re.compile(r"([\\`*_\[\]<>|~&])")
 
-    lines = ["| " + " | ".join(esc(c) for c in rows[0]) + " |", "|" + "---|" * len(rows[0])]
-    lines += ["| " + " | ".join(esc(c) for c in r) + " |" for r in rows[1:]]
+
+def md_text(text: str) -> str:
+    """``text`` as literal Markdown: printable (dvc766.text), markup characters escaped, one line.
+
+    Every text the md report prints goes through it, so a unit name like ``<img src=x>`` or
+    ``[click](http://…)`` from the portal or a CSV is shown as written, never rendered."""
+    return _MD_MARKUP.sub(r"\\\1", printable(text))
+
+
+def _md_table(rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(md_text(c) for c in rows[0]) + " |", "|" + "---|" * len(rows[0])]
+    lines += ["| " + " | ".join(md_text(c) for c in r) + " |" for r in rows[1:]]
     return "\n".join(lines)
 
 
@@ -429,12 +442,13 @@ def procedure_table(data: AppendixData) -> list[list[str]]:
 def render_md(data: AppendixData, image_name: str) -> str:
     """The whole appendix as Markdown; ``image_name`` is the chart PNG saved beside it."""
     t = section_titles(data)
+    t = {key: md_text(title) for key, title in t.items()}
     parts = [
         f"# {TITLE_1}",
         "",
-        f"**{document_title(data)}**",
+        f"**{md_text(document_title(data))}**",
         "",
-        f"*{letter_line(data)}*",
+        f"*{md_text(letter_line(data))}*",
         "",
         f"## {t['I']}",
         "",
@@ -442,24 +456,28 @@ def render_md(data: AppendixData, image_name: str) -> str:
     ]
     notes = summary_notes(data)
     if notes:
-        parts += ["", *(f"*{n}*  " for n in notes)]
+        parts += ["", *(f"*{md_text(n)}*  " for n in notes)]
     parts += ["", f"## {t['II']}", "", _md_table(unit_table(data, data.overdue, "Số lượng hồ sơ quá hạn"))]
     for key, attr, what, num in UNIT_SECTIONS:
         parts += ["", f"## {t[key]}"]
         for i, table in enumerate(getattr(data, attr), start=1):
             parts += [
                 "",
-                f"### {num}.{i}. {table.title}",
+                f"### {num}.{i}. {md_text(table.title)}",
                 "",
                 _md_table(unit_table(data, table, what, " (%)")),
             ]
     parts += ["", f"## {t['V']}", ""]
     cert = certified_table(data)
-    parts.append(_md_table(cert) if cert else CERTIFIED_NOT_AVAILABLE)
+    parts.append(_md_table(cert) if cert else md_text(CERTIFIED_NOT_AVAILABLE))
     if cert:
-        parts += ["", f"*{certified_note(data)}*"]
+        parts += ["", f"*{md_text(certified_note(data))}*"]
     if data.procedures:
         parts += ["", f"## {PROCEDURES_TITLE}", "", _md_table(procedure_table(data))]
-    parts += ["", f"## {t['chart']}", "", f"![{t['chart']}]({image_name})", "", "## Nguồn số liệu", ""]
-    parts += [f"- {line}" for line in provenance_lines(data)]
+    image = quote(image_name)  # a file name with spaces or brackets stays one link target
+    parts += ["", f"## {t['chart']}", "", f"![{t['chart']}]({image})", "", "## Nguồn số liệu", ""]
+    parts += [f"- {md_text(line)}" for line in provenance_lines(data)]
+    # The md's "properties": the same trace the docx and xlsx carry (file names only), unseen when
+    # rendered, and the mark by which `report --out` knows a file as an md report of dvc766's own.
+    parts += ["", "<!-- " + printable(" | ".join(trace_lines(data))).replace("--", "‐‐") + " -->"]
     return "\n".join(parts) + "\n"

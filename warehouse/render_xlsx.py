@@ -35,6 +35,7 @@ from openpyxl.utils.indexed_list import IndexedList
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
+from dvc766.text import printable
 from warehouse.appendix_model import AppendixData, SummaryRow, UnitTable
 from warehouse.chart import CHART_WIDTH_MM, chart_png
 from warehouse.render_md import (
@@ -122,6 +123,25 @@ MARGINS = {"left": 0.6, "right": 0.4, "top": 0.6, "bottom": 0.75, "header": 0.3,
 A4_IN = (8.27, 11.69)
 
 
+# What an office suite reads as the start of a formula (or a DDE command) when a cell begins with it.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _put_text(cell, value: object):  # type: ignore[no-untyped-def]
+    """Put a value in a cell; text from anywhere is text, never a formula: printable (dvc766.text),
+    stored as a string (openpyxl makes a string starting with "=" a formula) and marked with Excel's
+    quote prefix when it starts like one, so editing the cell does not turn it into a formula either."""
+    if not isinstance(value, str):
+        cell.value = value
+        return cell
+    text = printable(value)
+    cell.value = text
+    if text.startswith(FORMULA_PREFIXES):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+    return cell
+
+
 def _font(bold: bool = False, italic: bool = False, size: int = BODY_PT) -> Font:
     return Font(name=FONT, size=size, bold=bold, italic=italic)
 
@@ -176,7 +196,7 @@ class Sheet:
     def note(self, r: int, text: str, font: Font | None = None, *, center: bool = False) -> None:
         """A line of text merged across the table's width, wrapped, its row tall enough to show it."""
         ws = self.ws
-        cell = ws.cell(row=r, column=1, value=text)
+        cell = _put_text(ws.cell(row=r, column=1), text)
         cell.font = font or _font()
         cell.alignment = Alignment(
             wrap_text=True, horizontal="center" if center else "left", vertical="center"
@@ -207,7 +227,7 @@ class Sheet:
             texts = []
             for c, text in enumerate(values):
                 number = not is_head and c == 0 and text.isdigit()  # "Số TT" 1, 2, …: a number on any PC
-                cell = ws.cell(row=r + i, column=c + 1, value=int(text) if number else (text or None))
+                cell = _put_text(ws.cell(row=r + i, column=c + 1), int(text) if number else (text or None))
                 cell.border = _BORDER
                 total_row = not is_head and i == len(rows) - 1 and not values[0] and bool(values[1])
                 group_row = not is_head and values[0][:1].isalpha() and values[0].isupper()
@@ -398,7 +418,7 @@ def _data_sheet(ws: Worksheet, data: AppendixData) -> None:
     r = sheet.table(2, [head])
     for values in _data_rows(data):
         for c, value in enumerate(values, start=1):
-            cell = ws.cell(row=r, column=c, value=_num(value) if c >= 5 else value)
+            cell = _put_text(ws.cell(row=r, column=c), _num(value) if c >= 5 else value)
             cell.font = _font(size=NOTE_PT)
             cell.border = _BORDER
             if c >= 5 and cell.value is not None:

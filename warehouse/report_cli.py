@@ -1,42 +1,27 @@
 """``dvc766 report``: render one province's monthly appendix from the published warehouse.
 
-Every check (month, province, warehouse, data, CSV) runs and every byte is rendered before anything is
-written; files are written to a temporary name beside the target and renamed, so a failed run leaves no
-file and a reader never sees half a report.
+Every check (month, province, --out, warehouse, data, CSV) runs and every byte is rendered before
+anything is written; files are written to a temporary name beside the target and renamed, so a failed
+run leaves no file and a reader never sees half a report. ``--out`` writes report files only
+(:mod:`warehouse.report_files`), and the command names every file it wrote.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import sys
-import tempfile
 from datetime import date
 from pathlib import Path
 
 from dvc766.cli import UserError
 from dvc766.periods import Period, parse_month
 from dvc766.settings import Settings
+from dvc766.text import has_unprintable
 from warehouse.appendix_model import DEFAULT_ISSUER
 from warehouse.office_figures import attach, load_office_figures
-from warehouse.report_data import load_appendix
 
 EXTENSIONS = {"docx": ".docx", "xlsx": ".xlsx", "md": ".md"}
-
-
-def _atomic_write(path: Path, payload: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def render(data, fmt: str, out: Path) -> dict[Path, bytes]:  # type: ignore[no-untyped-def]
@@ -81,22 +66,32 @@ def build_report(
     letter_number: str | None = None,
     letter_date: date | None = None,
     issuer: str = DEFAULT_ISSUER,
-) -> Path:
-    """Render and write one report; returns the report's path."""
+) -> list[Path]:
+    """Render and write one report; returns every file written, the report itself last."""
+    from warehouse.report_data import load_appendix  # DuckDB: imported once the arguments are good
+    from warehouse.report_files import check_target, write_files
+
     if fmt not in EXTENSIONS:
         raise UserError(f"unknown format {fmt!r}: expected docx, xlsx or md")
     if not issuer.strip():
         raise UserError('--issuer is empty: give the issuing office, e.g. "Sở Nội vụ"')
+    for text, option in ((issuer, "--issuer"), (letter_number or "", "--letter-number")):
+        if has_unprintable(text):
+            raise UserError(f"{option} {text!r} holds control characters; type it as it should print")
+    if out is not None:
+        check_target(settings, out, fmt)
+        if fmt == "md":
+            check_target(settings, out.with_suffix(".png"), "png", option="--out (its chart)")
     office = load_office_figures(office_figures) if office_figures else None
     data = load_appendix(settings.warehouse_path, province, month)
     attach(data, office)
     data.letter_number, data.letter_date, data.issuer = letter_number, letter_date, issuer.strip()
     target = out or settings.reports_dir / f"{data.province_code}_{month.key}{EXTENSIONS[fmt]}"
-    if target.exists() and target.is_dir():
-        raise UserError(f"--out {target} is a directory; give a file name")
-    files = render(data, fmt, target)
-    for path, payload in files.items():
-        _atomic_write(path, payload)
+    if out is None:  # the default name is known only now (the province's code as the warehouse has it)
+        check_target(settings, target, fmt, option="report")
+        if fmt == "md":
+            check_target(settings, target.with_suffix(".png"), "png", option="report chart")
+    written = write_files(render(data, fmt, target))
     if data.score.prev_score is None and all(
         r.prev_count is None and r.prev_rate is None for r in data.summary if r.spec.kind == "figure"
     ):
@@ -105,7 +100,7 @@ def build_report(
             'the columns of the previous month end read "Không có số liệu"',
             file=sys.stderr,
         )
-    return target
+    return written
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -119,7 +114,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     require_writable_dir(out.parent if out else settings.data_dir, "report folder" if out else "data folder")
     cc = getattr(args, "office_figures", None)
     letter_date = getattr(args, "letter_date", None)
-    path = build_report(
+    written = build_report(
         settings,
         args.province,
         month,
@@ -130,7 +125,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         letter_date=parse_letter_date(letter_date) if letter_date else None,
         issuer=DEFAULT_ISSUER if getattr(args, "issuer", None) is None else args.issuer,
     )
-    print(path)
+    for path in written:
+        print(path)
     if not cc:
         print(
             'note: lines 3.7, 6.3 and section V read "Không có số liệu" (the portal does not publish them); '

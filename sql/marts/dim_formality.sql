@@ -16,7 +16,7 @@ with seen as (
         applied_department_ids,
         captured_at
     from stg_landing__formalities
-    qualify row_number() over (partition by formality_code, captured_at order by capture_id) = 1
+    qualify row_number() over (partition by formality_code, captured_at order by capture_id desc) = 1
 ),
 
 flagged as (

@@ -22,7 +22,7 @@ with per_instant as (
     from fct_unit_sighting
     qualify row_number() over (
         partition by unit_code, captured_at
-        order by unit_name is null, unit_id is null, unit_name, unit_id, capture_id
+        order by unit_name is null, unit_id is null, capture_id desc
     ) = 1
 ),
 

@@ -4,7 +4,8 @@
 -- grain: one row per unit × procedure × indicator × period × capture
 -- key: unit_code, formality_id, indicator_code, period_type, period_key, capture_id
 -- time column: captured_at (period columns: period_start, period_end)
--- is_current: the latest capture of that unit × procedure × indicator × period (the portal revises).
+-- is_current: the latest capture of that unit × procedure × indicator × period (the portal revises),
+-- by the warehouse's one order (docs/warehouse.md, "Which capture a figure comes from").
 -- The group scores of a procedure's answers are rows too (indicator_code = the group code:
 -- TDGQ, CLGQ, …), so one table answers "which procedures pull a group down". formality_code is the
 -- procedure's code as the catalogue gives it (null until the catalogue holds the procedure).
@@ -25,16 +26,18 @@ scores as (
     from stg_landing__procedure_unit_scores
 ),
 
--- A capture landed twice (two batches) counts once. Keyed with the scope too: two procedures with
--- no dossiers can get byte-identical answers within one second, so one capture id, yet they are
--- two answers.
+-- A capture landed twice (two batches) counts once: its first file of each dataset. Per dataset,
+-- since a capture's indicators and its group scores land in two files (procedure_indicator_values,
+-- procedure_unit_scores): one file per capture dropped every group score. Keyed with the scope too:
+-- two procedures with no dossiers can get byte-identical answers within one second, so one capture
+-- id, yet they are two answers.
 capture_files as (
     select capture_id, scope, min(source_file) as source_file
-    from (
-        select capture_id, scope, source_file from indicators
-        union all
-        select capture_id, scope, source_file from scores
-    )
+    from indicators
+    group by capture_id, scope
+    union all
+    select capture_id, scope, min(source_file) as source_file
+    from scores
     group by capture_id, scope
 ),
 

@@ -15,9 +15,9 @@ final as (
         field_path,
         min(captured_at) as first_captured_at,
         max(captured_at) as last_captured_at,
-        arg_min(capture_id, captured_at) as first_capture_id,
-        arg_max(capture_id, captured_at) as last_capture_id,
-        arg_min(example_value, captured_at) as example_value,
+        arg_min(capture_id, (captured_at, capture_id)) as first_capture_id,
+        arg_max(capture_id, (captured_at, capture_id)) as last_capture_id,
+        arg_min(example_value, (captured_at, capture_id)) as example_value,
         count(distinct capture_id) as captures,
         count(distinct scope) as scopes
     from sightings

@@ -3,49 +3,15 @@
 -- grain: one row per unit × period
 -- key: unit_code, period_type, period_key
 -- time column: period_start .. period_end; captured_at is the latest capture used in the row
--- Scores: for each group (and TOTAL) the latest capture wins, a captured value before a derived
--- one; for a ytd period a capture on the month's last day before a late one (as_of), so a late
--- snapshot never replaces the month-end figure; as_of says which kind the row used. Groups can come from different endpoints captured at different times (a province's TDGQ
--- from dvc-progress-tree, its ranking from service-results); score_capture_count says how many
--- captures the row mixes. Rank: taken from the TOTAL rows; a province's rank comes from a
--- national-scope capture (rank among the 34) when there is one, any other unit's rank from a
--- capture scoped to its province (rank among the province's units); then the latest capture.
-with scores as not materialized (
-    select * from stg_landing__unit_scores
-),
-
-latest_per_group as (
-    select *
-    from scores
-    qualify row_number() over (
-        partition by unit_code, period_type, period_key, group_code
-        order by derived asc, coalesce(as_of, 'on_time') <> 'on_time', captured_at desc, capture_id desc
-    ) = 1
-),
-
-ranks as (
-    select
-        unit_code,
-        period_type,
-        period_key,
-        rank_in_scope,
-        rank_scope_size,
-        scope as rank_scope
-    from scores
-    where group_code = 'TOTAL' and rank_in_scope is not null
-    qualify row_number() over (
-        partition by unit_code, period_type, period_key
-        order by
-            case
-                when unit_code = province_code and scope = 'national' then 0
-                when unit_code <> province_code and scope <> 'national' then 0
-                else 1
-            end,
-            derived asc,
-            coalesce(as_of, 'on_time') <> 'on_time',
-            captured_at desc,
-            capture_id desc
-    ) = 1
+-- One capture per figure, picked in fct_unit_group_score by the one order docs/warehouse.md writes
+-- down ("Which capture a figure comes from"): the total score and the rank come from one capture
+-- (capture_id; the rank is that capture's ranking of that score), and each group from that same
+-- capture when it carries the group (a province's national ranking carries all six), else from the
+-- first capture in the order that does (a unit's groups come from the group endpoints).
+-- score_capture_count says how many captures the row's scores come from; as_of is late when any
+-- group of the row had no capture on the month's last day.
+with groups as not materialized (
+    select * from fct_unit_group_score
 ),
 
 pivoted as (
@@ -63,9 +29,12 @@ pivoted as (
         max(score) filter (where group_code = 'TTTT') as score_tttt,
         max(score) filter (where group_code = 'MDHL') as score_mdhl,
         max(score) filter (where group_code = 'MDSH') as score_mdsh,
+        max(rank_in_scope) filter (where group_code = 'TOTAL') as rank_in_scope,
+        max(rank_scope_size) filter (where group_code = 'TOTAL') as rank_scope_size,
+        max(rank_scope) filter (where group_code = 'TOTAL') as rank_scope,
+        max(capture_id) filter (where group_code = 'TOTAL') as capture_id,
         max(captured_at) as captured_at,
-        arg_max(source_api, captured_at) as source_api,
-        -- late when any group of the row had no capture on the month's last day (only a late one)
+        arg_max(source_api, (captured_at, capture_id)) as source_api,
         case
             when bool_or(as_of = 'late') then 'late'
             when bool_or(as_of = 'early') then 'early'
@@ -73,38 +42,35 @@ pivoted as (
         end as as_of,
         bool_or(derived) as derived,
         count(distinct capture_id) as score_capture_count
-    from latest_per_group
+    from groups
     group by unit_code, period_type, period_key
 ),
 
 final as (
     select
-        pivoted.unit_code,
-        pivoted.province_code,
-        pivoted.period_type,
-        pivoted.period_key,
-        pivoted.period_start,
-        pivoted.period_end,
-        pivoted.total_score,
-        pivoted.score_ckmb,
-        pivoted.score_tdgq,
-        pivoted.score_clgq,
-        pivoted.score_tttt,
-        pivoted.score_mdhl,
-        pivoted.score_mdsh,
-        ranks.rank_in_scope,
-        ranks.rank_scope_size,
-        ranks.rank_scope,
-        pivoted.derived,
-        pivoted.score_capture_count,
-        pivoted.captured_at,
-        pivoted.as_of,
-        pivoted.source_api
+        unit_code,
+        province_code,
+        period_type,
+        period_key,
+        period_start,
+        period_end,
+        total_score,
+        score_ckmb,
+        score_tdgq,
+        score_clgq,
+        score_tttt,
+        score_mdhl,
+        score_mdsh,
+        rank_in_scope,
+        rank_scope_size,
+        rank_scope,
+        derived,
+        score_capture_count,
+        captured_at,
+        as_of,
+        source_api,
+        capture_id
     from pivoted
-    left join ranks
-        on ranks.unit_code = pivoted.unit_code
-        and ranks.period_type = pivoted.period_type
-        and ranks.period_key = pivoted.period_key
 )
 
 select * from final

@@ -27,7 +27,7 @@ names as (
         unit_code,
         period_type,
         period_key,
-        arg_max(unit_name, captured_at) as unit_name
+        arg_max(unit_name, (captured_at, capture_id)) as unit_name
     from stg_landing__units_seen
     where unit_code = province_code and unit_name is not null
     group by unit_code, period_type, period_key

@@ -2,14 +2,15 @@
 
 The gateway answers a bare JSON array of all-string rows (or, as some clients wrap it, an object holding
 ``data``), with no envelope. ``parse_legacy`` reads it into :mod:`flows.sources.legacy.models`, and
-checks what a type cannot: an empty answer is "not published yet" (never zeros) and a province's
-answer holds only that province and its units. Cached on the body's bytes like the v1 contract, so
+checks what a type cannot: an empty answer is "not published yet" (never zeros), a province's
+answer holds only that province and its units, and no key appears twice in one row (a malformed
+body). The rows carry no period (no year, month or date field), so an answer for another period
+cannot be told from the one asked by its content. Cached on the body's bytes like the v1 contract, so
 the fetch-time check and the normaliser share one parse.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -19,7 +20,15 @@ from pydantic import TypeAdapter, ValidationError
 from flows.capture import Capture
 from flows.errors import EnvelopeError, NotPublishedError, PortalError, SchemaChangeError, WrongScopeError
 from flows.gc_policy import gc_paused
-from flows.sources.contract import Drift, check_mode, collect_drift, json_type, refuse_drift, translate
+from flows.sources.contract import (
+    Drift,
+    check_mode,
+    collect_drift,
+    json_type,
+    loads_strict,
+    refuse_drift,
+    translate,
+)
 from flows.sources.legacy.models import MonthSumRow, RankingRow
 from flows.sources.legacy.settings import MONTH_SUM_SERVICE, RANKING_SERVICE, SERVICES
 
@@ -74,7 +83,7 @@ def _parse(service: str, body: bytes, scope: str | None, period: str, mode: str)
         raise SchemaChangeError(f"unknown legacy service {service!r}; known: {', '.join(SERVICES)}")
     label = f"{service} {period}".strip()
     try:
-        doc = json.loads(body.decode("utf-8"))
+        doc = loads_strict(body.decode("utf-8"), service)
     except (UnicodeDecodeError, ValueError) as exc:
         head = body[:60].decode("utf-8", "replace")
         raise EnvelopeError(f"{service}: body is not JSON ({exc}); starts with {head!r}") from None

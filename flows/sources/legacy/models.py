@@ -15,7 +15,7 @@ from pydantic import AfterValidator, PlainValidator, create_model, model_validat
 from pydantic_core import PydanticCustomError
 
 from dvc766.landing_schema import GROUP_CODES, GROUP_MAX
-from flows.sources.contract import Model, UnitCode, check_score, quarantine
+from flows.sources.contract import Model, Text, UnitCode, check_score, quarantine
 from flows.sources.legacy.settings import KINDS, LEVEL_OF_KIND, MONTH_SUM_PAIRS
 
 _DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")
@@ -62,8 +62,8 @@ class RankingRow(Model):
     """A row of report_tinh_766_service: a province, or one unit of a province."""
 
     ID: str
-    TEN: str
-    TEN_COQUAN: str
+    TEN: Text
+    TEN_COQUAN: Text
     MA_COQUAN: UnitCode
     LOAI_COQUAN: Kind
     CAPDONVIID: str

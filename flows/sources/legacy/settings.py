@@ -30,3 +30,15 @@ MONTH_SUM_PAIRS: tuple[str, ...] = (
     "NTTDXLTH",
     "NTTDXLQH",
 )
+
+
+# Numbers (all sent as strings) a legacy row carries that land as something else than a figure, or
+# nowhere (every other number lands: tests/test_every_number_lands.py). ``[]`` is any row.
+NOT_LANDED: dict[str, str] = {
+    "[].ID": "the unit's numeric legacy ID: an identifier, landed as text (units_seen.unit_id, dim_unit)",
+    "[].ID_COQUAN": "equal to ID in every captured row: the same identifier, landed once",
+    "[].LOAI_COQUAN": "the unit's kind as a number code (1 province, 2 agency, 3 commune): landed as "
+    "units_seen.unit_kind",
+    "[].CAPDONVIID": "the unit's level as a number code (1 province level, 2 commune level): checked "
+    "against LOAI_COQUAN, landed through unit_kind",
+}

@@ -2,10 +2,12 @@
 
 ``parse_v1(capture, drift_mode)`` decodes the envelope and the body in one pass (pydantic-core reads
 the bytes straight into the models of :mod:`flows.sources.v1.models`), then checks what a type
-cannot: that the period is published (not empty or all-null) and that the body answers the request
-(the province in ``overview``/``parent`` and every child's code belong to the scope asked for).
-The result is cached on the body's bytes, so the client's check at fetch time and the landing step
-share one parse.
+cannot: that no key appears twice in one object (pydantic-core, like most parsers, would silently
+keep the last: :func:`flows.sources.contract.refuse_duplicate_keys`), that the period is published
+(not empty or all-null), that the body answers the request (the province in ``overview``/``parent``
+and every child's code belong to the scope asked for) and that its charts report no month outside
+the period asked (:mod:`flows.sources.v1.period`). The result is cached on the body's bytes, so the
+client's check at fetch time and the landing step share one parse.
 
 Why pydantic: it is already in the lock (through Prefect), its Rust core parses JSON into strict
 models faster than ``json.loads`` plus a Python walk, and its error locations give the field path
@@ -26,8 +28,18 @@ from dvc766.provinces import is_safe_unit_code, province_by_code, provinces, spl
 from flows.capture import Capture
 from flows.errors import EnvelopeError, NotPublishedError, PortalError, SchemaChangeError, WrongScopeError
 from flows.gc_policy import gc_paused
-from flows.sources.contract import Drift, check_mode, collect_drift, json_type, refuse_drift, translate
+from flows.sources.contract import (
+    Drift,
+    check_mode,
+    collect_drift,
+    duplicate_key_error,
+    json_type,
+    refuse_drift,
+    refuse_duplicate_keys,
+    translate,
+)
 from flows.sources.v1 import models as m
+from flows.sources.v1.period import check_period
 from flows.sources.v1.settings import (
     DIGITIZED,
     FORMALITIES,
@@ -115,7 +127,7 @@ def parse_v1(capture: Capture, drift_mode: str = "record") -> V1Body:
     """The capture's body as typed data; raises a PortalError (with ``.capture``) when unusable."""
     expected = None if capture.scope == "national" else split_scope(capture.scope)[0]
     try:
-        return parse_v1_body(
+        parsed = parse_v1_body(
             capture.endpoint,
             capture.body,
             expected,
@@ -123,6 +135,10 @@ def parse_v1(capture: Capture, drift_mode: str = "record") -> V1Body:
             formality_id=formality_of(capture.endpoint, capture.request),
             drift_mode=drift_mode,
         )
+        if parsed.endpoint != FORMALITIES:
+            label = f"{parsed.endpoint} {capture.period.key}"
+            check_period(parsed.endpoint, parsed.data, capture.period, capture.captured_at, label)
+        return parsed
     except PortalError as exc:
         exc.capture = capture
         raise
@@ -155,6 +171,7 @@ def _parse(
         doc = _ENVELOPES[(endpoint, national)].model_validate_json(body)
     except ValidationError as exc:
         raise _explain(exc, endpoint, label, body) from None
+    refuse_duplicate_keys(body, doc, endpoint)
     if doc.code != "OK":
         raise EnvelopeError(f"{endpoint}: portal answered code={doc.code!r}: {doc.message!r}")
     drift = sorted(_strip_data(collect_drift(doc) + _unknown_metrics(doc.data)), key=lambda d: d.path)
@@ -192,6 +209,9 @@ def _strip_data(drift: list[Drift]) -> list[Drift]:
 def _explain(exc: ValidationError, endpoint: str, label: str, body: bytes) -> PortalError:
     """Name a failed parse: not JSON, a non-OK envelope, not published, or the field that changed."""
     first = exc.errors(include_url=False)[0]
+    duplicated = duplicate_key_error(body, endpoint)
+    if duplicated is not None:  # the shape may have failed on the value that came second
+        return duplicated
     if first["type"] == "json_invalid" or first["type"] == "json_type":
         head = body[:60].decode("utf-8", "replace")
         return EnvelopeError(f"{endpoint}: body is not JSON ({first['msg']}); starts with {head!r}")

@@ -25,6 +25,7 @@ from flows.sources.contract import (
     Number,
     Ratio,
     Signed,
+    Text,
     UnitCode,
     check_score,
 )
@@ -41,7 +42,7 @@ class Metric(Model):
     """One sub-indicator of a Shape A row (``metrics[]``)."""
 
     code: str
-    name: str
+    name: Text
     numerator: Count
     denominator: Count
     ratio: Ratio
@@ -64,7 +65,7 @@ class ShapeARow(Model):
 
     stt: Count
     departmentId: str
-    departmentName: str
+    departmentName: Text
     departmentType: str
     departmentLevel: str
     agencyLevel: str
@@ -148,13 +149,13 @@ class Digitized(Model):
 
 class TreeParentId(Model):
     departmentId: str | None
-    departmentName: str
+    departmentName: Text
     departmentCode: UnitCode | None
 
 
 class TreeChildId(Model):
     departmentId: str
-    departmentName: str
+    departmentName: Text
     departmentCode: UnitCode
     level: str
     scoreDelta: Signed
@@ -269,7 +270,7 @@ class PaymentTree(Model):
 
 
 class SrOverview(Model):
-    departmentName: str
+    departmentName: Text
     departmentCode: UnitCode | None
     totalScore: Number
     ratio: Ratio
@@ -283,7 +284,7 @@ class SrOverview(Model):
 
 class RadarItem(Model):
     code: str
-    name: str
+    name: Text
     score: Number
     maxScore: MaxScore
     ratio: Ratio
@@ -291,7 +292,7 @@ class RadarItem(Model):
 
 class DonutSlice(Model):
     code: str
-    name: str
+    name: Text
     value: Count
     percent: Ratio
 
@@ -312,7 +313,7 @@ class GroupScores(Model):
 
 class SrRow(Model):
     departmentId: str
-    departmentName: str
+    departmentName: Text
     departmentCode: UnitCode
     totalScore: Number
     ratio: Ratio
@@ -366,7 +367,7 @@ class ServiceResultsProvince(_ServiceResults):
 class Formality(Model):
     id: str
     code: str
-    name: str
+    name: Text
     state: str
     departmentId: str | None
     publishingDepartmentIds: list[str]

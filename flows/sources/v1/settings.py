@@ -66,15 +66,28 @@ DONUT_CODES: dict[str, dict[str, str]] = {
 }
 
 
-# Numbers a v1 body carries that land nowhere, on purpose (every other number lands: tested by
-# tests/test_every_number_lands.py). Paths as in v1-api.md §4, ``[]`` for any array item.
+# Numbers a v1 body carries that land nowhere, on purpose (every other number lands, in the landing
+# zone and in the published warehouse: tested by tests/test_every_number_lands.py, which walks every
+# real body). Paths as in v1-api.md §4, ``[]`` for any array item; an entry with a ``(condition)``
+# leaves out only the points it names.
 NOT_LANDED: dict[str, str] = {
     "pagination.total": "paging bookkeeping: how many rows the answer has",
-    "pagination.currentPage": "paging bookkeeping",
+    "pagination.currentPage": "paging bookkeeping of the answer's page number",
     "pagination.pageSize": "paging bookkeeping (an echo of the request)",
-    "pagination.totalPages": "paging bookkeeping",
+    "pagination.totalPages": "paging bookkeeping of how many pages there are",
     "overview.stt": "row order in the portal's table, not a figure",
     "evaluation[].stt": "row order in the portal's table, not a figure",
+    "monthlyChart[] (months outside the period asked)": (
+        "the trees pad every month outside the period asked with 0 (service-results' dossierChart with "
+        "null): a pad is not a report, and landing it would let a later capture overwrite that month's "
+        "real figure with 0 (flows/normalise_v1.py, _V1._series); a figure there is refused as an "
+        "answer for another period (flows/sources/v1/period.py)"
+    ),
+    "monthlyChart[] (a per-procedure answer)": (
+        "one procedure's month chart (a formalityId request): kept in raw/ only; fct_procedure_indicator "
+        "holds the procedure's figures for the period asked, and fct_reported_series is the units' own "
+        "series, which a procedure's share must not overwrite"
+    ),
 }
 
 
