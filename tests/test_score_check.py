@@ -222,6 +222,15 @@ def _progress_rescored(period: Period, date_header: str, rescore) -> object:  # 
     parent["totalScore"] = rescore(parent["totalOnTime"], parent["totalReceived"])
     for child in doc["data"]["children"]:
         child["score"] = rescore(child["totalOnTime"], child["totalReceived"])
+    # the month's chart point moves with the month asked (a body whose chart reports another month
+    # is rejected as answering another period)
+    chart = doc["data"]["monthlyChart"]
+    point = next(p for p in chart if p["month"] == "08")
+    for p in chart:
+        on, over = (
+            (point["onTimePct"], point["overduePct"]) if p["month"] == f"{period.number:02d}" else (0, 0)
+        )
+        p.update(onTimePct=on, overduePct=over)
     request = {"rootDepartmentId": H44_ID, "currentPage": 1, "pageSize": 100, "timeType": "month",
                "year": period.year, "month": period.number}  # fmt: skip
     body = json.dumps(doc, ensure_ascii=False).encode()
