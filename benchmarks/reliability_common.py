@@ -79,7 +79,13 @@ def applies(kind: str, endpoint: str) -> bool:
 # Capture history: every capture of an answer is a row, so a re-run that asks again adds rows that
 # equal earlier ones but for their time; these tables compare as sets of rows.
 HISTORY_TABLES = frozenset(
-    {"fct_indicator_capture", "fct_unit_sighting", "fct_reported_series", "fct_procedure_indicator"}
+    {
+        "fct_indicator_capture",
+        "fct_unit_sighting",
+        "fct_reported_series",
+        "fct_procedure_indicator",
+        "fct_score_check",  # one row per capture: a re-run's second capture of a period adds its check
+    }
 )
 # Version histories compare on their current versions: a faulted run keeps the good captures of a
 # failed batch, and a capture without unit IDs (service-results) is a sighting that opens a version

@@ -89,6 +89,7 @@ HANDLERS: dict[str, str] = {
     "sql": "warehouse.commands:cmd_sql",
     "report": "warehouse.report_cli:cmd_report",
     "dashboard": "warehouse.dashboard_cli:cmd_dashboard",
+    "levers": "warehouse.levers_cli:cmd_levers",
 }
 
 
@@ -164,6 +165,17 @@ def build_parser() -> argparse.ArgumentParser:
     dash.add_argument("--province", required=True, help="province code (H55) or all")
     dash.add_argument("--month", help="YYYY-MM (default: the latest month end in the warehouse)")
     dash.add_argument("--out", help="HTML file (default: data/reports/dashboard_<province>_<month>.html)")
+
+    lev = sub.add_parser(
+        "levers",
+        help="where the points are: the units that hold most of a province's score, and what pulling them wins",
+    )
+    lev.add_argument("--province", required=True, help="province code, e.g. H55")
+    lev.add_argument("--month", required=True, help="an ended month YYYY-MM")
+    lev.add_argument("--top", help="how many levers to list and pull together (default 10)")
+    lev.add_argument(
+        "--ytd", action="store_true", help="the year to date at the month's end instead of the month"
+    )
 
     sub.add_parser("reland", help="rebuild the whole landing zone from raw/ alone")
     sub.add_parser("doctor", help="check the data folder against the manifest")

@@ -21,8 +21,10 @@ import math
 from dataclasses import asdict, dataclass, fields
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pyarrow as pa
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 SEED_FILE = "watch_rules.csv"
 RULE_CODES = ("RANK_LOST", "DAILY_FALL", "DECLINE_STREAK", "OVERDUE_RISING", "GROUP_BELOW_MAX")
@@ -118,6 +120,8 @@ def load_rules(override: str | Path | None = None) -> dict[str, WatchRule]:
 
 def rules_table(override: str | Path | None = None) -> pa.Table:
     """The rules as an Arrow table, for the warehouse's ``seed_watch_rule``."""
+    import pyarrow as pa  # the CLI checks a rules file without loading pyarrow
+
     schema = pa.schema(
         [
             ("rule_code", pa.string()),

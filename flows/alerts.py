@@ -31,6 +31,7 @@ PRIORITY = (
     "checks_failed",
     "schema_change",
     "run_failed",
+    "formula_change",
     "drift",
 )
 
@@ -58,6 +59,9 @@ TODO_VI = {
     "liệu (flows/sources/) rồi chạy lại: {rerun}",
     "run_failed": "Chạy lại (phần đã nạp được bỏ qua): {rerun}",
     "drift": "Các trường đã biết vẫn được nạp. Xem bảng fct_schema_drift; cập nhật hợp đồng nếu cần.",
+    "formula_change": "Điểm công bố vẫn là điểm của Cổng. Tìm công thức mới trên các lần lấy số liệu không "
+    "khớp (bảng fct_score_check), sửa dvc766/reference/score_formulas.csv (docs/scoring.md) rồi build lại; "
+    "đến lúc đó số điểm các đơn vị giữ (dvc766 levers) tính theo công thức cũ.",
 }
 FLOW_VI = {
     "monthly": "chạy tháng",
@@ -115,6 +119,8 @@ def kinds_of(summary: RunSummary, new_drift: list[str]) -> list[str]:
         found.add("run_failed")
     if new_drift:
         found.add("drift")
+    if summary.formula_changes:
+        found.add("formula_change")
     return [k for k in PRIORITY if k in found]
 
 
@@ -167,6 +173,12 @@ def compose(summary: RunSummary, new_drift: list[str] | None = None) -> Event | 
         lines.append(f"Lỗi {province_label(b.scope)} {b.period_key}: {why} — {b.cause}")
     if new_drift:
         lines.append(f"Trường mới trên cổng ({len(new_drift)}): " + "; ".join(new_drift[:5]))
+    for change in summary.formula_changes:
+        lines.append(
+            f"Cổng đổi công thức tính điểm {change.get('indicator_code')} ({change.get('group_code')}): "
+            f"{change.get('disagreeing_captures')} lần lấy số liệu từ {str(change.get('first_disagreeing_at'))[:10]} "
+            f"không khớp công thức đã biết (khớp đến {str(change.get('last_agreeing_at'))[:10]})"
+        )
     if figures["not_published"] and not summary.missed:
         lines.append(
             f"Chưa công bố: {figures['not_published']} lô ({summary.waiting or 'cổng chưa có số liệu'})"
@@ -190,6 +202,7 @@ def compose(summary: RunSummary, new_drift: list[str] | None = None) -> Event | 
             "checks_failed": "kiểm tra dữ liệu không đạt",
             "schema_change": "cổng đổi cấu trúc",
             "run_failed": f"{len([c for c in bad if c != 'national']) or len(bad)} tỉnh lỗi",
+            "formula_change": "cổng đổi công thức tính điểm",
             "drift": "cổng có trường mới",
         }[kind]
         return Event(kind, f"dvc766: {what} — {label}", "\n".join(lines), figures)  # type: ignore[arg-type]

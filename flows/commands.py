@@ -113,17 +113,18 @@ def cmd_watch(args: argparse.Namespace) -> int:
     """``dvc766 watch [--provinces ...] [--no-build]``: this morning's figures, kept by day, and the digest."""
     from dvc766.cli import UserError
     from dvc766.watch_rules import WatchRulesError, load_rules
-    from flows.watch import watch_codes, watch_flow
 
     settings = Settings.from_env()
-    codes = watch_codes(args.provinces, settings)
+    codes = _codes(args.provinces or settings.watch_provinces)  # asked, else DVC766_WATCH_PROVINCES, else 34
     try:
         load_rules(settings.watch_rules)  # a bad rules file is refused before anything is fetched
     except WatchRulesError as exc:
         raise UserError(str(exc)) from None
     check_notify(settings)
-    require_writable_dir(settings.data_dir)
-    return _run_flow(watch_flow, settings, provinces=codes, build=not getattr(args, "no_build", False))
+    with _writing(settings, "watch"):
+        from flows.watch import watch_flow
+
+        return _run_flow(watch_flow, settings, provinces=codes, build=not getattr(args, "no_build", False))
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:

@@ -53,7 +53,7 @@ from flows.sources.v1.settings import (
     PROGRESS_TREE,
     TRANSPARENCY,
 )
-from flows.summary import build_line
+from flows.summary import build_line, formula_change_lines
 from flows.tasks import build_warehouse, keep_capture, make_context
 from flows.v1_client import catalogue_period
 
@@ -150,6 +150,7 @@ class DrillSummary:
             lines.append(f"STOPPED: {self.stopped}")
         if self.build:
             lines.append("warehouse: " + build_line(self.build))
+            lines += formula_change_lines(self.build)
         return "\n".join(lines)
 
 

@@ -31,6 +31,7 @@ EventKind = Literal[
     "schema_change",  # the portal changed a body's shape: rejected, nothing landed from it
     "drift",  # a field the contracts do not know appeared (landed anyway)
     "checks_failed",  # the warehouse's checks failed: nothing published
+    "formula_change",  # the portal scores an indicator by another formula than the seed's (published anyway)
     "month_not_published",  # the monthly window closed without the month
     "snapshot_missed",  # the month-end window closed without the snapshot
     "run_ok",  # a run's summary (only with DVC766_NOTIFY_ON=all)
@@ -44,11 +45,18 @@ ALERTS: frozenset[str] = frozenset(
         "schema_change",
         "drift",
         "checks_failed",
+        "formula_change",
         "month_not_published",
         "snapshot_missed",
     }
 )
-_TYPE = {"run_ok": "success", "waiting": "info", "drift": "warning", "digest": "info"}  # the rest: failure
+_TYPE = {
+    "run_ok": "success",
+    "waiting": "info",
+    "drift": "warning",
+    "formula_change": "warning",
+    "digest": "info",
+}  # the rest: failure
 Figure = int | float | str
 
 

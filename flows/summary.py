@@ -157,6 +157,7 @@ class RunSummary:
             out.append(f"STOPPED: {self.stopped}")
         out.extend(f"warning: {w}" for w in self.warnings)
         out.append("warehouse: " + self._build_line())
+        out.extend(formula_change_lines(self.build))
         out.append(f"files: {self.data_dir}/raw (bodies + manifest), {self.data_dir}/landing (Parquet)")
         return out + self._window_lines()
 
@@ -165,6 +166,12 @@ class RunSummary:
         if self.waiting:
             out.append(f"waiting: {self.waiting}")
         return out + self.notices
+
+    @property
+    def formula_changes(self) -> list[dict[str, Any]]:
+        """Scores the portal no longer computes by the seed's formula (``warehouse.score_check``), as
+        the build found them: plain dicts an alert can send."""
+        return list(self.build.get("formula_changes") or [])
 
     def _chunk_lines(self) -> list[str]:
         counts = self.status_counts()
@@ -177,6 +184,7 @@ class RunSummary:
         if self.stopped:
             out.append(f"STOPPED: {self.stopped}")
         out.append("warehouse: " + self._build_line())
+        out.extend(formula_change_lines(self.build))
         out.append(f"files: {self.data_dir}/raw (bodies + manifest), {self.data_dir}/landing (Parquet)")
         return out + self._window_lines()
 
@@ -210,6 +218,16 @@ def build_line(b: dict[str, Any]) -> str:
     return f"{b.get('status')}: {b.get('message', '')}"
 
 
+def formula_change_lines(b: dict[str, Any]) -> list[str]:
+    """The build's score-formula changes, one line each (``warehouse.score_check.change_line``)."""
+    changes = b.get("formula_changes") or []
+    if not changes:
+        return []
+    from warehouse.score_check import change_line
+
+    return [f"SCORE FORMULA CHANGED: {change_line(c)}" for c in changes]
+
+
 def describe_build(result: Any) -> dict[str, Any]:
     """Plain-data view of ``warehouse.runner.BuildResult`` for the summary."""
     checks = list(getattr(result, "checks", []) or [])
@@ -221,6 +239,7 @@ def describe_build(result: Any) -> dict[str, Any]:
         # named, as `dvc766 build` names them: "portal_score_delta_matches_change (warn): 34 offending rows"
         "warnings": [w.describe() for w in getattr(result, "warnings", []) or []],
         "tables": dict(getattr(result, "tables", {}) or {}),
+        "formula_changes": [dict(c) for c in getattr(result, "formula_changes", []) or []],
     }
 
 

@@ -33,6 +33,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from dvc766.periods import VN_TZ, Period, now_vn
 from dvc766.settings import Settings
+from dvc766.writer_lock import holds_data_folder
 from flows import alerts, tasks
 from flows.digest_delivery import deliver
 from flows.monthly import DEFAULT_WORKERS, finish_with_build, province_codes, run_logger_info
@@ -177,6 +178,7 @@ def take_watch(
     on_failure=[alerts.on_run_failure],
     on_crashed=[alerts.on_run_failure],
 )
+@holds_data_folder("watch")
 def watch_flow(provinces: list[str] | None = None, build: bool = True) -> WatchSummary:
     """This morning's running month and year to date for the provinces (default:
     ``DVC766_WATCH_PROVINCES``, else all 34), kept by day, built, and each province's digest."""

@@ -196,12 +196,14 @@ def online_score(c: list[int]) -> float | int:
 
 
 def payment_score(c: list[int]) -> float | int:
-    """6·A + min(2, 2.5·B) + 2.5·min(1, C), capped at 10 (v1-api.md §7)."""
+    """6·A + min(2, 2.5·B) + 2.5·min(1, C), each part rounded half-up as the portal rounds each part of
+    a group, at most 10 (v1-api.md §7; the real bodies' scores are the sum of the rounded parts:
+    Phú Thọ's Sở Xây dựng, 4,28 + 0,91 + 0,45 = 5,64 where the unrounded sum is 5,6484)."""
     oblig, fee = c[COL["pay_oblig"]], c[COL["fee_f"]]
     a = c[COL["pay_ok"]] / oblig if oblig else 0.0
     b = c[COL["fee_online_f"]] / fee if fee else 0.0
     cc = min(1.0, c[COL["fee_dossier_f"]] / fee) if fee else 0.0  # capped as the scenario's builder caps it
-    return r2(min(10.0, 6 * a + min(2.0, 2.5 * b) + 2.5 * cc))
+    return r2(min(10.0, r2(6 * a) + r2(min(2.0, 2.5 * b)) + r2(2.5 * cc)))
 
 
 def group_scores(c: list[int]) -> dict[str, float | int]:

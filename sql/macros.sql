@@ -33,3 +33,17 @@ create or replace temp macro captured_running(period_type, period_end, captured_
         when 'ytd' then cast(timezone('Asia/Ho_Chi_Minh', captured_at) as date) < period_end
         else false
     end;
+
+-- term_points(points, target_ratio, cap, zero_points, num, den, val): one term of the score model
+-- (dvc766/score_formulas.py term_points, the same rule in Python; docs/scoring.md), unrounded:
+-- min(cap, points × num/den / target_ratio); at a zero denominator zero_points (null: no score);
+-- without counts the portal's own ratio `val` (percent). Null where the portal gives no score.
+create or replace temp macro term_points(points, target_ratio, cap, zero_points, num, den, val) as
+    case
+        when den > 0 then
+            case when num is null then null
+            else least(cap, points * (cast(num as double) / cast(den as double)) / target_ratio) end
+        when den is not null and zero_points is not null then zero_points
+        when val is not null and coalesce(num, 0) = 0 then least(cap, points * (val / 100.0) / target_ratio)
+        else null
+    end;

@@ -188,6 +188,10 @@ BREAKS = {
         "'TOTAL_SCORE_DELTA' as indicator_code, 'TOTAL' as group_code, 'ytd' as period_type, "
         "'2026-YTD-08' as period_key, 1.0 as value, true as is_current, false as derived, 'dX' as capture_id"
     ),
+    "score_formula_unchanged": (
+        "insert into rpt_score_formula_changes by name select 'PROGRESS_ON_TIME' as indicator_code, "
+        "'TDGQ' as group_code, 'cX' as first_disagreeing_capture_id, true as still_disagreeing"
+    ),
     "unique_fct_indicator_capture": DUP_CAP,
     "unique_fct_indicator_derived": (
         "insert into fct_indicator_derived by name select unit_code, indicator_code, 'ytd' as period_type, "
@@ -267,6 +271,7 @@ def test_severities_are_declared(tmp_path: Path) -> None:
         "numerator_le_denominator_flagged",
         "portal_score_delta_matches_change",
         "reported_month_matches_month_capture",
+        "score_formula_unchanged",
     }
     (tmp_path / "bad.sql").write_text("select 1\n")
     with pytest.raises(CheckDefinitionError, match="severity"):

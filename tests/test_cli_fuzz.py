@@ -52,6 +52,7 @@ SLOTS = [
     ["run", "--year", "{v}"],
     ["run", "--month", "2026-02", "--provinces", "{v}"],
     ["snapshot", "--provinces", "{v}"],
+    ["watch", "--provinces", "{v}"],
     ["backfill", "--from", "{v}", "--to", "2026-02"],
     ["backfill", "--from", "2026-01", "--to", "{v}"],
     ["backfill", "--from", "2026-01", "--to", "2026-02", "--fan-out", "--chunk-months", "{v}"],
@@ -72,6 +73,9 @@ SLOTS = [
     ["dashboard", "--province", "{v}", "--month", "2023-10"],
     ["dashboard", "--province", "H55", "--month", "{v}"],
     ["dashboard", "--province", "H55", "--month", "2023-10", "--out", "{v}"],
+    ["levers", "--province", "{v}", "--month", "2023-10"],
+    ["levers", "--province", "H55", "--month", "{v}"],
+    ["levers", "--province", "H55", "--month", "2023-10", "--top", "{v}"],
     ["status", "--no-prefect", "--now", "{v}"],
     ["replica", "--port", "{v}"],
     ["prefect-server", "{v}"],
@@ -215,7 +219,8 @@ def test_bad_arguments_are_refused_before_anything_heavy_is_imported(tmp_path: P
         "         ['backfill', '--from', '2026-02', '--to', '2099-01'], ['drilldown', '--province', 'H99', '--month',\n"
         "         '2026-01'], ['drilldown', '--province', 'H55', '--month', '2026-01', '--budget', '0'],\n"
         "         ['report', '--province', 'H55', '--month', '2023-13'], ['dashboard', '--province', 'H55',\n"
-        "         '--month', '2023-13'], ['dashboard', '--province', 'H55', '--out', 'x.duckdb']]\n"
+        "         '--month', '2023-13'], ['dashboard', '--province', 'H55', '--out', 'x.duckdb'],\n"
+        "         ['watch', '--provinces', 'H99']]\n"
         "codes = []\n"
         "for argv in cases:\n"
         "    try: codes.append(main(argv))\n"
@@ -226,8 +231,8 @@ def test_bad_arguments_are_refused_before_anything_heavy_is_imported(tmp_path: P
     proc = subprocess.run(
         [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
-    assert proc.stdout.strip() == "[2, 2, 2, 2, 2, 2, 2, 2, 2] []", proc.stdout + proc.stderr
-    assert len(proc.stderr.splitlines()) == 9 and not (tmp_path / "data").exists()
+    assert proc.stdout.strip() == "[2, 2, 2, 2, 2, 2, 2, 2, 2, 2] []", proc.stdout + proc.stderr
+    assert len(proc.stderr.splitlines()) == 10 and not (tmp_path / "data").exists()
 
 
 def test_the_console_script_refuses_writing_the_warehouse_through_sql(world: dict[str, Path]) -> None:

@@ -268,29 +268,33 @@ def test_a_morning_without_new_figures_says_so(warehouse: Path) -> None:
     assert "chưa lấy được số liệu" in to_markdown(none) and "13/11/2026" in to_markdown(none)
 
 
-def test_the_levers_come_from_points_at_stake_where_that_model_is_built(
+def test_the_levers_come_from_points_at_stake_at_the_latest_month_end(
     warehouse: Path, tmp_path: Path
 ) -> None:
-    """SEAM(issue 31): a table of rpt_points_at_stake's agreed shape fills the levers and the stakes."""
+    """Stakes (issue 31's rpt_points_at_stake) of the latest period the province has fill the levers,
+    with what to change, and the stake of a finding's unit and group."""
     copy = tmp_path / "w.duckdb"
     copy.write_bytes(warehouse.read_bytes())
     con = duckdb.connect(str(copy))
     con.execute(
         "create or replace table rpt_points_at_stake as select * from (values "
-        "('H55.101', 'ytd', '2026-YTD-10', date '2026-10-31', 'TDGQ', 'PROGRESS_ON_TIME', 0.35), "
-        "('H55.102', 'ytd', '2026-YTD-10', date '2026-10-31', 'TTTT', 'PAYMENT_ONLINE_DOSSIER', 0.12), "
-        "('H55.102', 'ytd', '2026-YTD-09', date '2026-09-30', 'TTTT', 'PAYMENT_ONLINE_DOSSIER', 9.0), "
-        "('H55.101', 'month', '2026-09', date '2026-09-30', 'TDGQ', 'PROGRESS_ON_TIME', 7.0)) "
-        "t(unit_code, period_type, period_key, period_end, group_code, indicator_code, points_at_stake)"
+        "('H55.101', 'H55', 'ytd', '2026-YTD-10', 'TDGQ', 'PROGRESS_ON_TIME', 0.35, 120, 'hồ sơ quá hạn'), "
+        "('H55.102', 'H55', 'ytd', '2026-YTD-10', 'TTTT', 'PAYMENT_ONLINE_DOSSIER', 0.12, 40, "
+        "'hồ sơ chưa thanh toán trực tuyến'), "
+        "('H55.103', 'H55', 'ytd', '2026-YTD-10', 'TTTT', 'PAYMENT_ONLINE_DOSSIER', 0.004, 1, 'x'), "
+        "('H55.102', 'H55', 'month', '2026-10', 'TTTT', 'PAYMENT_ONLINE_DOSSIER', 9.0, 1, 'x')) "
+        "t(unit_code, province_code, period_type, period_key, group_code, indicator_code, points_at_stake, "
+        "counts_to_change, change_label_vi)"
     )
     con.close()
     digest = load_digest(copy, "H55", date(2026, 11, 5))
     assert [(lv.unit_name, lv.points_at_stake) for lv in digest.levers or []] == [
         ("UBND xã 101", 0.35),
         ("UBND xã 102", 0.12),
-    ]
+    ]  # the month end's year to date (not October's own month), under 0,01 left out
     assert digest.findings[1].points_at_stake == 0.35  # overdue dossiers of H55.101: its TDGQ stake
-    assert "Dư địa điểm lớn nhất" in to_markdown(digest)
+    text = to_markdown(digest)
+    assert "Dư địa điểm lớn nhất" in text and "UBND xã 101: 120 hồ sơ quá hạn → +0,35 điểm" in text
 
 
 def test_the_plain_text_digest_says_the_same_without_markup(warehouse: Path) -> None:

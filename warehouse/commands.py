@@ -21,6 +21,7 @@ from warehouse.lock import BuildLockedError
 from warehouse.models import ModelError
 from warehouse.publish import NoWarehouseError
 from warehouse.runner import build
+from warehouse.score_check import change_line
 
 MAX_CELL = 60
 
@@ -94,6 +95,8 @@ def cmd_build(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
     )
     for w in result.warnings:
         print(f"  warning: {w.describe()}", file=out)
+    for change in result.formula_changes:
+        print(f"SCORE FORMULA CHANGED: {change_line(change)}", file=out)
     return 0
 
 

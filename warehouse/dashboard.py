@@ -109,18 +109,57 @@ def _national_scores(con: duckdb.DuckDBPyConnection, period_key: str) -> list[di
     return [dict(zip(cols, r, strict=True)) for r in rows]
 
 
-def _losing_units(con: duckdb.DuckDBPyConnection, code: str, period_key: str) -> dict[str, list[tuple]]:
-    """Per group, the ten agencies and communes that lose most points against the group's maximum."""
-    out: dict[str, list[tuple]] = {}
-    for group, column in GROUP_COLUMNS.items():
-        out[group] = con.execute(
-            f"select coalesce(u.unit_name, s.unit_code), {GROUP_MAX[group]} - s.{column} as lost, s.{column} "
-            "from fct_unit_score s left join dim_unit u on u.unit_code = s.unit_code and u.is_current "
-            f"where s.province_code = ? and s.unit_code <> s.province_code and s.period_type = 'ytd' "
-            f"and s.period_key = ? and s.{column} is not null order by lost desc, s.unit_code limit 10",
-            [code, period_key],
+def _stakes(
+    con: duckdb.DuckDBPyConnection, data: AppendixData
+) -> tuple[str, dict[str, list[tuple]], dict[str, str]]:
+    """Per group, the ten units that hold most points of the province's score (rpt_points_at_stake:
+    what the province wins if the unit alone reaches the targets of the group's indicators, pulled
+    together by the province's formula), for the month end's year to date, else the month; and why
+    a group has none. Returns (period label, rows per group, reason per group without rows)."""
+    from warehouse.levers import Lever, province_counts, simulate
+
+    month = Period.month(data.current.year, data.current.number)
+    label, period, rows = "", data.current, []
+    built = con.execute(
+        "select count(*) from duckdb_tables() where table_name = 'rpt_points_at_stake'"
+    ).fetchone()
+    for candidate, text in (
+        (data.current, f"lũy kế đến {data.curr_date}"),
+        (month, f"tháng {month.number}/{month.year}"),
+    ):
+        if not built or not built[0]:
+            break  # a warehouse built before the points at stake: no chart, the note says why
+        rows = con.execute(
+            "select s.unit_code, coalesce(u.unit_name, s.unit_code), s.group_code, s.indicator_code, "
+            "s.score_code, s.counts_to_change, s.change_label_vi, s.points_at_stake from rpt_points_at_stake s "
+            "left join dim_unit u on u.unit_code = s.unit_code and u.is_current "
+            "where s.province_code = ? and s.period_type = ? and s.period_key = ? and s.counts_to_change > 0 "
+            "and s.points_at_stake > 0",
+            [data.province_code, candidate.period_type, candidate.key],
         ).fetchall()
-    return out
+        if rows:
+            label, period = text, candidate
+            break
+    counts = province_counts(con, data.province_code, period) if rows else {}
+    by_unit: dict[tuple[str, str], list[Lever]] = {}
+    for r in rows:
+        by_unit.setdefault((r[2], r[0]), []).append(
+            Lever(r[0], r[1], r[2], r[3], r[4], int(r[5]), r[6], float(r[7]))
+        )
+    out: dict[str, list[tuple]] = {g: [] for g in GROUP_LABELS}
+    for (group, _unit), levers in by_unit.items():
+        what = "; ".join(f"{format_number(lv.counts_to_change)} {lv.change_label_vi}" for lv in levers)
+        out[group].append((levers[0].unit_name, simulate(levers, counts, rounded=False), what))
+    reasons = {}
+    for group in GROUP_LABELS:
+        out[group] = sorted(out[group], key=lambda r: (-r[1], r[0]))[:10]
+        if not out[group]:
+            reasons[group] = (
+                "công thức điểm của Cổng chưa xác định"
+                if group == "CLGQ"
+                else "số liệu của tỉnh không bằng tổng số liệu các đơn vị, hoặc chưa có số liệu"
+            )
+    return label, out, reasons
 
 
 def _trend(con: duckdb.DuckDBPyConnection, data: AppendixData) -> tuple[list[str], list, list]:
@@ -286,15 +325,24 @@ def province_figures(data: AppendixData, con: duckdb.DuckDBPyConnection) -> list
     )
     change.update_layout(yaxis={"autorange": "reversed"})
     figs.append(("change", _layout(change, f"Tăng (+)/giảm (-) so với ngày {data.prev_date}")))
-    # 4. the ten units that lose most points, per group
-    for group, rows in _losing_units(con, data.province_code, data.current.key).items():
+    # 4. the ten units that hold most points of the province's score, per group (points at stake)
+    label, stakes, _reasons = _stakes(con, data)
+    for group, rows in stakes.items():
+        if not rows:
+            continue  # said in the page's note (_stake_note)
         fig = go.Figure(
-            _bars([r[0] for r in rows], [_num(r[1]) for r in rows], "Điểm bị mất", marker_color="#c62828")
+            _bars(
+                [r[0] for r in rows],
+                [r[1] for r in rows],
+                "Điểm tỉnh tăng thêm",
+                marker_color="#c62828",
+                customdata=[r[2] for r in rows],
+            )  # fmt: skip
         )
+        fig.update_traces(hovertemplate="%{y}: %{customdata} → +%{text} điểm<extra></extra>")
         fig.update_layout(yaxis={"autorange": "reversed"})
-        figs.append(
-            (f"lost-{group}", _layout(fig, f"10 đơn vị mất nhiều điểm nhất: {GROUP_LABELS[group]}", 420))
-        )
+        title = f"10 đơn vị giữ nhiều điểm nhất của tỉnh: {GROUP_LABELS[group]} ({label})"
+        figs.append((f"stake-{group}", _layout(fig, title, 420)))
     # 5. overdue dossiers and online rates per unit: the worst few, sorted, as the table's figures read
     over = data.overdue
     fig, shown, total = unit_chart(list(over.rows), what="Hồ sơ quá hạn", places=0, highest=True,
@@ -378,8 +426,15 @@ def national_size(rows: list[dict[str, Any]]) -> int:
 # --- the page ---------------------------------------------------------------------------------------
 
 
-def page(title: str, subtitle: str, facts: list[tuple[str, str]], figs: list[tuple[str, go.Figure]]) -> str:
-    """The whole HTML page: plotly.js inlined once, every chart a div of its own."""
+def page(
+    title: str,
+    subtitle: str,
+    facts: list[tuple[str, str]],
+    figs: list[tuple[str, go.Figure]],
+    notes: list[str] | None = None,
+) -> str:
+    """The whole HTML page: plotly.js inlined once, every chart a div of its own; ``notes``: lines
+    said under the facts (what a chart could not show)."""
     parts = []
     for i, (key, fig) in enumerate(figs):
         parts.append(
@@ -407,10 +462,11 @@ h1 {{ font-size: 24px; margin: 0 0 4px; }} p.sub {{ margin: 0 0 16px; color: #55
 .facts {{ display: flex; flex-wrap: wrap; gap: 12px; margin-bottom: 16px; }}
 .fact {{ border: 1px solid #ccc; border-radius: 6px; padding: 8px 14px; min-width: 150px; }}
 .fact .label {{ font-size: 13px; color: #555; }} .fact .value {{ font-size: 22px; font-weight: bold; }}
-section.chart {{ border-top: 1px solid #eee; padding-top: 8px; }}
+section.chart {{ border-top: 1px solid #eee; padding-top: 8px; }} p.note {{ color: #555; margin: 4px 0 12px; }}
 </style></head><body>
 <h1>{html.escape(title)}</h1><p class="sub">{html.escape(subtitle)}</p>
 <div class="facts">{cards}</div>
+{"".join(f'<p class="note">{html.escape(n)}</p>' for n in notes or [])}
 {"".join(parts)}
 </body></html>
 """
@@ -439,6 +495,7 @@ def build_dashboard(db_path: Path, province: str, month: Period) -> str:
     try:
         figs = province_figures(data, con)
         country = _country_score(con, data.current)
+        stake_notes = _stake_note(con, data)
     finally:
         con.close()
     s = data.score
@@ -449,7 +506,24 @@ def build_dashboard(db_path: Path, province: str, month: Period) -> str:
         ("Điểm cả nước", vi(country)),
     ]
     title = f"Bộ chỉ số 766 — {province_label(data.province_name)}, tháng {month.number}/{month.year}"
-    return page(title, f"Số liệu trên Cổng Dịch vụ công quốc gia ngày {data.curr_date}", facts, figs)
+    return page(
+        title, f"Số liệu trên Cổng Dịch vụ công quốc gia ngày {data.curr_date}", facts, figs, stake_notes
+    )
+
+
+def _stake_note(con: duckdb.DuckDBPyConnection, data: AppendixData) -> list[str]:
+    """What the points-at-stake charts mean, and the groups they cannot show, with why."""
+    _label, _rows, reasons = _stakes(con, data)
+    out = [
+        "Biểu đồ “đơn vị giữ nhiều điểm nhất”: số điểm của tỉnh tăng thêm nếu riêng đơn vị đó đạt mục tiêu "
+        "của các chỉ số trong nhóm (mọi hồ sơ quá hạn được giải quyết đúng hạn, mọi TTHC có phí được thanh "
+        "toán trực tuyến, …), tính theo công thức của Cổng trên số liệu của tỉnh (docs/scoring.md)."
+    ]
+    if reasons:
+        out.append(
+            "Chưa tính được: " + "; ".join(f"{GROUP_LABELS[g]} ({why})" for g, why in reasons.items()) + "."
+        )
+    return out
 
 
 def _country_score(con: duckdb.DuckDBPyConnection, current: Period) -> float | None:

@@ -14,6 +14,7 @@ import pyarrow as pa
 from dvc766.indicators import catalogue_table
 from dvc766.landing_schema import DATASETS
 from dvc766.provinces import merger_table, provinces
+from dvc766.score_formulas import formula_table
 from dvc766.storage import Store
 from warehouse.incremental import (
     LandingState,
@@ -22,7 +23,7 @@ from warehouse.models import ModelError
 
 log = logging.getLogger(__name__)
 
-SEEDS = ("seed_indicator", "seed_province_merger", "seed_province")
+SEEDS = ("seed_indicator", "seed_province_merger", "seed_province", "seed_score_formula")
 CATALOGUE_COLUMNS = {
     "indicator_code": "varchar",
     "group_code": "varchar",
@@ -39,6 +40,11 @@ def load_catalogue() -> Any:
     return catalogue_table()
 
 
+def load_score_formulas() -> pa.Table:
+    """The score model (``dvc766.score_formulas``: the seed ``score_formulas.csv``), one row per term."""
+    return formula_table()
+
+
 def _as_arrow(table: Any) -> pa.Table:
     if isinstance(table, pa.Table):
         return table
@@ -50,7 +56,8 @@ def _as_arrow(table: Any) -> pa.Table:
 
 
 def load_seeds(con: duckdb.DuckDBPyConnection, catalogue: Any | None = None) -> None:
-    """Reference tables the marts read: the indicator catalogue, provinces, the 2025 merger."""
+    """Reference tables the marts read: the indicator catalogue, provinces, the 2025 merger, the score
+    model."""
     cat = _as_arrow(load_catalogue() if catalogue is None else catalogue)
     missing = [c for c in CATALOGUE_COLUMNS if c not in cat.column_names]
     if missing:
@@ -93,6 +100,10 @@ def load_watch_rules(con: duckdb.DuckDBPyConnection) -> None:
     con.register("_seed_watch_rule_in", rules_table(Settings.from_env().watch_rules))
     con.execute("create or replace table seed_watch_rule as select * from _seed_watch_rule_in")
     con.unregister("_seed_watch_rule_in")
+
+    con.register("_seed_score_formula_in", load_score_formulas())
+    con.execute("create or replace table seed_score_formula as select * from _seed_score_formula_in")
+    con.unregister("_seed_score_formula_in")
 
 
 def parquet_files_sql(files: str | list[str]) -> str:

@@ -26,7 +26,7 @@ from warehouse.model_header import Header, HeaderError, parse_header
 from warehouse.sql_refs import LANDING_PREFIX, SqlParseError, table_refs
 
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
-SEEDS = ("seed_indicator", "seed_province_merger", "seed_province", "seed_watch_rule")
+SEEDS = ("seed_indicator", "seed_province_merger", "seed_province", "seed_watch_rule", "seed_score_formula")
 _LANDING_RE = re.compile(r"\{\{\s*landing\('([a-z_]+)'\)\s*\}\}")
 
 

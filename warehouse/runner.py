@@ -56,6 +56,7 @@ from warehouse.models import (
     render,
 )
 from warehouse.publish import building_path, connect_for_build, discard, publish
+from warehouse.score_check import formula_changes
 
 
 @dataclass
@@ -73,6 +74,8 @@ class BuildResult:
     # Incremental: the years rebuilt in some model, and why a full build was chosen otherwise.
     years_rebuilt: list[str] = field(default_factory=list)
     reason: str = ""
+    # Scores the portal no longer computes by the seed's formula (warehouse.score_check): never silent.
+    formula_changes: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def checks_passed(self) -> int:
@@ -283,6 +286,7 @@ def build(
             if errors:
                 raise CheckFailedError(errors)
             built_at = datetime.now(UTC)
+            changes = formula_changes(con)
             apply_comments(con)  # every published table and column says what it holds
             tables = table_rows(con)
             write_build_info(con, built_at, landing_files, tables, results, mode=mode, years_rebuilt=years)
@@ -297,5 +301,14 @@ def build(
             discard(tmp)
             raise
     return BuildResult(
-        target, built_at, time.monotonic() - started, landing_files, tables, results, mode, years, reason
+        target,
+        built_at,
+        time.monotonic() - started,
+        landing_files,
+        tables,
+        results,
+        mode,
+        years,
+        reason,
+        changes,
     )

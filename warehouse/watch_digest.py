@@ -86,7 +86,7 @@ class Finding:
     worst_group: str | None
     worst_group_change: float | None
     threshold: float
-    points_at_stake: float | None = None  # rpt_points_at_stake (issue 31), where that model is built
+    points_at_stake: float | None = None  # from rpt_points_at_stake, where the warehouse has stakes
 
 
 @dataclass
@@ -105,6 +105,8 @@ class Lever:
     group_code: str
     indicator_code: str
     points_at_stake: float
+    counts_to_change: int | None = None  # how many to change (dossiers, procedures…)
+    change_label_vi: str | None = None  # what they are: "hồ sơ quá hạn", "TTHC chưa công bố đúng hạn"…
 
 
 @dataclass
@@ -120,7 +122,7 @@ class Digest:
     groups_period: str = "ytd"
     findings: list[Finding] = field(default_factory=list)
     units: list[UnitToWatch] = field(default_factory=list)
-    levers: list[Lever] | None = None  # None: the points-at-stake model is not in this warehouse
+    levers: list[Lever] | None = None  # None: no points-at-stake model in this warehouse
     units_up: int | None = None
     units_down: int | None = None
     units_flat: int | None = None
@@ -298,22 +300,23 @@ def _units_to_watch(
     ]
 
 
-# --- SEAM(issue 31): points at stake --------------------------------------------------------------
-# rpt_points_at_stake (issue 31, not in this build yet) is agreed as one row per unit × period ×
-# indicator with unit_code, period_type, period_key, period_end, group_code, indicator_code and
-# points_at_stake: the points of the province's score the unit alone would win back. The latest
-# period it holds for the province is used (a month end's year to date before a month's own). Until a warehouse holds that
-# table, the digest has no "largest levers" section and findings carry no points at stake (the
-# rendering leaves both out; nothing is invented). To wire once it lands: check these two queries
-# against the model as built (its period choice especially) and the test that fakes its shape.
+# --- points at stake (issue 31's rpt_points_at_stake) ---------------------------------------------
+# One row per unit × period × indicator: the points of the province's score the unit alone would win
+# by reaching the indicator's target, and the counts to change (counts_to_change, change_label_vi:
+# "hồ sơ quá hạn"). They are computed on month ends and ended months (the facts the watch's mornings
+# never enter), so the digest uses the latest period the province has — a month end's year to date
+# before a month's own — and says nothing of a morning's stakes. A warehouse built before that model
+# (or a province without stakes) has no levers section and no stakes on its findings: nothing is
+# invented.
 
 
 def _stake_period(con: duckdb.DuckDBPyConnection, code: str) -> tuple[str, str] | None:
     row = con.execute(
-        "select period_type, period_key from rpt_points_at_stake "
-        "where (unit_code = ? or starts_with(unit_code, ? || '.')) and period_type in ('month', 'ytd') "
-        "order by period_end desc, case period_type when 'ytd' then 0 else 1 end limit 1",
-        [code, code],
+        "select s.period_type, s.period_key from rpt_points_at_stake as s "
+        "join dim_period as p using (period_type, period_key) "
+        "where s.province_code = ? and s.period_type in ('month', 'ytd') "
+        "order by p.period_end desc, case s.period_type when 'ytd' then 0 else 1 end limit 1",
+        [code],
     ).fetchone()
     return (row[0], row[1]) if row else None
 
@@ -325,13 +328,14 @@ def _levers(con: duckdb.DuckDBPyConnection, code: str) -> list[Lever] | None:
     if period is None:
         return []
     rows = con.execute(
-        "select unit_code, group_code, indicator_code, points_at_stake from rpt_points_at_stake "
-        "where starts_with(unit_code, ? || '.') and period_type = ? and period_key = ? "
-        "and points_at_stake > 0 order by points_at_stake desc, unit_code limit ?",
+        "select unit_code, group_code, indicator_code, points_at_stake, counts_to_change, change_label_vi "
+        "from rpt_points_at_stake where province_code = ? and unit_code <> province_code "
+        "and period_type = ? and period_key = ? and points_at_stake >= 0.005 "
+        "order by points_at_stake desc, unit_code, indicator_code limit ?",
         [code, *period, MAX_LEVERS],
     ).fetchall()
     names = _names(con, {r[0] for r in rows})
-    return [Lever(names.get(u, u), g, i, float(p)) for u, g, i, p in rows]
+    return [Lever(names.get(u, u), g, i, float(p), n, label) for u, g, i, p, n, label in rows]
 
 
 def _stakes(con: duckdb.DuckDBPyConnection, code: str, findings: list[Finding]) -> None:

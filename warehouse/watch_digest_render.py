@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from dvc766.periods import Period
 from warehouse.appendix_model import province_label
 from warehouse.numbers_vi import format_change, format_number
-from warehouse.watch_digest import GROUP_LABELS, NO_CAPTURE, Digest, Finding, Standing
+from warehouse.watch_digest import GROUP_LABELS, NO_CAPTURE, Digest, Finding, Lever, Standing
 
 Run = tuple[str, bool]  # (text, bold)
 
@@ -159,6 +159,13 @@ def _finding(f: Finding, digest: Digest) -> list[Run]:
     return [(f.label_vi + ". ", True), (body, False)]
 
 
+def _lever_change(lever: Lever) -> str:
+    """What the unit would change: "120 hồ sơ quá hạn", else the group ("Thanh toán trực tuyến")."""
+    if lever.counts_to_change and lever.change_label_vi:
+        return f"{format_number(lever.counts_to_change)} {lever.change_label_vi}"
+    return _group(lever.group_code)
+
+
 def _suggestion(f: Finding, digest: Digest) -> str:
     if f.rule_code == "RANK_LOST":
         return "Có thể xem lại các nhóm chỉ số vừa giảm điểm để lấy lại thứ hạng."
@@ -250,7 +257,7 @@ def blocks(digest: Digest) -> list[Block]:
                 items=[
                     [
                         (
-                            f"{lv.unit_name}: {_group(lv.group_code)}, +{_pts(lv.points_at_stake)} điểm",
+                            f"{lv.unit_name}: {_lever_change(lv)} → +{_pts(lv.points_at_stake)} điểm",
                             False,
                         )
                     ]
